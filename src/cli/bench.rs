@@ -1,0 +1,325 @@
+//! `bench`: rows per second per table (one thread and all cores) and lake-write speed against a
+//! plain sequential write of the same bytes, measured in one run and written to a file.
+
+use super::{default_jobs, Outcome};
+use crate::config::Config;
+use crate::generate::{csv::encode_table, DaySim, World};
+use crate::jobs::{run_hours, RunProgress};
+use crate::lake::{Lake, LocalDirStore};
+use crate::model::{HourRange, PartitionHour, Table};
+use anyhow::Context;
+use serde::Serialize;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+#[derive(clap::Args, Debug)]
+pub struct BenchArgs {
+    /// Hours generated per measurement.
+    #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..=24 * 31))]
+    pub hours: u32,
+    /// Where the figures go (JSON).
+    #[arg(long, default_value = "bench-results/generator.json")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Serialize)]
+struct Report {
+    machine: Machine,
+    seed: u64,
+    scale: crate::model::Scale,
+    hours: u32,
+    world_build_secs: f64,
+    single_thread: SingleThread,
+    all_cores: AllCores,
+    lake_write: LakeWrite,
+}
+
+#[derive(Debug, Serialize)]
+struct Machine {
+    cpus: usize,
+    cpu_model: String,
+    os: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+struct SingleThread {
+    /// Time to simulate the hours (stock, baskets), shared by the fact tables.
+    simulate_secs: f64,
+    tables: Vec<TableFigures>,
+    /// Sales rows per second including the simulation they need.
+    sales_rows_per_sec: f64,
+    /// All rows of all tables per second, simulation and encoding included.
+    all_rows_per_sec: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct TableFigures {
+    table: Table,
+    rows: u64,
+    bytes: u64,
+    encode_secs: f64,
+    /// Rows per second of producing this table alone: its encoding plus, for the fact tables,
+    /// the simulation behind it.
+    rows_per_sec: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct AllCores {
+    threads: usize,
+    rows: u64,
+    secs: f64,
+    rows_per_sec: f64,
+    speedup_over_one_thread: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct LakeWrite {
+    bytes: u64,
+    secs: f64,
+    bytes_per_sec: f64,
+    plain_write_secs: f64,
+    plain_write_bytes_per_sec: f64,
+    /// Lake write time over plain sequential write time of the same bytes (1.0 is the ceiling).
+    slowdown_vs_plain_write: f64,
+}
+
+const BENCH_DATE: &str = "2026-11-16";
+
+pub async fn bench(config: &Config, args: BenchArgs) -> anyhow::Result<Outcome> {
+    let start: PartitionHour = format!("{BENCH_DATE}T00").parse()?;
+    let range = HourRange::new(start, start.offset(i64::from(args.hours) - 1)?)?;
+    let (seed, scale) = (config.seed, config.scale.clone());
+
+    let t = Instant::now();
+    let world = Arc::new(World::new(seed, &scale));
+    let world_build_secs = t.elapsed().as_secs_f64();
+
+    let w = world.clone();
+    let single = tokio::task::spawn_blocking(move || single_thread(&w, range)).await?;
+    let threads = default_jobs();
+    let w = world.clone();
+    let all = tokio::task::spawn_blocking(move || all_cores(&w, range, threads)).await?;
+    let all_cores = AllCores {
+        threads,
+        rows: all.0,
+        secs: all.1,
+        rows_per_sec: all.0 as f64 / all.1,
+        speedup_over_one_thread: (all.0 as f64 / all.1) / single.all_rows_per_sec,
+    };
+    let lake_write = lake_write(config, world.clone(), range, threads).await?;
+
+    let report = Report {
+        machine: machine(),
+        seed,
+        scale,
+        hours: args.hours,
+        world_build_secs,
+        single_thread: single,
+        all_cores,
+        lake_write,
+    };
+    if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let json = serde_json::to_string_pretty(&report)?;
+    std::fs::write(&args.out, &json).with_context(|| format!("writing {}", args.out.display()))?;
+    print_report(&report);
+    println!("figures written to {}", args.out.display());
+    Ok(Outcome::Done)
+}
+
+fn single_thread(world: &World, range: HourRange) -> SingleThread {
+    let mut simulate = 0.0;
+    let mut figures: Vec<TableFigures> = Table::ALL
+        .iter()
+        .map(|&table| TableFigures {
+            table,
+            rows: 0,
+            bytes: 0,
+            encode_secs: 0.0,
+            rows_per_sec: 0.0,
+        })
+        .collect();
+    let mut sim: Option<DaySim<'_>> = None;
+    for hour in range.hours() {
+        let t = Instant::now();
+        if sim.as_ref().and_then(DaySim::next_hour) != Some(hour.hour()) {
+            sim = Some(DaySim::new(world, hour.date()));
+        }
+        let Some(s) = sim.as_mut() else { continue };
+        let view = s.advance_to(hour.hour());
+        simulate += t.elapsed().as_secs_f64();
+        for f in figures.iter_mut() {
+            let t = Instant::now();
+            let file = encode_table(&view, f.table);
+            f.encode_secs += t.elapsed().as_secs_f64();
+            f.rows += file.rows;
+            f.bytes += file.bytes.len() as u64;
+        }
+    }
+    let mut total_rows = 0;
+    let mut total_secs = simulate;
+    let mut sales_rows_per_sec = 0.0;
+    for f in figures.iter_mut() {
+        let needs_simulation = !matches!(f.table, Table::ProductCatalog | Table::Stores);
+        let secs = f.encode_secs + if needs_simulation { simulate } else { 0.0 };
+        f.rows_per_sec = f.rows as f64 / secs.max(1e-9);
+        total_rows += f.rows;
+        total_secs += f.encode_secs;
+        if f.table == Table::SalesData {
+            sales_rows_per_sec = f.rows_per_sec;
+        }
+    }
+    SingleThread {
+        simulate_secs: simulate,
+        tables: figures,
+        sales_rows_per_sec,
+        all_rows_per_sec: total_rows as f64 / total_secs.max(1e-9),
+    }
+}
+
+/// Every thread generates the same number of hours, each on its own dates, all at once.
+fn all_cores(world: &World, range: HourRange, threads: usize) -> (u64, f64) {
+    let t = Instant::now();
+    let rows: u64 = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|i| {
+                scope.spawn(move || {
+                    let shift = i as i64 * 24 * 40;
+                    let mut rows = 0;
+                    let mut sim: Option<DaySim<'_>> = None;
+                    for hour in range.hours().filter_map(|h| h.offset(shift).ok()) {
+                        if sim.as_ref().and_then(DaySim::next_hour) != Some(hour.hour()) {
+                            sim = Some(DaySim::new(world, hour.date()));
+                        }
+                        let Some(s) = sim.as_mut() else { continue };
+                        let view = s.advance_to(hour.hour());
+                        rows += Table::ALL
+                            .iter()
+                            .map(|&table| encode_table(&view, table).rows)
+                            .sum::<u64>();
+                    }
+                    rows
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or(0)).sum()
+    });
+    (rows, t.elapsed().as_secs_f64())
+}
+
+async fn lake_write(
+    config: &Config,
+    world: Arc<World>,
+    range: HourRange,
+    jobs: usize,
+) -> anyhow::Result<LakeWrite> {
+    let dir = config
+        .data_dir
+        .join(format!("bench-{}", std::process::id()));
+    let store = LocalDirStore::open(dir.join("lake"))
+        .with_context(|| format!("opening {}", dir.display()))?;
+    let lake = Lake::new(Arc::new(store));
+    let t = Instant::now();
+    let summary = run_hours(
+        &lake,
+        world,
+        &config.identity(),
+        range.hours().collect(),
+        jobs,
+        RunProgress::new(),
+        CancellationToken::new(),
+    )
+    .await?;
+    let secs = t.elapsed().as_secs_f64();
+
+    // The physical ceiling: the same number of bytes written to one file, 1 MiB at a time.
+    let plain_path = dir.join("plain.bin");
+    let bytes = summary.bytes;
+    let plain_write_secs = tokio::task::spawn_blocking(move || -> std::io::Result<f64> {
+        let chunk = vec![b'x'; 1 << 20];
+        let t = Instant::now();
+        let mut f = std::fs::File::create(&plain_path)?;
+        let mut left = bytes;
+        while left > 0 {
+            let n = left.min(chunk.len() as u64) as usize;
+            f.write_all(&chunk[..n])?;
+            left -= n as u64;
+        }
+        drop(f);
+        Ok(t.elapsed().as_secs_f64())
+    })
+    .await??;
+    std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
+    Ok(LakeWrite {
+        bytes,
+        secs,
+        bytes_per_sec: bytes as f64 / secs,
+        plain_write_secs,
+        plain_write_bytes_per_sec: bytes as f64 / plain_write_secs,
+        slowdown_vs_plain_write: secs / plain_write_secs,
+    })
+}
+
+fn machine() -> Machine {
+    let cpu_model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into());
+    Machine {
+        cpus: default_jobs(),
+        cpu_model,
+        os: std::env::consts::OS,
+    }
+}
+
+fn print_report(r: &Report) {
+    println!(
+        "bench: scale {} ({} products, {} stores, {} pairs), {} hours, {} cpus ({})",
+        r.scale.name,
+        r.scale.products,
+        r.scale.stores,
+        r.single_thread
+            .tables
+            .iter()
+            .find(|t| t.table == Table::InventoryData)
+            .map_or(0, |t| t.rows / u64::from(r.hours)),
+        r.hours,
+        r.machine.cpus,
+        r.machine.cpu_model
+    );
+    println!(
+        "{:<28} {:>12} {:>14} {:>16}",
+        "table (one thread)", "rows", "MB", "rows/s"
+    );
+    for t in &r.single_thread.tables {
+        println!(
+            "{:<28} {:>12} {:>14.1} {:>16.0}",
+            t.table.name(),
+            t.rows,
+            t.bytes as f64 / 1e6,
+            t.rows_per_sec
+        );
+    }
+    println!(
+        "all tables, one thread: {:.0} rows/s; all {} cores: {:.0} rows/s ({:.2}x)",
+        r.single_thread.all_rows_per_sec,
+        r.all_cores.threads,
+        r.all_cores.rows_per_sec,
+        r.all_cores.speedup_over_one_thread
+    );
+    println!(
+        "lake write: {:.1} MB/s; plain sequential write: {:.1} MB/s; lake/plain time {:.2}x",
+        r.lake_write.bytes_per_sec / 1e6,
+        r.lake_write.plain_write_bytes_per_sec / 1e6,
+        r.lake_write.slowdown_vs_plain_write
+    );
+}

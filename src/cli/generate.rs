@@ -1,0 +1,186 @@
+//! `generate` and `backfill`: plan the hours, generate what is missing, report.
+
+use super::progress::ProgressReporter;
+use super::signals::cancel_on_signals;
+use super::{default_jobs, Outcome, UsageError};
+use crate::config::Config;
+use crate::generate::World;
+use crate::jobs::{rolling_window, run_hours, RunProgress};
+use crate::lake::{Lake, LocalDirStore};
+use crate::model::{parse_date, parse_hour, HourRange, PartitionHour, Table};
+use anyhow::Context;
+use chrono::Utc;
+use std::sync::Arc;
+use std::time::Instant;
+
+#[derive(clap::Args, Debug)]
+pub struct GenerateArgs {
+    /// The date to generate, YYYY-MM-DD (all 24 hours unless --hour is given).
+    #[arg(long, value_parser = |s: &str| parse_date(s).map_err(|e| e.to_string()))]
+    pub date: Option<chrono::NaiveDate>,
+    /// The hour of --date, 0-23.
+    #[arg(long, requires = "date", value_parser = |s: &str| parse_hour(s).map_err(|e| e.to_string()))]
+    pub hour: Option<u8>,
+    /// Days in the rolling window, used when no --date is given.
+    #[arg(long, env = "RP_WINDOW_DAYS", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=366))]
+    pub window_days: u32,
+    /// Rewrite hours that are already complete.
+    #[arg(long)]
+    pub force: bool,
+    /// Generation workers (default: all cores).
+    #[arg(long, env = "RP_JOBS", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub jobs: Option<u16>,
+    /// Take this as the current time for the rolling window (YYYY-MM-DDTHH); for tests and replays.
+    #[arg(long, env = "RP_NOW", hide = true, value_parser = |s: &str| s.parse::<PartitionHour>().map_err(|e| e.to_string()))]
+    pub now: Option<PartitionHour>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct BackfillArgs {
+    /// First hour, YYYY-MM-DDTHH (inclusive).
+    #[arg(long, value_parser = |s: &str| s.parse::<PartitionHour>().map_err(|e| e.to_string()))]
+    pub from: PartitionHour,
+    /// Last hour, YYYY-MM-DDTHH (inclusive).
+    #[arg(long, value_parser = |s: &str| s.parse::<PartitionHour>().map_err(|e| e.to_string()))]
+    pub to: PartitionHour,
+    /// Rewrite hours that are already complete.
+    #[arg(long)]
+    pub force: bool,
+    /// Generation workers (default: all cores).
+    #[arg(long, env = "RP_JOBS", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub jobs: Option<u16>,
+}
+
+pub async fn generate(config: &Config, args: GenerateArgs) -> anyhow::Result<Outcome> {
+    let range = match (args.date, args.hour) {
+        (Some(date), Some(hour)) => {
+            let h = PartitionHour::new(date, hour).map_err(|e| UsageError(e.to_string()))?;
+            HourRange::new(h, h)
+        }
+        (Some(date), None) => HourRange::day(date),
+        (None, _) => {
+            let now = match args.now {
+                Some(h) => h
+                    .date()
+                    .and_hms_opt(u32::from(h.hour()), 0, 0)
+                    .unwrap_or_default(),
+                None => Utc::now().naive_utc(),
+            };
+            rolling_window(now, args.window_days)
+        }
+    }
+    .map_err(|e| UsageError(e.to_string()))?;
+    execute(config, range, args.force, args.jobs).await
+}
+
+pub async fn backfill(config: &Config, args: BackfillArgs) -> anyhow::Result<Outcome> {
+    let range = HourRange::new(args.from, args.to).map_err(|e| UsageError(e.to_string()))?;
+    execute(config, range, args.force, args.jobs).await
+}
+
+async fn execute(
+    config: &Config,
+    range: HourRange,
+    force: bool,
+    jobs: Option<u16>,
+) -> anyhow::Result<Outcome> {
+    let lake_dir = config.lake_dir();
+    let store = LocalDirStore::open(&lake_dir).map_err(|e| {
+        UsageError(format!(
+            "cannot write to data dir {}: {}",
+            config.data_dir.display(),
+            root_cause(&e)
+        ))
+    })?;
+    let lake = Lake::new(Arc::new(store));
+    let identity = config.identity();
+    lake.ensure_identity(&identity)
+        .await
+        .map_err(|e| UsageError(e.to_string()))?;
+
+    let hours: Vec<PartitionHour> = if force {
+        range.hours().collect()
+    } else {
+        lake.missing_hours(range.hours())
+            .await
+            .context("reading the lake's manifests")?
+    };
+    let skipped = range.len() - hours.len();
+    if hours.is_empty() {
+        println!(
+            "nothing to do: all {} hours from {} to {} are complete in {}",
+            range.len(),
+            range.from(),
+            range.to(),
+            lake_dir.display()
+        );
+        return Ok(Outcome::Done);
+    }
+    tracing::info!(
+        from = %range.from(),
+        to = %range.to(),
+        missing = hours.len(),
+        complete = skipped,
+        "generating"
+    );
+
+    let started = Instant::now();
+    let scale = config.scale.clone();
+    let seed = config.seed;
+    let world = tokio::task::spawn_blocking(move || Arc::new(World::new(seed, &scale)))
+        .await
+        .context("building the world")?;
+    let progress = RunProgress::new();
+    let reporter = ProgressReporter::start(progress.clone());
+    let cancel = cancel_on_signals();
+    let jobs = jobs.map(usize::from).unwrap_or_else(default_jobs);
+    let result = run_hours(
+        &lake,
+        world,
+        &identity,
+        hours,
+        jobs,
+        progress,
+        cancel.clone(),
+    )
+    .await;
+    reporter.finish();
+    let summary = result.context("generation failed")?;
+    let secs = started.elapsed().as_secs_f64();
+    let rows: u64 = summary.rows.iter().sum();
+    let sales = summary.rows[Table::ALL
+        .iter()
+        .position(|t| *t == Table::SalesData)
+        .unwrap_or(2)];
+    let alerts = summary.rows[4];
+    println!(
+        "wrote {} hours to {} in {:.2}s: {} rows ({} sales lines, {} negative-stock alerts), {:.1} MB{}",
+        summary.hours,
+        lake_dir.display(),
+        secs,
+        rows,
+        sales,
+        alerts,
+        summary.bytes as f64 / 1e6,
+        if skipped > 0 {
+            format!("; {skipped} hours were already complete")
+        } else {
+            String::new()
+        }
+    );
+    if summary.cancelled {
+        eprintln!(
+            "interrupted: every hour written is complete; run the same command again to resume"
+        );
+        return Ok(Outcome::Interrupted);
+    }
+    Ok(Outcome::Done)
+}
+
+fn root_cause(e: &dyn std::error::Error) -> String {
+    let mut cause = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}

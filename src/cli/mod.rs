@@ -1,0 +1,58 @@
+//! The command line: one binary, clap subcommands.
+
+mod bench;
+mod generate;
+mod progress;
+mod signals;
+
+use crate::config::{CommonArgs, Config};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "retail-pipeline",
+    version,
+    about = "Hourly retail data pipeline: generate a linked retail data set into a Hive-partitioned lake."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Generate one hour, one date, or (with neither) the missing hours of the rolling window.
+    Generate(generate::GenerateArgs),
+    /// Generate every hour from --from to --to (inclusive) in parallel; resumable.
+    Backfill(generate::BackfillArgs),
+    /// Measure generation and lake-write throughput and write the figures to a file.
+    Bench(bench::BenchArgs),
+}
+
+/// Exit codes: 0 done, 1 failed, 2 bad input, 130 interrupted.
+pub enum Outcome {
+    Done,
+    Interrupted,
+}
+
+/// Runs a parsed command. Errors are one line for the user (bad input) or an anyhow chain.
+pub async fn run(cli: Cli, config: Config) -> anyhow::Result<Outcome> {
+    match cli.command {
+        Command::Generate(args) => generate::generate(&config, args).await,
+        Command::Backfill(args) => generate::backfill(&config, args).await,
+        Command::Bench(args) => bench::bench(&config, args).await,
+    }
+}
+
+/// A user-facing input problem: printed as one line, exit code 2, nothing written.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+pub(crate) fn default_jobs() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+}

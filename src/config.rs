@@ -1,0 +1,89 @@
+//! Configuration: read once at start from flags with `RP_*` environment fallbacks, validated,
+//! and printable (it holds no secrets yet; any added later must be redacted in `Serialize`).
+
+use crate::lake::LakeIdentity;
+use crate::model::{Scale, ScaleName};
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// Flags shared by every subcommand.
+#[derive(clap::Args, Debug, Clone)]
+pub struct CommonArgs {
+    /// Where the embedded backends live: the lake in DIR/lake.
+    #[arg(long, env = "RP_DATA_DIR", default_value = "./data", global = true)]
+    pub data_dir: PathBuf,
+    /// Seed of the generated world; the same seed gives the same bytes.
+    #[arg(long, env = "RP_SEED", default_value_t = 42, global = true)]
+    pub seed: u64,
+    /// Size of the shop: small, default or large.
+    #[arg(long, env = "RP_SCALE", default_value = "default", global = true)]
+    pub scale: ScaleName,
+    /// Override the number of products of the scale.
+    #[arg(long, env = "RP_PRODUCTS", global = true)]
+    pub products: Option<u32>,
+    /// Override the number of stores of the scale.
+    #[arg(long, env = "RP_STORES", global = true)]
+    pub stores: Option<u32>,
+    /// Override the probability (0-1) that a sale goes through on insufficient stock, which
+    /// tunes how many negative-stock alerts appear.
+    #[arg(long, env = "RP_OVERSELL_RATE", global = true)]
+    pub oversell_rate: Option<f64>,
+    /// Log format: auto (JSON on Cloud Run, text elsewhere), text or json.
+    #[arg(long, env = "RP_LOG_FORMAT", default_value = "auto", global = true)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Auto,
+    Text,
+    Json,
+}
+
+/// The validated configuration of one process.
+#[derive(Debug, Clone, Serialize)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub seed: u64,
+    pub scale: Scale,
+    pub log_format: LogFormat,
+}
+
+impl Config {
+    pub fn from_args(args: &CommonArgs) -> Result<Self, String> {
+        let mut scale = Scale::preset(args.scale);
+        if let Some(p) = args.products {
+            scale.products = p;
+        }
+        if let Some(s) = args.stores {
+            scale.stores = s;
+        }
+        if let Some(r) = args.oversell_rate {
+            scale.oversell_rate = r;
+        }
+        scale.validate()?;
+        if args.data_dir.as_os_str().is_empty() {
+            return Err("--data-dir must not be empty".into());
+        }
+        Ok(Self {
+            data_dir: args.data_dir.clone(),
+            seed: args.seed,
+            scale,
+            log_format: args.log_format,
+        })
+    }
+
+    pub fn lake_dir(&self) -> PathBuf {
+        self.data_dir.join("lake")
+    }
+
+    pub fn identity(&self) -> LakeIdentity {
+        LakeIdentity::new(self.seed, &self.scale, crate::generate::GENERATOR_VERSION)
+    }
+
+    /// The scale name as given, for messages.
+    pub fn scale_name(&self) -> ScaleName {
+        self.scale.name
+    }
+}

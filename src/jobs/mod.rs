@@ -1,0 +1,7 @@
+//! Jobs: what to generate and the runner that generates and writes it.
+
+pub mod plan;
+pub mod run;
+
+pub use plan::{rolling_window, work_units, WorkUnit};
+pub use run::{run_hours, RunError, RunProgress, RunSummary};

@@ -1,0 +1,167 @@
+//! Runs a set of hours: generation on blocking worker threads, writes on the async runtime,
+//! with shared progress counters and cooperative cancellation.
+
+use super::plan::{work_units, WorkUnit};
+use crate::generate::{encode_hour, DaySim, TableFile, World};
+use crate::lake::{Lake, LakeError, LakeIdentity};
+use crate::model::PartitionHour;
+use futures::StreamExt;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+/// Most hours in one work unit; see `work_units`.
+const UNIT_HOURS: usize = 6;
+
+/// Counters a run updates as it goes; readers (progress bar, status) poll them.
+#[derive(Debug)]
+pub struct RunProgress {
+    pub hours_total: AtomicU64,
+    pub hours_done: AtomicU64,
+    pub rows: AtomicU64,
+    pub bytes: AtomicU64,
+    started: Instant,
+}
+
+impl RunProgress {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self {
+            hours_total: AtomicU64::new(0),
+            hours_done: AtomicU64::new(0),
+            rows: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
+            started: Instant::now(),
+        })
+    }
+
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunSummary {
+    /// Hours written.
+    pub hours: u64,
+    /// Rows per table, in `Table::ALL` order.
+    pub rows: [u64; 5],
+    pub bytes: u64,
+    /// True when the run stopped early on cancellation; what was written is complete.
+    pub cancelled: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("writing hour {hour}: {source}")]
+    Write {
+        hour: PartitionHour,
+        #[source]
+        source: LakeError,
+    },
+    #[error("a generation worker failed: {0}")]
+    Worker(String),
+}
+
+/// Generates and writes `hours` (sorted, without duplicates) with `jobs` generation workers.
+/// On cancellation the workers stop after their current hour, every hour already generated is
+/// written whole, and the summary says `cancelled`.
+pub async fn run_hours(
+    lake: &Lake,
+    world: Arc<World>,
+    identity: &LakeIdentity,
+    hours: Vec<PartitionHour>,
+    jobs: usize,
+    progress: Arc<RunProgress>,
+    cancel: CancellationToken,
+) -> Result<RunSummary, RunError> {
+    let jobs = jobs.max(1);
+    progress
+        .hours_total
+        .store(hours.len() as u64, Ordering::Relaxed);
+    let units: VecDeque<WorkUnit> = work_units(&hours, UNIT_HOURS).into();
+    let queue = Arc::new(Mutex::new(units));
+    let (tx, mut rx) = mpsc::channel::<(PartitionHour, Vec<TableFile>)>(jobs);
+    let workers: Vec<_> = (0..jobs)
+        .map(|_| {
+            let (queue, world, tx, cancel) =
+                (queue.clone(), world.clone(), tx.clone(), cancel.clone());
+            tokio::task::spawn_blocking(move || generate_units(&queue, &world, &tx, &cancel))
+        })
+        .collect();
+    drop(tx);
+
+    let mut summary = RunSummary::default();
+    let writes = futures::stream::poll_fn(|cx| rx.poll_recv(cx))
+        .map(|(hour, files)| async move {
+            lake.write_hour(hour, files, identity)
+                .await
+                .map(|w| (hour, w))
+                .map_err(|source| RunError::Write { hour, source })
+        })
+        .buffer_unordered(jobs);
+    futures::pin_mut!(writes);
+    let mut failure = None;
+    while let Some(result) = writes.next().await {
+        match result {
+            Ok((_, written)) => {
+                summary.hours += 1;
+                summary.bytes += written.bytes;
+                for (total, rows) in summary.rows.iter_mut().zip(written.rows) {
+                    *total += rows;
+                }
+                progress.hours_done.fetch_add(1, Ordering::Relaxed);
+                progress
+                    .rows
+                    .fetch_add(written.rows.iter().sum(), Ordering::Relaxed);
+                progress.bytes.fetch_add(written.bytes, Ordering::Relaxed);
+            }
+            Err(e) => {
+                // Stop generating; hours in flight finish writing, none is left half-sealed.
+                cancel.cancel();
+                failure.get_or_insert(e);
+            }
+        }
+    }
+    for worker in workers {
+        if let Err(e) = worker.await {
+            failure.get_or_insert(RunError::Worker(e.to_string()));
+        }
+    }
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    summary.cancelled = cancel.is_cancelled() && summary.hours < hours.len() as u64;
+    Ok(summary)
+}
+
+fn generate_units(
+    queue: &Mutex<VecDeque<WorkUnit>>,
+    world: &World,
+    tx: &mpsc::Sender<(PartitionHour, Vec<TableFile>)>,
+    cancel: &CancellationToken,
+) {
+    loop {
+        let unit = match queue.lock() {
+            Ok(mut q) => q.pop_front(),
+            Err(_) => return, // another worker panicked; its error is reported by the runner
+        };
+        let Some(unit) = unit else { return };
+        let mut sim = DaySim::new(world, unit.date);
+        for &h in &unit.hours {
+            if cancel.is_cancelled() {
+                return;
+            }
+            let files = encode_hour(&sim.advance_to(h));
+            let Ok(hour) = PartitionHour::new(unit.date, h) else {
+                continue;
+            };
+            if tx.blocking_send((hour, files)).is_err() {
+                return; // the writer stopped
+            }
+        }
+    }
+}

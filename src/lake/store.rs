@@ -1,0 +1,98 @@
+//! `BlobStore`: the one interface the lake needs from a storage system.
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use std::fmt;
+
+/// A validated object path: `/`-separated, relative, no empty, `.` or `..` segments, and no
+/// segment starting with `.tmp` (reserved for in-flight writes).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct BlobPath(String);
+
+impl BlobPath {
+    pub fn new(path: impl Into<String>) -> Result<Self, StoreError> {
+        let path = path.into();
+        let ok = !path.is_empty()
+            && path.split('/').all(|seg| {
+                !seg.is_empty()
+                    && seg != "."
+                    && seg != ".."
+                    && !seg.starts_with(".tmp")
+                    && !seg.contains('\\')
+                    && !seg.chars().any(char::is_control)
+            });
+        if ok {
+            Ok(Self(path))
+        } else {
+            Err(StoreError::InvalidPath(path))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The path below this one (`self/child`).
+    pub fn join(&self, child: &str) -> Result<Self, StoreError> {
+        Self::new(format!("{}/{child}", self.0))
+    }
+}
+
+impl fmt::Display for BlobPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An object found by `list`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectMeta {
+    pub path: BlobPath,
+    pub size: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("object not found: {0}")]
+    NotFound(BlobPath),
+    #[error("invalid object path '{0}'")]
+    InvalidPath(String),
+    #[error("storage error at {location}: {source}")]
+    Io {
+        location: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("storage backend error at {location}: {message}")]
+    Backend { location: String, message: String },
+}
+
+/// Object storage for the lake: a flat namespace of paths holding immutable byte blobs.
+///
+/// Every backend passes the shared suite in `lake::contract`.
+#[async_trait]
+pub trait BlobStore: Send + Sync + fmt::Debug {
+    /// Writes `bytes` at `path`, replacing any object there.
+    ///
+    /// Atomic: a reader sees either the previous object (or none) or the whole new one, never
+    /// a prefix, even if the process dies mid-write. Idempotent: putting the same bytes again
+    /// changes nothing. Concurrent puts to one path: one of them wins, whole.
+    async fn put(&self, path: &BlobPath, bytes: Bytes) -> Result<(), StoreError>;
+
+    /// Reads the whole object. `NotFound` if there is none (including a write still in flight).
+    async fn get(&self, path: &BlobPath) -> Result<Bytes, StoreError>;
+
+    /// Whether an object exists at `path`. Never `NotFound`.
+    async fn exists(&self, path: &BlobPath) -> Result<bool, StoreError>;
+
+    /// Every object whose path lies below the directory `prefix` (whole segments: `a/b` lists
+    /// `a/b/c`, never `a/bc`), at any depth, sorted by path. An absent prefix lists nothing
+    /// (not `NotFound`). Writes in flight are never listed.
+    async fn list(&self, prefix: &BlobPath) -> Result<Vec<ObjectMeta>, StoreError>;
+
+    /// Removes the object. Idempotent: deleting an absent object succeeds.
+    async fn delete(&self, path: &BlobPath) -> Result<(), StoreError>;
+
+    /// Where the store lives, for logs and status (never a secret).
+    fn describe(&self) -> String;
+}
