@@ -54,12 +54,19 @@ fn clap_exit(e: clap::Error) -> ExitCode {
             ExitCode::SUCCESS
         }
         _ => {
-            let rendered = e.to_string();
-            let line = rendered
+            // clap's first line; for missing arguments it lists them on the lines below.
+            let rendered = e.render().to_string();
+            let first = rendered
                 .lines()
                 .next()
                 .unwrap_or("error: invalid arguments");
-            eprintln!("{line} (see --help)");
+            let missing = match e.get(clap::error::ContextKind::InvalidArg) {
+                Some(clap::error::ContextValue::Strings(args)) if first.ends_with(':') => {
+                    format!(" {}", args.join(", "))
+                }
+                _ => String::new(),
+            };
+            eprintln!("{first}{missing} (see --help)");
             ExitCode::from(2)
         }
     }

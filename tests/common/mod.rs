@@ -1,0 +1,55 @@
+//! Helpers shared by the integration tests: parsing the generator's CSV back into rows.
+
+#![allow(dead_code)] // each test binary uses a different subset
+
+use retail_pipeline::generate::TableFile;
+use retail_pipeline::model::Table;
+use std::collections::HashMap;
+
+/// Money "12.34" as integer cents.
+pub fn cents(s: &str) -> i64 {
+    let (whole, frac) = s.split_once('.').expect("money has two decimals");
+    assert_eq!(frac.len(), 2, "money {s} has two decimals");
+    let sign = if whole.starts_with('-') { -1 } else { 1 };
+    whole.parse::<i64>().expect("whole part") * 100 + sign * frac.parse::<i64>().expect("cents")
+}
+
+/// The rows of one table file as maps from column name to value; checks the header.
+pub fn rows(file: &TableFile) -> Vec<HashMap<String, String>> {
+    rows_of(file.table, &file.bytes)
+}
+
+pub fn rows_of(table: Table, bytes: &[u8]) -> Vec<HashMap<String, String>> {
+    let mut reader = csv::Reader::from_reader(bytes);
+    let header: Vec<String> = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(header, table.columns(), "{table} header");
+    reader
+        .records()
+        .map(|r| {
+            let r = r.expect("well-formed CSV row");
+            header
+                .iter()
+                .cloned()
+                .zip(r.iter().map(str::to_owned))
+                .collect()
+        })
+        .collect()
+}
+
+pub fn file(files: &[TableFile], table: Table) -> &TableFile {
+    files
+        .iter()
+        .find(|f| f.table == table)
+        .expect("every table is generated")
+}
+
+pub fn int(row: &HashMap<String, String>, col: &str) -> i64 {
+    row[col]
+        .parse()
+        .unwrap_or_else(|_| panic!("{col} = {:?} is an integer", row[col]))
+}
