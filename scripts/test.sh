@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Every check CI runs, in the order a failure is cheapest to read: format, lints, all tests.
+# Built crates are kept outside the clone, so a fresh clone reuses them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/retail-pipeline/target}"
+
+echo "== cargo fmt --check" >&2
+cargo fmt --all --check
+echo "== cargo clippy -D warnings" >&2
+cargo clippy --locked --all-targets -- -D warnings
+echo "== cargo test" >&2
+cargo test --locked "$@"
