@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Runs retail-pipeline on the embedded default (everything under ./data). With no arguments it
-# generates the rolling window: the last 3 days up to the last complete hour, only what is missing.
+# starts the service on http://127.0.0.1:8080: its hourly schedule fills the rolling window (the
+# last 3 days up to the last complete hour) at once, and then every hour.
 # Any arguments are passed on: scripts/run.sh backfill --from 2026-11-01T00 --to 2026-11-30T23
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/retail-pipeline/target}"
 if [ "$#" -eq 0 ]; then
-    set -- generate
+    set -- serve
 fi
 cargo build --locked --release --quiet
 exec "$CARGO_TARGET_DIR/release/retail-pipeline" "$@"

@@ -1,15 +1,19 @@
 //! retail-pipeline: a deterministic, linked retail data set every hour, landed in a
-//! Hive-partitioned lake.
+//! Hive-partitioned lake, served over HTTP.
 //!
 //! - [`generate`]: the pure generator, `(seed, scale, date, hour) -> bytes`.
 //! - [`lake`]: the `BlobStore` trait, its local backend and the partition manifests.
-//! - [`jobs`]: planning and running sets of hours.
+//! - [`jobs`]: planning and running sets of hours, the job registry, the hourly schedule.
+//! - [`app`]: the wired application; [`api`]: its HTTP surface.
 //! - [`cli`]: the `retail-pipeline` command line.
 
+pub mod api;
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod generate;
 pub mod jobs;
 pub mod lake;
+pub mod metrics;
 pub mod model;
 pub mod telemetry;

@@ -3,6 +3,7 @@
 mod bench;
 mod generate;
 mod progress;
+mod serve;
 mod signals;
 
 use crate::config::{CommonArgs, Config};
@@ -12,7 +13,7 @@ use clap::{Parser, Subcommand};
 #[command(
     name = "retail-pipeline",
     version,
-    about = "Hourly retail data pipeline: generate a linked retail data set into a Hive-partitioned lake."
+    about = "Hourly retail data pipeline: a linked retail data set every hour, in a Hive-partitioned lake, served over HTTP."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -23,6 +24,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Run the HTTP service on the configured backends, with the internal hourly schedule.
+    Serve(serve::ServeArgs),
     /// Generate one hour, one date, or (with neither) the missing hours of the rolling window.
     Generate(generate::GenerateArgs),
     /// Generate every hour from --from to --to (inclusive) in parallel; resumable.
@@ -40,6 +43,7 @@ pub enum Outcome {
 /// Runs a parsed command. Errors are one line for the user (bad input) or an anyhow chain.
 pub async fn run(cli: Cli, config: Config) -> anyhow::Result<Outcome> {
     match cli.command {
+        Command::Serve(args) => serve::serve(config, args).await,
         Command::Generate(args) => generate::generate(&config, args).await,
         Command::Backfill(args) => generate::backfill(&config, args).await,
         Command::Bench(args) => bench::bench(&config, args).await,

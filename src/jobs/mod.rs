@@ -1,7 +1,10 @@
 //! Jobs: what to generate and the runner that generates and writes it.
 
 pub mod plan;
+pub mod registry;
 pub mod run;
+pub mod schedule;
 
 pub use plan::{rolling_window, work_units, WorkUnit};
+pub use registry::{Job, JobKind, JobProgress, JobRegistry, JobState, JobView, RegistryError};
 pub use run::{run_hours, RunError, RunProgress, RunSummary};

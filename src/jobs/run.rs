@@ -165,3 +165,13 @@ fn generate_units(
         }
     }
 }
+
+impl crate::jobs::registry::JobProgress for RunProgress {
+    fn done(&self) -> u64 {
+        self.hours_done.load(Ordering::Relaxed)
+    }
+
+    fn target(&self) -> u64 {
+        self.hours_total.load(Ordering::Relaxed)
+    }
+}

@@ -1,0 +1,56 @@
+//! Liveness, readiness and metrics.
+
+use super::error::AppError;
+use crate::app::AppState;
+use crate::lake::BlobPath;
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::Json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    pub status: &'static str,
+}
+
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "The process is up", body = Health)))]
+pub async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses(
+        (status = 200, description = "Every backend answers", body = Health),
+        (status = 503, description = "A backend does not answer", body = super::error::ErrorBody),
+    ))]
+pub async fn readyz(State(app): State<AppState>) -> Result<Json<Health>, AppError> {
+    let probe = BlobPath::new("_lake.json").map_err(|e| AppError::internal(&e))?;
+    match app.lake.store().exists(&probe).await {
+        Ok(true) => Ok(Json(Health { status: "ready" })),
+        Ok(false) => Err(AppError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_ready",
+            "the lake has no identity file",
+        )),
+        Err(e) => {
+            tracing::warn!(error = %e, "lake not reachable");
+            Err(AppError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not_ready",
+                "the lake does not answer",
+            ))
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        app.metrics.render(&app.jobs),
+    )
+}

@@ -1,0 +1,211 @@
+//! The application: every part of the pipeline wired once from the configuration, shared by
+//! the HTTP handlers, the internal schedule and the CLI.
+
+use crate::config::Config;
+use crate::generate::World;
+use crate::jobs::{run_hours, Job, JobKind, JobRegistry, JobState, RegistryError, RunProgress};
+use crate::lake::{Lake, LakeError, LakeIdentity, LocalDirStore};
+use crate::metrics::Metrics;
+use crate::model::{HourRange, PartitionHour};
+use chrono::{DateTime, Duration, Utc};
+use std::sync::{Arc, Mutex};
+
+/// Settings of the running service (beyond the shared configuration). `Debug` redacts the token.
+#[derive(Clone)]
+pub struct ServiceSettings {
+    /// Bearer token required on mutating endpoints, when set. Never logged or shown.
+    pub api_token: Option<String>,
+    /// Run the internal hourly schedule (generate at :00, refresh at :15).
+    pub schedule: bool,
+    /// Most jobs running at once; more are refused with 429.
+    pub max_jobs: usize,
+    /// Generation workers per generate job.
+    pub jobs_per_generate: usize,
+}
+
+impl std::fmt::Debug for ServiceSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServiceSettings")
+            .field("api_token", &self.api_token.as_ref().map(|_| "<redacted>"))
+            .field("schedule", &self.schedule)
+            .field("max_jobs", &self.max_jobs)
+            .field("jobs_per_generate", &self.jobs_per_generate)
+            .finish()
+    }
+}
+
+#[derive(Debug)]
+pub struct App {
+    pub config: Config,
+    pub settings: ServiceSettings,
+    pub world: Arc<World>,
+    pub lake: Lake,
+    pub identity: LakeIdentity,
+    pub jobs: JobRegistry,
+    pub metrics: Metrics,
+    pub started_at: DateTime<Utc>,
+    last_generated: Mutex<Option<PartitionHour>>,
+}
+
+/// The state handlers receive: cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState(pub Arc<App>);
+
+impl std::ops::Deref for AppState {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+}
+
+impl App {
+    /// Opens the backends named by the configuration and builds the world.
+    pub async fn build(config: Config, settings: ServiceSettings) -> anyhow::Result<Self> {
+        use anyhow::Context;
+        let store = LocalDirStore::open(config.lake_dir())
+            .with_context(|| format!("cannot write to data dir {}", config.data_dir.display()))?;
+        let lake = Lake::new(Arc::new(store));
+        let identity = config.identity();
+        lake.ensure_identity(&identity).await?;
+        let (seed, scale) = (config.seed, config.scale.clone());
+        let world = tokio::task::spawn_blocking(move || Arc::new(World::new(seed, &scale))).await?;
+        let last = latest_complete_hour(&lake, Utc::now()).await?;
+        Ok(Self {
+            jobs: JobRegistry::new(settings.max_jobs),
+            config,
+            settings,
+            world,
+            lake,
+            identity,
+            metrics: Metrics::default(),
+            started_at: Utc::now(),
+            last_generated: Mutex::new(last),
+        })
+    }
+
+    /// The newest hour known to be complete in the lake.
+    pub fn last_generated_hour(&self) -> Option<PartitionHour> {
+        *self
+            .last_generated
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn saw_hour(&self, hour: PartitionHour) {
+        let mut last = self
+            .last_generated
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if last.is_none_or(|l| hour > l) {
+            *last = Some(hour);
+        }
+    }
+
+    /// Starts (or joins) a generate job for `range`. Returns the job and whether it was already
+    /// running: a repeated request for the same work joins it instead of doing it twice.
+    pub fn start_generate(
+        self: &Arc<Self>,
+        range: HourRange,
+        force: bool,
+    ) -> Result<(Arc<Job>, bool), StartError> {
+        let name = format!(
+            "{}..{}{}",
+            range.from(),
+            range.to(),
+            if force { " (force)" } else { "" }
+        );
+        if let Some(job) = self.jobs.running(JobKind::Generate, &name) {
+            return Ok((job, true));
+        }
+        let progress = RunProgress::new();
+        let job = self
+            .jobs
+            .start(JobKind::Generate, name, "hours", progress.clone())?;
+        let (app, task_job) = (self.clone(), job.clone());
+        tokio::spawn(async move {
+            let outcome = app.generate(range, force, progress, &task_job).await;
+            match outcome {
+                Ok((summary, skipped)) => {
+                    let state = if summary.cancelled {
+                        JobState::Cancelled
+                    } else {
+                        JobState::Completed
+                    };
+                    let result = serde_json::json!({
+                        "hours_written": summary.hours,
+                        "hours_already_complete": skipped,
+                        "rows": summary.rows.iter().sum::<u64>(),
+                        "sales_lines": summary.rows[2],
+                        "alerts": summary.rows[4],
+                        "bytes": summary.bytes,
+                    });
+                    tracing::info!(job = %task_job.id, hours = summary.hours, skipped, ?state, "generate job ended");
+                    task_job.finish(state, None, Some(result));
+                }
+                Err(e) => {
+                    tracing::error!(job = %task_job.id, error = %e, "generate job failed");
+                    task_job.finish(JobState::Failed, Some(e.to_string()), None);
+                }
+            }
+        });
+        Ok((job, false))
+    }
+
+    async fn generate(
+        &self,
+        range: HourRange,
+        force: bool,
+        progress: Arc<RunProgress>,
+        job: &Job,
+    ) -> anyhow::Result<(crate::jobs::RunSummary, usize)> {
+        let hours: Vec<PartitionHour> = if force {
+            range.hours().collect()
+        } else {
+            self.lake.missing_hours(range.hours()).await?
+        };
+        let skipped = range.len() - hours.len();
+        let summary = run_hours(
+            &self.lake,
+            self.world.clone(),
+            &self.identity,
+            hours,
+            self.settings.jobs_per_generate,
+            progress,
+            job.cancel.clone(),
+        )
+        .await?;
+        self.metrics.add_rows(&summary.rows);
+        self.metrics
+            .bytes_written
+            .fetch_add(summary.bytes, std::sync::atomic::Ordering::Relaxed);
+        self.metrics
+            .hours_generated
+            .fetch_add(summary.hours, std::sync::atomic::Ordering::Relaxed);
+        if !summary.cancelled {
+            // Every hour of the range is complete now.
+            self.saw_hour(range.to());
+        }
+        Ok((summary, skipped))
+    }
+}
+
+/// Looks back up to a week for the newest complete hour: enough for status at start-up,
+/// without listing the whole history.
+async fn latest_complete_hour(
+    lake: &Lake,
+    now: DateTime<Utc>,
+) -> Result<Option<PartitionHour>, LakeError> {
+    for back in 0..8 {
+        let date = (now - Duration::days(back)).date_naive();
+        if let Some(hour) = lake.complete_hours(date).await?.last() {
+            return Ok(PartitionHour::new(date, *hour).ok());
+        }
+    }
+    Ok(None)
+}

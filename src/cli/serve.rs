@@ -1,0 +1,127 @@
+//! `serve`: the HTTP service, the internal schedule, and a graceful shutdown.
+
+use super::{default_jobs, Outcome, UsageError};
+use crate::api::build_router;
+use crate::app::{App, AppState, ServiceSettings};
+use crate::config::Config;
+use crate::jobs::schedule;
+use anyhow::Context;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// Port to listen on (Cloud Run sets PORT).
+    #[arg(long, env = "PORT", default_value_t = 8080)]
+    pub port: u16,
+    /// Address to listen on. Default: 0.0.0.0 on Cloud Run, 127.0.0.1 elsewhere.
+    #[arg(long, env = "RP_BIND")]
+    pub bind: Option<IpAddr>,
+    /// Bearer token required on mutating endpoints (POST). Unset: no authentication.
+    #[arg(long, env = "RP_API_TOKEN", hide_env_values = true)]
+    pub api_token: Option<String>,
+    /// Run the internal hourly schedule (generate at minute 0). Default: on.
+    #[arg(long, env = "RP_SCHEDULE", default_value_t = true, action = clap::ArgAction::Set)]
+    pub schedule: bool,
+    /// Most jobs running at once; more are refused with 429.
+    #[arg(long, env = "RP_MAX_JOBS", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub max_jobs: u16,
+    /// Generation workers per generate job (default: all cores).
+    #[arg(long, env = "RP_JOBS", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub jobs: Option<u16>,
+}
+
+/// How long running jobs get to finish after SIGTERM (Cloud Run allows 10 s in all).
+const DRAIN: Duration = Duration::from_secs(8);
+
+pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<Outcome> {
+    if args
+        .api_token
+        .as_deref()
+        .is_some_and(|t| t.trim().is_empty())
+    {
+        return Err(UsageError("--api-token must not be empty".into()).into());
+    }
+    let bind = args.bind.unwrap_or(if crate::telemetry::on_cloud_run() {
+        IpAddr::from([0, 0, 0, 0])
+    } else {
+        IpAddr::from([127, 0, 0, 1])
+    });
+    let settings = ServiceSettings {
+        api_token: args.api_token,
+        schedule: args.schedule,
+        max_jobs: usize::from(args.max_jobs),
+        jobs_per_generate: args.jobs.map(usize::from).unwrap_or_else(default_jobs),
+    };
+    let data_dir = config.data_dir.clone();
+    let app = Arc::new(App::build(config, settings).await.map_err(|e| {
+        UsageError(format!(
+            "cannot start on data dir {}: {e:#}",
+            data_dir.display()
+        ))
+    })?);
+    let addr = SocketAddr::new(bind, args.port);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| UsageError(format!("cannot listen on {addr}: {e}")))?;
+    let local = listener.local_addr().context("reading the bound address")?;
+    let shown = if bind.is_unspecified() {
+        SocketAddr::new(IpAddr::from([127, 0, 0, 1]), local.port())
+    } else {
+        local
+    };
+    tracing::info!(addr = %local, "listening");
+    println!("retail-pipeline listening on http://{shown}  (docs: http://{shown}/docs, status: http://{shown}/status)");
+
+    let stop = CancellationToken::new();
+    let scheduler = app
+        .settings
+        .schedule
+        .then(|| tokio::spawn(schedule::run(app.clone(), stop.clone())));
+    let router = build_router(AppState(app.clone()));
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving HTTP")?;
+
+    tracing::info!("shutting down: cancelling jobs");
+    stop.cancel();
+    if let Some(s) = scheduler {
+        let _ = s.await;
+    }
+    app.jobs.cancel_all();
+    let deadline = tokio::time::Instant::now() + DRAIN;
+    while app.jobs.all().iter().any(|j| !j.state().is_finished()) {
+        if tokio::time::Instant::now() >= deadline {
+            tracing::warn!("jobs still running at shutdown; their finished hours are complete, the rest will be redone");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tracing::info!("stopped");
+    Ok(Outcome::Done)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown signal received");
+}

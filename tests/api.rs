@@ -1,0 +1,406 @@
+//! The real router, called in-process with `oneshot`: every endpoint and every error.
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use retail_pipeline::api::build_router;
+use retail_pipeline::app::{App, AppState, ServiceSettings};
+use retail_pipeline::config::{Config, LogFormat};
+use retail_pipeline::model::{Scale, ScaleName};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+use tower::ServiceExt;
+
+struct TestApp {
+    app: Arc<App>,
+    router: Router,
+    _dir: tempfile::TempDir,
+}
+
+async fn test_app(scale: ScaleName, token: Option<&str>, max_jobs: usize) -> TestApp {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = Config {
+        data_dir: dir.path().to_path_buf(),
+        seed: 42,
+        scale: Scale::preset(scale),
+        log_format: LogFormat::Text,
+    };
+    let settings = ServiceSettings {
+        api_token: token.map(str::to_owned),
+        schedule: false,
+        max_jobs,
+        jobs_per_generate: 2,
+    };
+    let app = Arc::new(App::build(config, settings).await.expect("app"));
+    TestApp {
+        router: build_router(AppState(app.clone())),
+        app,
+        _dir: dir,
+    }
+}
+
+async fn call(
+    router: &Router,
+    method: Method,
+    uri: &str,
+    body: Option<&str>,
+) -> (StatusCode, Value) {
+    call_with(router, method, uri, body, &[]).await
+}
+
+async fn call_with(
+    router: &Router,
+    method: Method,
+    uri: &str,
+    body: Option<&str>,
+    headers: &[(&str, &str)],
+) -> (StatusCode, Value) {
+    let mut req = Request::builder().method(method).uri(uri);
+    if body.is_some() {
+        req = req.header(header::CONTENT_TYPE, "application/json");
+    }
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let req = req
+        .body(body.map_or_else(Body::empty, |b| Body::from(b.to_owned())))
+        .expect("request");
+    let res = router.clone().oneshot(req).await.expect("response");
+    let status = res.status();
+    let bytes = res.into_body().collect().await.expect("body").to_bytes();
+    let value = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+    (status, value)
+}
+
+async fn wait_for_end(router: &Router, id: &str) -> Value {
+    for _ in 0..600 {
+        let (status, job) = call(router, Method::GET, &format!("/jobs/{id}"), None).await;
+        assert_eq!(status, StatusCode::OK);
+        if job["state"] != "running" {
+            return job;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("job {id} did not end");
+}
+
+#[tokio::test]
+async fn health_readiness_and_metrics() {
+    let t = test_app(ScaleName::Small, None, 4).await;
+    assert_eq!(
+        call(&t.router, Method::GET, "/healthz", None).await,
+        (StatusCode::OK, json!({"status": "ok"}))
+    );
+    assert_eq!(
+        call(&t.router, Method::GET, "/readyz", None).await,
+        (StatusCode::OK, json!({"status": "ready"}))
+    );
+    let (status, text) = call(&t.router, Method::GET, "/metrics", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let text = text.as_str().expect("text");
+    assert!(
+        text.contains("retail_pipeline_rows_generated_total{table=\"sales_data\"} 0"),
+        "{text}"
+    );
+    assert!(
+        text.contains("retail_pipeline_jobs{kind=\"generate\",state=\"running\"} 0"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn generate_one_hour_then_follow_the_job() {
+    let t = test_app(ScaleName::Small, None, 4).await;
+    let (status, accepted) = call(
+        &t.router,
+        Method::POST,
+        "/generate",
+        Some(r#"{"date":"2026-11-20","hour":5}"#),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{accepted}");
+    let id = accepted["job_id"].as_str().expect("job id").to_owned();
+    assert_eq!(accepted["status_url"], format!("/jobs/{id}"));
+    let job = wait_for_end(&t.router, &id).await;
+    assert_eq!(job["state"], "completed", "{job}");
+    assert_eq!(job["result"]["hours_written"], 1);
+    assert_eq!(
+        (job["done"].clone(), job["target"].clone()),
+        (json!(1), json!(1))
+    );
+
+    let (_, status) = call(&t.router, Method::GET, "/status", None).await;
+    assert_eq!(status["last_generated_hour"], "2026-11-20T05");
+    assert_eq!(status["jobs"][0]["id"], id.as_str());
+    for table in retail_pipeline::model::Table::ALL {
+        t.app
+            .lake
+            .verify(table, "2026-11-20T05".parse().expect("hour"))
+            .await
+            .expect("complete partition");
+    }
+
+    // Asking again for work already done is no error and writes nothing.
+    let (status, again) = call(
+        &t.router,
+        Method::POST,
+        "/generate",
+        Some(r#"{"date":"2026-11-20","hour":5}"#),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let job = wait_for_end(&t.router, again["job_id"].as_str().expect("id")).await;
+    assert_eq!(job["result"]["hours_written"], 0);
+    assert_eq!(job["result"]["hours_already_complete"], 1);
+    let (_, metrics) = call(&t.router, Method::GET, "/metrics", None).await;
+    assert!(metrics
+        .as_str()
+        .expect("text")
+        .contains("retail_pipeline_hours_generated_total 1\n"));
+}
+
+#[tokio::test]
+async fn concurrent_requests_for_the_same_hours_share_one_job() {
+    let t = test_app(ScaleName::Default, None, 4).await;
+    let body = r#"{"from":"2026-11-01T00","to":"2026-11-02T23"}"#;
+    let (a, b) = tokio::join!(
+        call(&t.router, Method::POST, "/generate", Some(body)),
+        call(&t.router, Method::POST, "/generate", Some(body)),
+    );
+    assert_eq!((a.0, b.0), (StatusCode::ACCEPTED, StatusCode::ACCEPTED));
+    assert_eq!(
+        a.1["job_id"], b.1["job_id"],
+        "the second request joins the first job"
+    );
+    assert_ne!(a.1["existing"], b.1["existing"]);
+    let job = wait_for_end(&t.router, a.1["job_id"].as_str().expect("id")).await;
+    assert_eq!(job["result"]["hours_written"], 48);
+    let missing = t
+        .app
+        .lake
+        .missing_hours(
+            retail_pipeline::model::HourRange::new(
+                "2026-11-01T00".parse().expect("h"),
+                "2026-11-02T23".parse().expect("h"),
+            )
+            .expect("range")
+            .hours(),
+        )
+        .await
+        .expect("manifests");
+    assert!(missing.is_empty());
+}
+
+#[tokio::test]
+async fn cancel_keeps_the_job_and_its_counts() {
+    let t = test_app(ScaleName::Default, None, 4).await;
+    let (_, accepted) = call(
+        &t.router,
+        Method::POST,
+        "/generate",
+        Some(r#"{"from":"2026-01-01T00","to":"2026-03-31T23"}"#),
+    )
+    .await;
+    let id = accepted["job_id"].as_str().expect("id").to_owned();
+    let (status, job) = call(&t.router, Method::POST, &format!("/jobs/{id}/cancel"), None).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+    let job = wait_for_end(&t.router, &id).await;
+    assert_eq!(job["state"], "cancelled", "{job}");
+    let done = job["done"].as_u64().expect("done");
+    assert!(done < job["target"].as_u64().expect("target"), "{job}");
+    assert_eq!(job["result"]["hours_written"].as_u64(), Some(done));
+    // Still there, still cancelled; cancelling again is a conflict.
+    let (_, status) = call(&t.router, Method::GET, "/status", None).await;
+    assert_eq!(status["jobs"][0]["state"], "cancelled");
+    let (status, err) = call(&t.router, Method::POST, &format!("/jobs/{id}/cancel"), None).await;
+    assert_eq!(
+        (status, err["code"].clone()),
+        (StatusCode::CONFLICT, json!("job_finished"))
+    );
+}
+
+#[tokio::test]
+async fn every_error_is_json_with_a_stable_code() {
+    let t = test_app(ScaleName::Small, None, 4).await;
+    let big = format!(r#"{{"date":"{}"}}"#, "x".repeat(100_000));
+    let cases: Vec<(Method, &str, Option<&str>)> = vec![
+        (Method::POST, "/generate", Some(r#"{"date":"2026-13-01"}"#)),
+        (
+            Method::POST,
+            "/generate",
+            Some(r#"{"date":"2026-11-20","hour":24}"#),
+        ),
+        (Method::POST, "/generate", Some(r#"{"hour":3}"#)),
+        (
+            Method::POST,
+            "/generate",
+            Some(r#"{"from":"2026-11-20T05","to":"2026-11-20T04"}"#),
+        ),
+        (
+            Method::POST,
+            "/generate",
+            Some(r#"{"from":"2000-01-01T00","to":"2099-12-31T23"}"#),
+        ),
+        (
+            Method::POST,
+            "/generate",
+            Some(r#"{"from":"2026-11-20T05"}"#),
+        ),
+        (
+            Method::POST,
+            "/generate",
+            Some(r#"{"from":"yesterday","to":"2026-11-20T04"}"#),
+        ),
+        (Method::POST, "/generate", Some(r#"{"date":"1999-12-31"}"#)),
+        (Method::POST, "/generate", Some(r#"{"window_days":0}"#)),
+        (Method::POST, "/generate", Some(r#"{"hour":"five"}"#)),
+        (Method::POST, "/generate", Some(r#"{"nope":true}"#)),
+        (Method::POST, "/generate", Some("{not json")),
+        (Method::POST, "/generate", Some(big.as_str())),
+        (Method::GET, "/jobs/gen-999", None),
+        (Method::GET, "/jobs/..%2F..%2Fetc", None),
+        (Method::POST, "/jobs/gen-999/cancel", None),
+        (Method::GET, "/no/such/path", None),
+        (Method::DELETE, "/status", None),
+    ];
+    let mut out = String::new();
+    for (method, uri, body) in cases {
+        let (status, value) = call(&t.router, method.clone(), uri, body).await;
+        assert!(status.is_client_error(), "{method} {uri}: {status}");
+        assert!(
+            value["code"].is_string() && value["message"].is_string(),
+            "{method} {uri}: {value}"
+        );
+        let shown_body = body
+            .map(|b| if b.len() > 80 { "<100 kB>" } else { b })
+            .unwrap_or("");
+        out += &format!(
+            "{method} {uri} {shown_body}\n  -> {} {value}\n",
+            status.as_u16()
+        );
+    }
+    insta::assert_snapshot!(out);
+
+    // A body sent as something else than JSON.
+    let req = Request::post("/generate")
+        .header(header::CONTENT_TYPE, "text/plain")
+        .body(Body::from("date=2026-11-20"))
+        .expect("req");
+    let res = t.router.clone().oneshot(req).await.expect("res");
+    assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+}
+
+#[tokio::test]
+async fn mutating_endpoints_need_the_token_when_one_is_set() {
+    let t = test_app(ScaleName::Small, Some("s3cret-token"), 4).await;
+    let body = Some(r#"{"date":"2026-11-20","hour":1}"#);
+    let (status, err) = call(&t.router, Method::POST, "/generate", body).await;
+    assert_eq!(
+        (status, err["code"].clone()),
+        (StatusCode::UNAUTHORIZED, json!("unauthorized"))
+    );
+    let (status, _) = call_with(
+        &t.router,
+        Method::POST,
+        "/generate",
+        body,
+        &[("authorization", "Bearer wrong")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = call_with(
+        &t.router,
+        Method::POST,
+        "/generate",
+        body,
+        &[("authorization", "Bearer s3cret-token")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    // Reads stay open, and the token never shows.
+    let (status, s) = call(&t.router, Method::GET, "/status", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(s["service"]["auth"], true);
+    assert!(!s.to_string().contains("s3cret"));
+    assert!(!format!("{:?}", t.app.settings).contains("s3cret"));
+}
+
+#[tokio::test]
+async fn too_many_jobs_is_429() {
+    let t = test_app(ScaleName::Default, None, 1).await;
+    let (status, first) = call(
+        &t.router,
+        Method::POST,
+        "/generate",
+        Some(r#"{"from":"2026-01-01T00","to":"2026-03-31T23"}"#),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let (status, err) = call(
+        &t.router,
+        Method::POST,
+        "/generate",
+        Some(r#"{"date":"2026-11-20","hour":1}"#),
+    )
+    .await;
+    assert_eq!(
+        (status, err["code"].clone()),
+        (StatusCode::TOO_MANY_REQUESTS, json!("too_many_jobs"))
+    );
+    call(
+        &t.router,
+        Method::POST,
+        &format!("/jobs/{}/cancel", first["job_id"].as_str().expect("id")),
+        None,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn openapi_lists_every_endpoint_and_the_docs_work_offline() {
+    let t = test_app(ScaleName::Small, None, 4).await;
+    let (status, spec) = call(&t.router, Method::GET, "/openapi.json", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let paths: Vec<&String> = spec["paths"].as_object().expect("paths").keys().collect();
+    for p in [
+        "/generate",
+        "/status",
+        "/jobs/{id}",
+        "/jobs/{id}/cancel",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+    ] {
+        assert!(paths.iter().any(|k| *k == p), "{p} documented: {paths:?}");
+    }
+    let (status, page) = call(&t.router, Method::GET, "/docs/", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let page = page.as_str().expect("html");
+    assert!(page.contains("swagger-ui"));
+    for asset in [
+        "/docs/swagger-initializer.js",
+        "/docs/swagger-ui-bundle.js",
+        "/docs/swagger-ui.css",
+    ] {
+        let (status, body) = call(&t.router, Method::GET, asset, None).await;
+        assert_eq!(status, StatusCode::OK, "{asset} is served by the binary");
+        if asset.ends_with("initializer.js") {
+            let js = body.as_str().expect("js");
+            assert!(
+                js.contains("/openapi.json") && js.contains("\"validatorUrl\": \"none\""),
+                "{js}"
+            );
+            assert!(
+                !js.contains("https://"),
+                "no outside address in the docs config: {js}"
+            );
+        }
+    }
+    assert!(
+        !page.contains("https://") && !page.contains("http://"),
+        "the docs page loads nothing from outside"
+    );
+}

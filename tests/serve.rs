@@ -1,0 +1,143 @@
+//! The real `serve` binary on a random loopback port: start-up, a job, and SIGTERM mid-job.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn start(data: &Path, extra: &[&str]) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_retail-pipeline"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(["serve", "--port", "0", "--bind", "127.0.0.1"])
+        .args(extra)
+        .env("RUST_LOG", "warn")
+        .env_remove("RP_API_TOKEN")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("first line");
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_owned();
+    assert!(addr.starts_with("127.0.0.1:"), "{addr}");
+    (child, addr)
+}
+
+/// One HTTP/1.1 request; returns the status and the body.
+fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("write");
+    let mut response = String::new();
+    s.read_to_string(&mut response).expect("read");
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = response.split("\r\n\r\n").nth(1).unwrap_or("").to_owned();
+    (status, body)
+}
+
+fn sigterm(child: &Child) {
+    let ok = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(ok.success());
+}
+
+#[test]
+fn sigterm_mid_job_stops_cleanly_leaving_only_whole_hours() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut child, addr) = start(dir.path(), &["--schedule", "false"]);
+    assert_eq!(http(&addr, "GET", "/healthz", "").0, 200);
+    let (status, body) = http(
+        &addr,
+        "POST",
+        "/generate",
+        r#"{"from":"2026-01-01T00","to":"2026-02-28T23"}"#,
+    );
+    assert_eq!(status, 202, "{body}");
+    // Let it write some hours, then stop the service as Cloud Run would.
+    let manifests = dir.path().join("lake/_manifests/negative_inventory_alerts");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !manifests.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let stopped_at = Instant::now();
+    sigterm(&child);
+    let status = child.wait().expect("wait");
+    assert!(status.success(), "a graceful stop exits 0: {status:?}");
+    assert!(
+        stopped_at.elapsed() < Duration::from_secs(10),
+        "stopped within Cloud Run's 10 s"
+    );
+
+    // Every data file written belongs to an hour whose manifests are all there.
+    let mut data_hours = std::collections::BTreeSet::new();
+    let mut manifest_count = std::collections::BTreeMap::<String, usize>::new();
+    let mut stack = vec![dir.path().join("lake")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("dir") {
+            let p = e.expect("entry").path();
+            let s = p.to_string_lossy().into_owned();
+            if p.is_dir() {
+                stack.push(p);
+            } else if s.ends_with("part-00000.csv") {
+                let parts: Vec<&str> = s.rsplit('/').collect();
+                data_hours.insert(format!("{}/{}", parts[2], parts[1]));
+            } else if s.contains("_manifests") && s.ends_with(".json") {
+                let parts: Vec<&str> = s.rsplit('/').collect();
+                *manifest_count
+                    .entry(format!(
+                        "{}/{}",
+                        parts[1],
+                        parts[0].trim_end_matches(".json")
+                    ))
+                    .or_default() += 1;
+            }
+        }
+    }
+    assert!(
+        !data_hours.is_empty(),
+        "some hours were written before the stop"
+    );
+    assert!(data_hours.len() < 59 * 24, "the job was stopped early");
+    for hour in &data_hours {
+        assert_eq!(manifest_count.get(hour), Some(&5), "{hour} is whole");
+    }
+}
+
+#[test]
+fn bad_serve_flags_are_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = Command::new(env!("CARGO_BIN_EXE_retail-pipeline"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["serve", "--port", "99999"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--port") && err.trim_end().lines().count() == 1,
+        "{err}"
+    );
+}
