@@ -141,3 +141,58 @@ fn bad_serve_flags_are_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn the_schedule_fills_the_window_once_per_hour_across_restarts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let jobs = |addr: &str| -> Vec<String> {
+        let (_, body) = http(addr, "GET", "/status", "");
+        let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+        v["jobs"]
+            .as_array()
+            .expect("jobs")
+            .iter()
+            .map(|j| j["name"].as_str().unwrap_or("").to_owned())
+            .collect()
+    };
+    let (child, addr) = start(dir.path(), &[]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut names = jobs(&addr);
+    while names.is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+        names = jobs(&addr);
+    }
+    assert_eq!(names.len(), 1, "one scheduled generate at start: {names:?}");
+    let ledger: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("schedule.json")).expect("ledger"))
+            .expect("json");
+    let hour = ledger["generate"].as_str().expect("hour").to_owned();
+    assert!(
+        names[0].ends_with(&format!("..{}", ledger_previous(&hour))),
+        "{names:?} ends at the hour before {hour}"
+    );
+    sigterm(&child);
+    let mut child = child;
+    assert!(child.wait().expect("wait").success());
+
+    // A restart within the same hour does not schedule it again.
+    let (child, addr) = start(dir.path(), &[]);
+    std::thread::sleep(Duration::from_millis(300));
+    let after = jobs(&addr);
+    sigterm(&child);
+    let mut child = child;
+    child.wait().expect("wait");
+    let now_hour = chrono::Utc::now().format("%Y-%m-%dT%H").to_string();
+    if now_hour == hour {
+        assert!(
+            after.is_empty(),
+            "no second run in the same hour: {after:?}"
+        );
+    }
+}
+
+/// The hour before `YYYY-MM-DDTHH`.
+fn ledger_previous(hour: &str) -> String {
+    let h: retail_pipeline::model::PartitionHour = hour.parse().expect("hour");
+    h.offset(-1).expect("previous").to_string()
+}
