@@ -4,6 +4,7 @@
 //! - [`generate`]: the pure generator, `(seed, scale, date, hour) -> bytes`.
 //! - [`lake`]: the `BlobStore` trait, its local backend and the partition manifests.
 //! - [`jobs`]: planning and running sets of hours.
+//! - [`warehouse`]: the `Warehouse` trait, the embedded DuckDB warehouse and its analytics.
 //! - [`cli`]: the `retail-pipeline` command line.
 
 pub mod cli;
@@ -13,3 +14,4 @@ pub mod jobs;
 pub mod lake;
 pub mod model;
 pub mod telemetry;
+pub mod warehouse;
