@@ -30,13 +30,17 @@ pub fn managed(table: Table) -> &'static str {
 /// copies rather than the lake, so what it loads is exactly what was checked, whatever the
 /// lake's backend.
 struct Staged {
+    dir: PathBuf,
     paths: Vec<PathBuf>,
 }
 
 impl Staged {
     fn write(dir: &Path, part: &VerifiedPartition) -> Result<Self, String> {
         std::fs::create_dir_all(dir).map_err(|e| format!("staging in {}: {e}", dir.display()))?;
-        let mut staged = Staged { paths: Vec::new() };
+        let mut staged = Staged {
+            dir: dir.to_path_buf(),
+            paths: Vec::new(),
+        };
         for (i, bytes) in part.contents.iter().enumerate() {
             let path = dir.join(format!(
                 "{}-{}-{:02}-{i}.csv",
@@ -65,6 +69,8 @@ impl Drop for Staged {
         for path in &self.paths {
             let _ = std::fs::remove_file(path);
         }
+        // Leaves no empty directory behind; fails harmlessly while other files remain.
+        let _ = std::fs::remove_dir(&self.dir);
     }
 }
 

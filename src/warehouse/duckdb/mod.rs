@@ -86,11 +86,16 @@ impl DuckDbWarehouse {
                 .map_err(|e| query_error(name, &e))?;
         }
         let staging = staging_dir(path);
+        // The views keep the lake's path; a relative one would follow the reader's cwd.
+        let lake_dir = std::path::absolute(lake_dir).map_err(|source| WarehouseError::Io {
+            path: lake_dir.to_path_buf(),
+            source,
+        })?;
         // Left over only by a crash; nothing in it is needed (loads are transactional).
         let _ = std::fs::remove_dir_all(&staging);
         let inner = Inner {
             path: path.to_path_buf(),
-            lake_dir: lake_dir.to_path_buf(),
+            lake_dir,
             staging,
             conn: Mutex::new(conn),
             ext_views_ready: AtomicBool::new(false),
@@ -211,31 +216,69 @@ impl Inner {
 
     /// Creates the `_ext` views; a table with no files in the lake yet gets a stand-in with
     /// the same columns and no rows (DuckDB refuses a view over a glob matching nothing).
+    ///
+    /// Creating a view globs the whole lake, a cost that grows with the history, so a view is
+    /// only recreated when its rendered SQL changed: each real view carries the checksum of
+    /// its SQL (lake path included) as its comment.
     fn create_ext_views(&self) -> Result<(), WarehouseError> {
         let conn = self.connection()?;
         let lake = sql::escape(&self.lake_dir.to_string_lossy());
         let lake = lake.trim_end_matches('/');
+        let stamps = view_comments(&conn)?;
         let mut all_ready = true;
         for table in Table::ALL {
             let view = format!("{}_ext", table.name());
             let real = sql::render(sql::ext_view(table), &[("lake", lake)]);
-            if let Err(e) = conn.execute_batch(&real) {
-                let message = e.to_string();
-                if !message.contains("No files found") {
-                    return Err(query_error(&format!("ext/{view}.sql"), &e));
+            let stamp = format!(
+                "retail-pipeline {}",
+                crate::lake::crc32c_hex(real.as_bytes())
+            );
+            if stamps.get(&view) == Some(&stamp) {
+                continue;
+            }
+            match conn.execute_batch(&real) {
+                Ok(()) => conn
+                    .execute_batch(&format!(
+                        "COMMENT ON VIEW {view} IS {}",
+                        sql::string(&stamp)
+                    ))
+                    .map_err(|e| query_error(&format!("ext/{view}.sql"), &e))?,
+                Err(e) if e.to_string().contains("No files found") => {
+                    all_ready = false;
+                    let stub = sql::render(
+                        sql::EXT_EMPTY,
+                        &[("view", &view), ("managed", managed(table))],
+                    );
+                    conn.execute_batch(&stub)
+                        .map_err(|e| query_error("ext/empty.sql", &e))?;
                 }
-                all_ready = false;
-                let stub = sql::render(
-                    sql::EXT_EMPTY,
-                    &[("view", &view), ("managed", managed(table))],
-                );
-                conn.execute_batch(&stub)
-                    .map_err(|e| query_error("ext/empty.sql", &e))?;
+                Err(e) => return Err(query_error(&format!("ext/{view}.sql"), &e)),
             }
         }
         self.ext_views_ready.store(all_ready, Ordering::Relaxed);
         Ok(())
     }
+}
+
+/// The comment of every view, by name.
+fn view_comments(conn: &Connection) -> Result<BTreeMap<String, String>, WarehouseError> {
+    let name = "duckdb_views";
+    let mut stmt = conn
+        .prepare("SELECT view_name, comment FROM duckdb_views() WHERE NOT internal")
+        .map_err(|e| query_error(name, &e))?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+        })
+        .map_err(|e| query_error(name, &e))?;
+    let mut comments = BTreeMap::new();
+    for row in rows {
+        let (view, comment) = row.map_err(|e| query_error(name, &e))?;
+        if let Some(comment) = comment {
+            comments.insert(view, comment);
+        }
+    }
+    Ok(comments)
 }
 
 fn staging_dir(path: &Path) -> PathBuf {
@@ -281,6 +324,12 @@ impl Warehouse for DuckDbWarehouse {
         let started = Instant::now();
         let lake_hours = list_lake_hours(lake).await?;
         let state = self.load_state().await?;
+        tracing::debug!(
+            complete = lake_hours.complete.len(),
+            loaded = state.loaded.len(),
+            ms = started.elapsed().as_millis() as u64,
+            "lake listed, warehouse state read"
+        );
         let mut report = RefreshReport::new(state.watermark);
         report.hours_incomplete = lake_hours.incomplete.len();
 
@@ -299,6 +348,7 @@ impl Warehouse for DuckDbWarehouse {
                 continue;
             }
             let ingested_at = utc_now_literal();
+            let hour_started = Instant::now();
             let loaded = self
                 .with_conn(move |conn, inner| {
                     Ok(load::load_hour(
@@ -310,6 +360,7 @@ impl Warehouse for DuckDbWarehouse {
                     ))
                 })
                 .await?;
+            tracing::debug!(%hour, ms = hour_started.elapsed().as_millis() as u64, "hour loaded");
             match loaded {
                 Ok(rows) => {
                     report.hours_loaded.push(hour);
@@ -342,6 +393,7 @@ impl Warehouse for DuckDbWarehouse {
                         ))
                     })
                     .await?;
+                tracing::debug!(%table, %hour, ms = started.elapsed().as_millis() as u64, "dimension merged");
                 match merged {
                     Ok(rows) => {
                         report.add_rows(table, rows);
