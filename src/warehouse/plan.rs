@@ -117,4 +117,34 @@ mod tests {
         assert!(dimension_candidates(&complete, Some(h("2026-11-20T03"))).is_empty());
         assert_eq!(dimension_candidates(&complete, None).len(), 3);
     }
+
+    proptest::proptest! {
+        /// Whatever was loaded before (in any order, with gaps), a refresh takes every
+        /// complete hour not loaded, oldest first, and nothing else; dimensions only move
+        /// forward.
+        #[test]
+        fn pending_is_exactly_the_complete_hours_not_loaded(
+            complete in proptest::collection::btree_set(0i64..2000, 0..60),
+            loaded in proptest::collection::btree_set(0i64..2000, 0..60),
+            current in proptest::option::of(0i64..2000),
+        ) {
+            let base = h("2026-01-01T00");
+            let at = |i: &i64| base.offset(*i).expect("in range");
+            let complete: BTreeSet<_> = complete.iter().map(at).collect();
+            let loaded: BTreeSet<_> = loaded.iter().map(at).collect();
+            let pending = pending_hours(&complete, &loaded);
+            proptest::prop_assert!(pending.windows(2).all(|w| w[0] < w[1]));
+            for hour in &complete {
+                proptest::prop_assert_eq!(pending.contains(hour), !loaded.contains(hour));
+            }
+            proptest::prop_assert!(pending.iter().all(|p| complete.contains(p)));
+
+            let current = current.as_ref().map(at);
+            let candidates = dimension_candidates(&complete, current);
+            proptest::prop_assert!(candidates.windows(2).all(|w| w[0] > w[1]));
+            proptest::prop_assert!(candidates.iter().all(|c| current.is_none_or(|cur| *c > cur)));
+            let newer = complete.iter().filter(|c| current.is_none_or(|cur| **c > cur)).count();
+            proptest::prop_assert_eq!(candidates.len(), newer);
+        }
+    }
 }
