@@ -65,6 +65,9 @@ pub trait Warehouse: Send + Sync + fmt::Debug {
     ///   `failures`, with nothing of that hour loaded. Other hours still load; the failed one
     ///   is retried by the next refresh.
     /// - Incomplete hours (data without all manifests) are skipped until they are complete.
+    /// - A loaded hour is not read again, even if the lake rewrites it (the lake refuses
+    ///   another seed, scale or generator version, so a rewrite holds the same bytes); to
+    ///   reload one, delete its `partition_state` rows.
     /// - Cost grows with the hours loaded, not with the history: only the new files are read.
     ///
     /// Concurrent calls on one warehouse run one after the other.
