@@ -93,9 +93,24 @@ fn fetch_into(manifest_dir: &Path, target_dir: &Path) -> Result<(), String> {
     if std::os::unix::fs::symlink(&source, &dest).is_ok() {
         return Ok(());
     }
-    std::fs::copy(&source, &dest)
-        .map(|_| ())
-        .map_err(|e| format!("cannot copy {}: {e}", source.display()))
+    std::fs::copy(&source, &dest).map_err(|e| format!("cannot copy {}: {e}", source.display()))?;
+    // Keep the source's mtime: a copy dated now is newer than this script's run, and cargo
+    // would rerun the script (and rebuild the crate) on the next build.
+    let keep_mtime = std::fs::metadata(&source)
+        .and_then(|m| m.modified())
+        .and_then(|t| {
+            std::fs::File::options()
+                .write(true)
+                .open(&dest)?
+                .set_modified(t)
+        });
+    if let Err(e) = keep_mtime {
+        println!(
+            "cargo:warning=cannot keep the mtime of {}: {e}",
+            dest.display()
+        );
+    }
+    Ok(())
 }
 
 fn fail(reason: &str) -> ! {
