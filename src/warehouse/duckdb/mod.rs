@@ -7,14 +7,15 @@
 
 mod load;
 mod query;
+mod refresh;
 mod sql;
+mod views;
 
 pub use load::{managed, FACT_TABLES};
 
-use super::{dimension_candidates, list_lake_hours, pending_hours};
 use super::{
-    fetch_partition, BasketStats, CategorySales, DateFilter, DimensionMerge, HourlyStock,
-    ProductSales, RefreshReport, StoreRevenue, Warehouse, WarehouseError,
+    BasketStats, CategorySales, DateFilter, HourlyStock, ProductSales, RefreshReport, StoreRevenue,
+    Warehouse, WarehouseError,
 };
 use crate::lake::Lake;
 use crate::model::{parse_date, PartitionHour, Table};
@@ -22,9 +23,8 @@ use async_trait::async_trait;
 use duckdb::Connection;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 const DIMENSIONS: [Table; 2] = [Table::ProductCatalog, Table::Stores];
 
@@ -213,72 +213,6 @@ impl Inner {
             .map_err(|_| WarehouseError::Worker("warehouse connection poisoned".into()))?;
         conn.try_clone().map_err(|e| query_error("connect", &e))
     }
-
-    /// Creates the `_ext` views; a table with no files in the lake yet gets a stand-in with
-    /// the same columns and no rows (DuckDB refuses a view over a glob matching nothing).
-    ///
-    /// Creating a view globs the whole lake, a cost that grows with the history, so a view is
-    /// only recreated when its rendered SQL changed: each real view carries the checksum of
-    /// its SQL (lake path included) as its comment.
-    fn create_ext_views(&self) -> Result<(), WarehouseError> {
-        let conn = self.connection()?;
-        let lake = sql::escape(&self.lake_dir.to_string_lossy());
-        let lake = lake.trim_end_matches('/');
-        let stamps = view_comments(&conn)?;
-        let mut all_ready = true;
-        for table in Table::ALL {
-            let view = format!("{}_ext", table.name());
-            let real = sql::render(sql::ext_view(table), &[("lake", lake)]);
-            let stamp = format!(
-                "retail-pipeline {}",
-                crate::lake::crc32c_hex(real.as_bytes())
-            );
-            if stamps.get(&view) == Some(&stamp) {
-                continue;
-            }
-            match conn.execute_batch(&real) {
-                Ok(()) => conn
-                    .execute_batch(&format!(
-                        "COMMENT ON VIEW {view} IS {}",
-                        sql::string(&stamp)
-                    ))
-                    .map_err(|e| query_error(&format!("ext/{view}.sql"), &e))?,
-                Err(e) if e.to_string().contains("No files found") => {
-                    all_ready = false;
-                    let stub = sql::render(
-                        sql::EXT_EMPTY,
-                        &[("view", &view), ("managed", managed(table))],
-                    );
-                    conn.execute_batch(&stub)
-                        .map_err(|e| query_error("ext/empty.sql", &e))?;
-                }
-                Err(e) => return Err(query_error(&format!("ext/{view}.sql"), &e)),
-            }
-        }
-        self.ext_views_ready.store(all_ready, Ordering::Relaxed);
-        Ok(())
-    }
-}
-
-/// The comment of every view, by name.
-fn view_comments(conn: &Connection) -> Result<BTreeMap<String, String>, WarehouseError> {
-    let name = "duckdb_views";
-    let mut stmt = conn
-        .prepare("SELECT view_name, comment FROM duckdb_views() WHERE NOT internal")
-        .map_err(|e| query_error(name, &e))?;
-    let rows = stmt
-        .query_map([], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
-        })
-        .map_err(|e| query_error(name, &e))?;
-    let mut comments = BTreeMap::new();
-    for row in rows {
-        let (view, comment) = row.map_err(|e| query_error(name, &e))?;
-        if let Some(comment) = comment {
-            comments.insert(view, comment);
-        }
-    }
-    Ok(comments)
 }
 
 fn staging_dir(path: &Path) -> PathBuf {
@@ -320,102 +254,7 @@ fn utc_now_literal() -> String {
 #[async_trait]
 impl Warehouse for DuckDbWarehouse {
     async fn refresh(&self, lake: &Lake) -> Result<RefreshReport, WarehouseError> {
-        let _one_at_a_time = self.refresh_lock.lock().await;
-        let started = Instant::now();
-        let lake_hours = list_lake_hours(lake).await?;
-        let state = self.load_state().await?;
-        tracing::debug!(
-            complete = lake_hours.complete.len(),
-            loaded = state.loaded.len(),
-            ms = started.elapsed().as_millis() as u64,
-            "lake listed, warehouse state read"
-        );
-        let mut report = RefreshReport::new(state.watermark);
-        report.hours_incomplete = lake_hours.incomplete.len();
-
-        for hour in pending_hours(&lake_hours.complete, &state.loaded) {
-            let mut parts = Vec::with_capacity(FACT_TABLES.len());
-            for table in FACT_TABLES {
-                match fetch_partition(lake, table, hour).await {
-                    Ok(part) => parts.push(part),
-                    Err(failure) => {
-                        report.failures.push(failure);
-                        break;
-                    }
-                }
-            }
-            if parts.len() < FACT_TABLES.len() {
-                continue;
-            }
-            let ingested_at = utc_now_literal();
-            let hour_started = Instant::now();
-            let loaded = self
-                .with_conn(move |conn, inner| {
-                    Ok(load::load_hour(
-                        conn,
-                        &inner.staging,
-                        hour,
-                        &parts,
-                        &ingested_at,
-                    ))
-                })
-                .await?;
-            tracing::debug!(%hour, ms = hour_started.elapsed().as_millis() as u64, "hour loaded");
-            match loaded {
-                Ok(rows) => {
-                    report.hours_loaded.push(hour);
-                    for (table, n) in rows {
-                        report.add_rows(table, n);
-                    }
-                }
-                Err(failure) => report.failures.push(failure),
-            }
-        }
-
-        for table in DIMENSIONS {
-            let current = state.dimension_sources.get(table.name()).copied();
-            for hour in dimension_candidates(&lake_hours.complete, current) {
-                let part = match fetch_partition(lake, table, hour).await {
-                    Ok(part) => part,
-                    Err(failure) => {
-                        report.failures.push(failure);
-                        continue;
-                    }
-                };
-                let ingested_at = utc_now_literal();
-                let merged = self
-                    .with_conn(move |conn, inner| {
-                        Ok(load::merge_dimension(
-                            conn,
-                            &inner.staging,
-                            &part,
-                            &ingested_at,
-                        ))
-                    })
-                    .await?;
-                tracing::debug!(%table, %hour, ms = started.elapsed().as_millis() as u64, "dimension merged");
-                match merged {
-                    Ok(rows) => {
-                        report.add_rows(table, rows);
-                        report
-                            .dimensions_merged
-                            .push(DimensionMerge { table, hour });
-                        break;
-                    }
-                    Err(failure) => report.failures.push(failure),
-                }
-            }
-        }
-
-        if !self.inner.ext_views_ready.load(Ordering::Relaxed) && !report.is_noop() {
-            self.with_conn(|_, inner| inner.create_ext_views()).await?;
-        }
-        for failure in &report.failures {
-            tracing::error!(%failure, "partition not loaded");
-        }
-        report.watermark_after = self.watermark().await?;
-        report.elapsed_ms = started.elapsed().as_millis() as u64;
-        Ok(report)
+        self.refresh_lake(lake).await
     }
 
     async fn watermark(&self) -> Result<Option<PartitionHour>, WarehouseError> {
