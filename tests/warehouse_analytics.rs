@@ -2,9 +2,8 @@
 //! (parsed with the `csv` crate, money as integer cents), compared exactly.
 #![cfg(feature = "duckdb")]
 
-mod common;
+mod warehouse_fixture;
 
-use common::{cents, hours, read_table, CsvRows, Fixture};
 use retail_pipeline::model::{PartitionHour, Table};
 use retail_pipeline::warehouse::duckdb::DuckDbWarehouse;
 use retail_pipeline::warehouse::{
@@ -12,6 +11,7 @@ use retail_pipeline::warehouse::{
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::OnceLock;
+use warehouse_fixture::{cents, hours, read_table, CsvRows, Fixture};
 
 struct Shared {
     fixture: Fixture,
@@ -174,7 +174,7 @@ fn revenue_by_store_matches_the_lake() {
     let got = runtime()
         .block_on(s.warehouse.revenue_by_store(DateFilter::all()))
         .expect("query");
-    assert_eq!(got.len(), common::scale().stores as usize);
+    assert_eq!(got.len(), warehouse_fixture::scale().stores as usize);
     assert_eq!(got, want);
 }
 

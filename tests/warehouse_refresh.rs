@@ -2,13 +2,13 @@
 //! late arrivals, incomplete and corrupt partitions.
 #![cfg(feature = "duckdb")]
 
-mod common;
+mod warehouse_fixture;
 
-use common::{cents, h, hours, read_table, Fixture};
 use retail_pipeline::lake::{crc32c_hex, Manifest};
 use retail_pipeline::model::{PartitionHour, Table};
 use retail_pipeline::warehouse::duckdb::DuckDbWarehouse;
 use retail_pipeline::warehouse::{DateFilter, Warehouse};
+use warehouse_fixture::{cents, h, hours, read_table, Fixture};
 
 /// Rows per managed table, in `Table::ALL` order.
 async fn counts(w: &DuckDbWarehouse) -> Vec<i64> {
@@ -52,7 +52,7 @@ async fn refresh_loads_exactly_the_lake_and_a_second_run_changes_nothing() {
     assert_eq!(report.hours_loaded, all);
     assert_eq!(report.watermark_before, None);
     assert_eq!(report.watermark_after, Some(h("2026-11-21T05")));
-    let scale = common::scale();
+    let scale = warehouse_fixture::scale();
     let want = [
         i64::from(scale.products),
         i64::from(scale.stores),
@@ -272,5 +272,8 @@ async fn a_corrupt_newest_catalog_falls_back_to_the_next_newest() {
         "{merged:?}"
     );
     assert!(merged.contains(&(Table::Stores, all[2])), "{merged:?}");
-    assert_eq!(counts(&w).await[0], i64::from(common::scale().products));
+    assert_eq!(
+        counts(&w).await[0],
+        i64::from(warehouse_fixture::scale().products)
+    );
 }

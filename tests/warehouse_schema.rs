@@ -2,11 +2,11 @@
 //! snapshot of every table and view, and the `_ext` views tied to the lake's CSV columns.
 #![cfg(feature = "duckdb")]
 
-mod common;
+mod warehouse_fixture;
 
-use common::{hours, Fixture};
 use retail_pipeline::model::Table;
 use retail_pipeline::warehouse::Warehouse;
+use warehouse_fixture::{hours, Fixture};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn schema_is_stable_and_ext_views_have_the_lake_columns() {
