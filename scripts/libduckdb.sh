@@ -91,7 +91,9 @@ members=(package/libduckdb.so)
 if tar -tzf "$tarball" | grep -qx 'package/duckdb.h'; then
     members+=(package/duckdb.h)
 fi
-tar -xzmf "$tarball" -C "$tmp" "${members[@]}" || die "cannot extract libduckdb.so from $(basename "$tarball")"
+# Keep the archive's mtime (npm pins it to 1985): cargo reruns a build script whose tracked
+# file is newer than its last run, so a fresh mtime would cost one extra rebuild.
+tar -xzf "$tarball" -C "$tmp" "${members[@]}" || die "cannot extract libduckdb.so from $(basename "$tarball")"
 
 # Move into place with renames so a concurrent run never sees a partial file.
 for member in "${members[@]}"; do

@@ -9,7 +9,8 @@ use std::path::PathBuf;
 /// Flags shared by every subcommand.
 #[derive(clap::Args, Debug, Clone)]
 pub struct CommonArgs {
-    /// Where the embedded backends live: the lake in DIR/lake.
+    /// Where the embedded backends live: the lake in DIR/lake, the warehouse in
+    /// DIR/warehouse.duckdb.
     #[arg(long, env = "RP_DATA_DIR", default_value = "./data", global = true)]
     pub data_dir: PathBuf,
     /// Seed of the generated world; the same seed gives the same bytes.
@@ -76,6 +77,11 @@ impl Config {
 
     pub fn lake_dir(&self) -> PathBuf {
         self.data_dir.join("lake")
+    }
+
+    /// The embedded warehouse's file.
+    pub fn warehouse_file(&self) -> PathBuf {
+        self.data_dir.join(crate::warehouse::WAREHOUSE_FILE)
     }
 
     pub fn identity(&self) -> LakeIdentity {

@@ -4,6 +4,7 @@
 //! - [`generate`]: the pure generator, `(seed, scale, date, hour) -> bytes`.
 //! - [`lake`]: the `BlobStore` trait, its local backend and the partition manifests.
 //! - [`jobs`]: planning and running sets of hours, the job registry, the hourly schedule.
+//! - [`warehouse`]: the `Warehouse` trait, the embedded DuckDB warehouse and its analytics.
 //! - [`app`]: the wired application; [`api`]: its HTTP surface.
 //! - [`cli`]: the `retail-pipeline` command line.
 
@@ -17,3 +18,4 @@ pub mod lake;
 pub mod metrics;
 pub mod model;
 pub mod telemetry;
+pub mod warehouse;

@@ -3,6 +3,7 @@
 mod bench;
 mod generate;
 mod progress;
+mod refresh;
 mod serve;
 mod signals;
 
@@ -32,6 +33,8 @@ pub enum Command {
     Backfill(generate::BackfillArgs),
     /// Measure generation and lake-write throughput and write the figures to a file.
     Bench(bench::BenchArgs),
+    /// Load the lake's new complete hours into the warehouse (DATA_DIR/warehouse.duckdb).
+    Refresh(refresh::RefreshArgs),
 }
 
 /// Exit codes: 0 done, 1 failed, 2 bad input, 130 interrupted.
@@ -47,6 +50,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<Outcome> {
         Command::Generate(args) => generate::generate(&config, args).await,
         Command::Backfill(args) => generate::backfill(&config, args).await,
         Command::Bench(args) => bench::bench(&config, args).await,
+        Command::Refresh(args) => refresh::refresh(&config, args).await,
     }
 }
 

@@ -202,6 +202,17 @@ impl Lake {
 
     /// Reads a complete partition's files and checks them against the manifest.
     pub async fn verify(&self, table: Table, hour: PartitionHour) -> Result<Manifest, LakeError> {
+        self.read_verified(table, hour).await.map(|(m, _)| m)
+    }
+
+    /// Reads a complete partition's files, checked against the manifest (size, crc32c, rows),
+    /// and returns them in the manifest's order: readers that load the data use these very
+    /// bytes, so nothing can change between the check and the load.
+    pub async fn read_verified(
+        &self,
+        table: Table,
+        hour: PartitionHour,
+    ) -> Result<(Manifest, Vec<Bytes>), LakeError> {
         let manifest_path = layout::manifest(table, hour);
         let manifest = self
             .manifest(table, hour)
@@ -211,6 +222,7 @@ impl Lake {
                 path: manifest_path,
                 reason: "no manifest: the partition is incomplete".into(),
             })?;
+        let mut contents = Vec::with_capacity(manifest.files.len());
         for file in &manifest.files {
             let bytes = self.store.get(&Self::path(file.path.clone())?).await?;
             let crc = crc32c_hex(&bytes);
@@ -239,7 +251,8 @@ impl Lake {
                     reason,
                 });
             }
+            contents.push(bytes);
         }
-        Ok(manifest)
+        Ok((manifest, contents))
     }
 }

@@ -1,0 +1,15 @@
+-- Units and revenue per date and product category (seed 000's analytics).
+-- $1, $2: first and last date (YYYY-MM-DD), either NULL for no bound.
+-- The catalog is the current state keyed by product_id, so the join adds no rows; a product
+-- missing from it is counted under '(unknown)' rather than dropped.
+SELECT
+    CAST(s.date AS VARCHAR) AS date,
+    coalesce(p.category, '(unknown)') AS category,
+    CAST(sum(s.quantity) AS BIGINT) AS units,
+    CAST(sum(s.total_amount) * 100 AS BIGINT) AS revenue_cents
+FROM sales_data_managed AS s
+LEFT JOIN product_catalog_managed AS p USING (product_id)
+WHERE ($1::VARCHAR IS NULL OR s.date >= CAST($1 AS DATE))
+  AND ($2::VARCHAR IS NULL OR s.date <= CAST($2 AS DATE))
+GROUP BY ALL
+ORDER BY date, revenue_cents DESC, category;

@@ -1,0 +1,15 @@
+-- The best-selling products by revenue (ties by product_id).
+-- $1, $2: first and last date (YYYY-MM-DD), either NULL for no bound; $3: how many.
+SELECT
+    s.product_id,
+    p.name,
+    coalesce(p.category, '(unknown)') AS category,
+    CAST(sum(s.quantity) AS BIGINT) AS units,
+    CAST(sum(s.total_amount) * 100 AS BIGINT) AS revenue_cents
+FROM sales_data_managed AS s
+LEFT JOIN product_catalog_managed AS p USING (product_id)
+WHERE ($1::VARCHAR IS NULL OR s.date >= CAST($1 AS DATE))
+  AND ($2::VARCHAR IS NULL OR s.date <= CAST($2 AS DATE))
+GROUP BY ALL
+ORDER BY revenue_cents DESC, s.product_id
+LIMIT $3;

@@ -1,0 +1,93 @@
+//! `refresh`: load the lake's new complete partitions into the embedded warehouse.
+
+use super::{Outcome, UsageError};
+use crate::config::Config;
+
+#[derive(clap::Args, Debug)]
+pub struct RefreshArgs {
+    /// Print the report as JSON on stdout instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[cfg(not(feature = "duckdb"))]
+pub async fn refresh(_config: &Config, _args: RefreshArgs) -> anyhow::Result<Outcome> {
+    Err(UsageError(
+        "this build has no embedded warehouse; rebuild with the `duckdb` feature".into(),
+    )
+    .into())
+}
+
+#[cfg(feature = "duckdb")]
+pub async fn refresh(config: &Config, args: RefreshArgs) -> anyhow::Result<Outcome> {
+    use crate::lake::{Lake, LocalDirStore};
+    use crate::warehouse::duckdb::DuckDbWarehouse;
+    use crate::warehouse::{Warehouse, WarehouseError};
+    use anyhow::Context;
+    use std::sync::Arc;
+
+    let lake_dir = config.lake_dir();
+    if !lake_dir.is_dir() {
+        return Err(UsageError(format!(
+            "no lake at {}: run `retail-pipeline generate` first (or pass --data-dir)",
+            lake_dir.display()
+        ))
+        .into());
+    }
+    let store = LocalDirStore::open(&lake_dir)
+        .with_context(|| format!("opening the lake at {}", lake_dir.display()))?;
+    let lake = Lake::new(Arc::new(store));
+    let path = config.warehouse_file();
+    let warehouse = match DuckDbWarehouse::open(path.clone(), lake_dir.clone()).await {
+        Ok(w) => w,
+        // Another process holds the file: the user's to resolve, in one line.
+        Err(e @ WarehouseError::Locked { .. }) => return Err(UsageError(e.to_string()).into()),
+        Err(e) => return Err(e).context("opening the warehouse"),
+    };
+    let report = warehouse.refresh(&lake).await.context("refresh failed")?;
+
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        let hours = report.hours_loaded.len();
+        println!(
+            "refreshed {} from {} in {:.2}s: {hours} hour{} loaded",
+            path.display(),
+            lake_dir.display(),
+            report.elapsed_ms as f64 / 1000.0,
+            if hours == 1 { "" } else { "s" },
+        );
+        for entry in &report.rows {
+            println!(
+                "  {:<27} {:>12} rows merged",
+                entry.table.name(),
+                entry.rows
+            );
+        }
+        let show = |h: Option<crate::model::PartitionHour>| {
+            h.map_or_else(|| "none".to_string(), |h| h.to_string())
+        };
+        println!(
+            "watermark: {} -> {}",
+            show(report.watermark_before),
+            show(report.watermark_after)
+        );
+        if report.hours_incomplete > 0 {
+            println!(
+                "{} incomplete hours skipped (data without all manifests); they load once complete",
+                report.hours_incomplete
+            );
+        }
+    }
+    if !report.failures.is_empty() {
+        for failure in &report.failures {
+            eprintln!("error: {failure}");
+        }
+        anyhow::bail!(
+            "{} partition{} failed to load; everything else was loaded and the next refresh retries them",
+            report.failures.len(),
+            if report.failures.len() == 1 { "" } else { "s" }
+        );
+    }
+    Ok(Outcome::Done)
+}

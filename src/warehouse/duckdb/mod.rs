@@ -1,0 +1,313 @@
+//! The embedded warehouse: one DuckDB file (`DATA_DIR/warehouse.duckdb`) running the SQL
+//! files of `sql/duckdb/`.
+//!
+//! DuckDB calls block, so each runs on `spawn_blocking` with its own connection to the one
+//! database instance (DuckDB connections are cheap and isolated by MVCC): analytics keep
+//! answering while a refresh loads.
+
+mod load;
+mod query;
+mod refresh;
+mod sql;
+mod views;
+
+pub use load::{managed, FACT_TABLES};
+
+use super::{
+    BasketStats, CategorySales, DateFilter, HourlyStock, ProductSales, RefreshReport, StoreRevenue,
+    Warehouse, WarehouseError,
+};
+use crate::lake::Lake;
+use crate::model::{parse_date, PartitionHour, Table};
+use async_trait::async_trait;
+use duckdb::Connection;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+
+const DIMENSIONS: [Table; 2] = [Table::ProductCatalog, Table::Stores];
+
+/// What `table_summaries` returns for one managed table.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TableSummary {
+    pub table: &'static str,
+    pub rows: i64,
+    pub fingerprint: String,
+}
+
+/// One column of a warehouse table or view.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ColumnInfo {
+    pub table: String,
+    pub column: String,
+    pub data_type: String,
+}
+
+#[derive(Debug)]
+pub struct DuckDbWarehouse {
+    inner: Arc<Inner>,
+    /// Refreshes run one at a time; two would load the same hours twice over.
+    refresh_lock: tokio::sync::Mutex<()>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    path: PathBuf,
+    lake_dir: PathBuf,
+    /// Where verified partitions are copied for DuckDB to read; emptied at open.
+    staging: PathBuf,
+    /// The connection opened first; every operation works on a clone of it.
+    conn: Mutex<Connection>,
+    /// Whether every `_ext` view reads the lake (false while some is a stand-in).
+    ext_views_ready: AtomicBool,
+}
+
+/// What the warehouse has loaded, read at the start of a refresh.
+struct LoadState {
+    loaded: BTreeSet<PartitionHour>,
+    watermark: Option<PartitionHour>,
+    dimension_sources: BTreeMap<String, PartitionHour>,
+}
+
+impl DuckDbWarehouse {
+    /// Opens (or creates) the warehouse file, creates what is missing of the schema and
+    /// points the `_ext` views at `lake_dir`. Blocks: call it from `spawn_blocking` or `open`.
+    pub fn open_blocking(path: &Path, lake_dir: &Path) -> Result<Self, WarehouseError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| WarehouseError::Io {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        let conn = Connection::open(path).map_err(|e| open_error(path, &e))?;
+        for (name, text) in sql::SETUP {
+            conn.execute_batch(text)
+                .map_err(|e| query_error(name, &e))?;
+        }
+        let staging = staging_dir(path);
+        // The views keep the lake's path; a relative one would follow the reader's cwd.
+        let lake_dir = std::path::absolute(lake_dir).map_err(|source| WarehouseError::Io {
+            path: lake_dir.to_path_buf(),
+            source,
+        })?;
+        // Left over only by a crash; nothing in it is needed (loads are transactional).
+        let _ = std::fs::remove_dir_all(&staging);
+        let inner = Inner {
+            path: path.to_path_buf(),
+            lake_dir,
+            staging,
+            conn: Mutex::new(conn),
+            ext_views_ready: AtomicBool::new(false),
+        };
+        inner.create_ext_views()?;
+        Ok(Self {
+            inner: Arc::new(inner),
+            refresh_lock: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// `open_blocking` on a blocking thread.
+    pub async fn open(path: PathBuf, lake_dir: PathBuf) -> Result<Self, WarehouseError> {
+        tokio::task::spawn_blocking(move || Self::open_blocking(&path, &lake_dir))
+            .await
+            .map_err(|e| WarehouseError::Worker(e.to_string()))?
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Runs an ad-hoc query that returns one integer, for diagnostics and tests (for
+    /// example `SELECT count(*) FROM sales_data_ext`).
+    pub async fn query_i64(&self, text: &str) -> Result<i64, WarehouseError> {
+        let text = text.to_string();
+        self.with_conn(move |conn, _| {
+            conn.query_row(&text, [], |r| r.get(0))
+                .map_err(|e| query_error(&text, &e))
+        })
+        .await
+    }
+
+    /// Every column of the warehouse's tables and views, ordered by table then position: the
+    /// schema that `sql/bigquery/` mirrors.
+    pub async fn columns(&self) -> Result<Vec<ColumnInfo>, WarehouseError> {
+        self.with_conn(|conn, _| {
+            let text = "SELECT table_name, column_name, data_type FROM information_schema.columns \
+                        WHERE table_schema = 'main' ORDER BY table_name, ordinal_position";
+            let mut stmt = conn.prepare(text).map_err(|e| query_error("columns", &e))?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok(ColumnInfo {
+                        table: r.get(0)?,
+                        column: r.get(1)?,
+                        data_type: r.get(2)?,
+                    })
+                })
+                .map_err(|e| query_error("columns", &e))?;
+            rows.collect::<Result<Vec<_>, _>>()
+                .map_err(|e| query_error("columns", &e))
+        })
+        .await
+    }
+
+    /// Rows and a content fingerprint (ingestion times left out) of every managed table,
+    /// in `Table::ALL` order: equal fingerprints mean equal contents. For status and checks.
+    pub async fn table_summaries(&self) -> Result<Vec<TableSummary>, WarehouseError> {
+        self.with_conn(|conn, _| {
+            Table::ALL
+                .iter()
+                .map(|&table| {
+                    let text = sql::render(sql::TABLE_SUMMARY, &[("table", managed(table))]);
+                    conn.query_row(&text, [], |r| {
+                        Ok(TableSummary {
+                            table: managed(table),
+                            rows: r.get(0)?,
+                            fingerprint: r.get(1)?,
+                        })
+                    })
+                    .map_err(|e| query_error("state/table_summary.sql", &e))
+                })
+                .collect()
+        })
+        .await
+    }
+
+    /// Runs `f` on a blocking thread with a connection of its own.
+    async fn with_conn<T, F>(&self, f: F) -> Result<T, WarehouseError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection, &Inner) -> Result<T, WarehouseError> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = inner.connection()?;
+            f(&mut conn, &inner)
+        })
+        .await
+        .map_err(|e| WarehouseError::Worker(e.to_string()))?
+    }
+
+    async fn load_state(&self) -> Result<LoadState, WarehouseError> {
+        self.with_conn(|conn, _| {
+            let loaded = query::hours(conn, "state/loaded_hours.sql", sql::LOADED_HOURS)?;
+            let watermark = query::hours(conn, "state/watermark.sql", sql::WATERMARK)?
+                .into_iter()
+                .next();
+            let dimension_sources = query::dimension_sources(conn, sql::DIMENSION_SOURCES)?;
+            Ok(LoadState {
+                loaded: loaded.into_iter().collect(),
+                watermark,
+                dimension_sources,
+            })
+        })
+        .await
+    }
+}
+
+impl Inner {
+    fn connection(&self) -> Result<Connection, WarehouseError> {
+        let conn = self
+            .conn
+            .lock()
+            .map_err(|_| WarehouseError::Worker("warehouse connection poisoned".into()))?;
+        conn.try_clone().map_err(|e| query_error("connect", &e))
+    }
+}
+
+fn staging_dir(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".staging");
+    path.with_file_name(name)
+}
+
+/// DuckDB holds an exclusive lock on its file while open; another process gets this.
+fn open_error(path: &Path, e: &duckdb::Error) -> WarehouseError {
+    let message = e.to_string();
+    if message.contains("Could not set lock") || message.contains("Conflicting lock") {
+        let detail = message
+            .split_once("Conflicting lock is held in ")
+            .map(|(_, rest)| format!("held by {}", rest.trim()))
+            .unwrap_or_else(|| "conflicting lock".into());
+        return WarehouseError::Locked {
+            path: path.to_path_buf(),
+            detail,
+        };
+    }
+    WarehouseError::Open {
+        path: path.to_path_buf(),
+        message,
+    }
+}
+
+fn query_error(name: &str, e: &duckdb::Error) -> WarehouseError {
+    WarehouseError::Query {
+        query: name.to_string(),
+        message: e.to_string(),
+    }
+}
+
+fn utc_now_literal() -> String {
+    sql::timestamp(chrono::Utc::now())
+}
+
+#[async_trait]
+impl Warehouse for DuckDbWarehouse {
+    async fn refresh(&self, lake: &Lake) -> Result<RefreshReport, WarehouseError> {
+        self.refresh_lake(lake).await
+    }
+
+    async fn watermark(&self) -> Result<Option<PartitionHour>, WarehouseError> {
+        self.with_conn(|conn, _| {
+            Ok(query::hours(conn, "state/watermark.sql", sql::WATERMARK)?
+                .into_iter()
+                .next())
+        })
+        .await
+    }
+
+    async fn sales_by_category(
+        &self,
+        filter: DateFilter,
+    ) -> Result<Vec<CategorySales>, WarehouseError> {
+        self.with_conn(move |conn, _| query::sales_by_category(conn, filter))
+            .await
+    }
+
+    async fn revenue_by_store(
+        &self,
+        filter: DateFilter,
+    ) -> Result<Vec<StoreRevenue>, WarehouseError> {
+        self.with_conn(move |conn, _| query::revenue_by_store(conn, filter))
+            .await
+    }
+
+    async fn top_products(
+        &self,
+        filter: DateFilter,
+        limit: u32,
+    ) -> Result<Vec<ProductSales>, WarehouseError> {
+        self.with_conn(move |conn, _| query::top_products(conn, filter, limit))
+            .await
+    }
+
+    async fn stock_by_hour(&self, filter: DateFilter) -> Result<Vec<HourlyStock>, WarehouseError> {
+        self.with_conn(move |conn, _| query::stock_by_hour(conn, filter))
+            .await
+    }
+
+    async fn basket_stats(&self, filter: DateFilter) -> Result<Vec<BasketStats>, WarehouseError> {
+        self.with_conn(move |conn, _| query::basket_stats(conn, filter))
+            .await
+    }
+
+    fn describe(&self) -> String {
+        format!("duckdb:{}", self.inner.path.display())
+    }
+}
+
+/// Parses the `(date VARCHAR, hour INTEGER)` pairs the state queries return.
+fn partition_hour(date: &str, hour: i32) -> Option<PartitionHour> {
+    let date = parse_date(date).ok()?;
+    PartitionHour::new(date, u8::try_from(hour).ok()?).ok()
+}

@@ -1,0 +1,144 @@
+//! The SQL files of `sql/duckdb/`, embedded at compile time, and the few literals the
+//! templates take. Templates use `{{name}}` placeholders (DuckDB's own `{...}` struct
+//! literals stay untouched); every value substituted is formatted here from a typed value,
+//! so no user text reaches the SQL unescaped.
+
+use crate::model::Table;
+use chrono::{DateTime, NaiveDate, Utc};
+use std::path::Path;
+
+/// Run in this order at every open; each is idempotent and never drops a table.
+pub const SETUP: [(&str, &str); 2] = [
+    (
+        "01_schema.sql",
+        include_str!("../../../sql/duckdb/01_schema.sql"),
+    ),
+    (
+        "02_csv_readers.sql",
+        include_str!("../../../sql/duckdb/02_csv_readers.sql"),
+    ),
+];
+
+/// `<table>_ext` view over the lake; `{{lake}}` is the lake directory.
+pub fn ext_view(table: Table) -> &'static str {
+    match table {
+        Table::ProductCatalog => include_str!("../../../sql/duckdb/ext/product_catalog_ext.sql"),
+        Table::Stores => include_str!("../../../sql/duckdb/ext/stores_ext.sql"),
+        Table::SalesData => include_str!("../../../sql/duckdb/ext/sales_data_ext.sql"),
+        Table::InventoryData => include_str!("../../../sql/duckdb/ext/inventory_data_ext.sql"),
+        Table::NegativeInventoryAlerts => {
+            include_str!("../../../sql/duckdb/ext/negative_inventory_alerts_ext.sql")
+        }
+    }
+}
+
+/// The stand-in for an `_ext` view while its lake table has no files.
+pub const EXT_EMPTY: &str = include_str!("../../../sql/duckdb/ext/empty.sql");
+
+/// Loads one partition of `table` into its managed table.
+pub fn merge(table: Table) -> &'static str {
+    match table {
+        Table::ProductCatalog => include_str!("../../../sql/duckdb/merge/product_catalog.sql"),
+        Table::Stores => include_str!("../../../sql/duckdb/merge/stores.sql"),
+        Table::SalesData => include_str!("../../../sql/duckdb/merge/sales_data.sql"),
+        Table::InventoryData => include_str!("../../../sql/duckdb/merge/inventory_data.sql"),
+        Table::NegativeInventoryAlerts => {
+            include_str!("../../../sql/duckdb/merge/negative_inventory_alerts.sql")
+        }
+    }
+}
+
+pub const RECORD_PARTITION: &str = include_str!("../../../sql/duckdb/state/record_partition.sql");
+pub const ADVANCE_WATERMARK: &str = include_str!("../../../sql/duckdb/state/advance_watermark.sql");
+pub const LOADED_HOURS: &str = include_str!("../../../sql/duckdb/state/loaded_hours.sql");
+pub const WATERMARK: &str = include_str!("../../../sql/duckdb/state/watermark.sql");
+pub const TABLE_SUMMARY: &str = include_str!("../../../sql/duckdb/state/table_summary.sql");
+pub const DIMENSION_SOURCES: &str = include_str!("../../../sql/duckdb/state/dimension_sources.sql");
+
+pub mod analytics {
+    pub const SALES_BY_CATEGORY: &str =
+        include_str!("../../../sql/duckdb/analytics/sales_by_category.sql");
+    pub const REVENUE_BY_STORE: &str =
+        include_str!("../../../sql/duckdb/analytics/revenue_by_store.sql");
+    pub const TOP_PRODUCTS: &str = include_str!("../../../sql/duckdb/analytics/top_products.sql");
+    pub const STOCK_BY_HOUR: &str = include_str!("../../../sql/duckdb/analytics/stock_by_hour.sql");
+    pub const BASKET_STATS: &str = include_str!("../../../sql/duckdb/analytics/basket_stats.sql");
+}
+
+/// Substitutes `{{name}}` placeholders. Panics on a placeholder left unfilled: that is a
+/// mismatch between a template and its caller, caught by the tests below.
+pub fn render(template: &str, vars: &[(&str, &str)]) -> String {
+    let mut out = template.to_string();
+    for (name, value) in vars {
+        out = out.replace(&format!("{{{{{name}}}}}"), value);
+    }
+    assert!(
+        !out.contains("{{"),
+        "SQL template has an unfilled placeholder: {}",
+        out.lines().find(|l| l.contains("{{")).unwrap_or_default()
+    );
+    out
+}
+
+/// The inside of a single-quoted SQL string (quotes doubled), without the quotes.
+pub fn escape(s: &str) -> String {
+    s.replace('\'', "''")
+}
+
+pub fn string(s: &str) -> String {
+    format!("'{}'", escape(s))
+}
+
+pub fn date(d: NaiveDate) -> String {
+    format!("DATE '{}'", d.format("%Y-%m-%d"))
+}
+
+pub fn timestamp(t: DateTime<Utc>) -> String {
+    format!("TIMESTAMP '{}'", t.format("%Y-%m-%d %H:%M:%S%.6f"))
+}
+
+/// A list of file paths, as `read_csv` takes them.
+pub fn files(paths: &[impl AsRef<Path>]) -> String {
+    let items: Vec<String> = paths
+        .iter()
+        .map(|p| string(&p.as_ref().to_string_lossy()))
+        .collect();
+    format!("[{}]", items.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_renders_with_its_callers_placeholders() {
+        let partition = [
+            ("date", "DATE '2026-11-20'"),
+            ("hour", "5"),
+            ("files", "['x.csv']"),
+            ("ingested_at", "TIMESTAMP '2026-11-20 05:00:00'"),
+            ("table", "'sales_data'"),
+            ("rows", "1"),
+            ("crc32c", "'00000000'"),
+        ];
+        for table in Table::ALL {
+            render(merge(table), &partition);
+            render(ext_view(table), &[("lake", "/tmp/lake")]);
+        }
+        render(RECORD_PARTITION, &partition);
+        render(ADVANCE_WATERMARK, &partition);
+        render(EXT_EMPTY, &[("view", "v"), ("managed", "m")]);
+        render(TABLE_SUMMARY, &[("table", "t")]);
+    }
+
+    #[test]
+    fn literals_escape_quotes() {
+        assert_eq!(string("it's"), "'it''s'");
+        assert_eq!(
+            files(&["/a/b's.csv", "/c.csv"]),
+            "['/a/b''s.csv', '/c.csv']"
+        );
+        let d = NaiveDate::from_ymd_opt(2026, 11, 20).expect("valid date");
+        assert_eq!(date(d), "DATE '2026-11-20'");
+    }
+}

@@ -1,0 +1,99 @@
+//! Reading one lake partition for loading: the bytes, checked against the manifest and the
+//! data contract's header before any warehouse sees them.
+
+use super::report::PartitionFailure;
+use crate::lake::{Lake, LakeError, Manifest, StoreError};
+use crate::model::{PartitionHour, Table};
+use bytes::Bytes;
+
+/// A partition whose files matched their manifest (size, crc32c, rows) and whose header is
+/// the contract's. Loaders load these bytes, not a second read of the lake.
+#[derive(Debug, Clone)]
+pub struct VerifiedPartition {
+    pub table: Table,
+    pub hour: PartitionHour,
+    pub manifest: Manifest,
+    /// The files' contents, in the manifest's order.
+    pub contents: Vec<Bytes>,
+}
+
+impl VerifiedPartition {
+    /// The manifest's checksums, comma-separated (one per file), as recorded when loaded.
+    pub fn crc32c(&self) -> String {
+        let crcs: Vec<&str> = self
+            .manifest
+            .files
+            .iter()
+            .map(|f| f.crc32c.as_str())
+            .collect();
+        crcs.join(",")
+    }
+
+    /// The lake paths of the files, for messages.
+    pub fn paths(&self) -> String {
+        let paths: Vec<&str> = self
+            .manifest
+            .files
+            .iter()
+            .map(|f| f.path.as_str())
+            .collect();
+        paths.join(", ")
+    }
+}
+
+/// Reads and checks a partition. Any problem becomes a failure naming the file at fault.
+pub async fn fetch_partition(
+    lake: &Lake,
+    table: Table,
+    hour: PartitionHour,
+) -> Result<VerifiedPartition, PartitionFailure> {
+    let fail = |path: String, reason: String| PartitionFailure {
+        hour,
+        table,
+        path,
+        reason,
+    };
+    let (manifest, contents) = lake.read_verified(table, hour).await.map_err(|e| match e {
+        LakeError::Corrupt { path, reason, .. } => fail(path, reason),
+        LakeError::Store(StoreError::NotFound(path)) => fail(
+            path.to_string(),
+            "listed in the manifest but missing".into(),
+        ),
+        other => fail(
+            crate::lake::layout::manifest(table, hour),
+            other.to_string(),
+        ),
+    })?;
+    if manifest.table != table.name()
+        || manifest.date != hour.date_string()
+        || manifest.hour != hour.hour()
+    {
+        return Err(fail(
+            crate::lake::layout::manifest(table, hour),
+            format!(
+                "manifest describes {} {} hour {}",
+                manifest.table, manifest.date, manifest.hour
+            ),
+        ));
+    }
+    let header = table.columns().join(",");
+    for (file, bytes) in manifest.files.iter().zip(&contents) {
+        let first = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+        let first = first.strip_suffix(b"\r").unwrap_or(first);
+        if first != header.as_bytes() {
+            return Err(fail(
+                file.path.clone(),
+                format!(
+                    "header is '{}', the data contract says '{header}'",
+                    String::from_utf8_lossy(&first[..first.len().min(200)])
+                ),
+            ));
+        }
+    }
+    Ok(VerifiedPartition {
+        table,
+        hour,
+        manifest,
+        contents,
+    })
+}

@@ -1,0 +1,108 @@
+//! The warehouse: managed tables filled incrementally from the lake, and the analytics over
+//! them. One trait, held as `Arc<dyn Warehouse>`; the embedded implementation is DuckDB
+//! (`duckdb` feature), BigQuery comes later with the same tables, columns and contract.
+
+#[cfg(feature = "duckdb")]
+pub mod duckdb;
+mod fetch;
+mod plan;
+mod report;
+mod rows;
+
+pub use fetch::{fetch_partition, VerifiedPartition};
+pub use plan::{dimension_candidates, list_lake_hours, pending_hours, LakeHours};
+pub use report::{DimensionMerge, PartitionFailure, RefreshReport, TableRows};
+pub use rows::{BasketStats, CategorySales, DateFilter, HourlyStock, ProductSales, StoreRevenue};
+
+use crate::lake::{Lake, LakeError};
+use crate::model::PartitionHour;
+use async_trait::async_trait;
+use std::fmt;
+use std::path::PathBuf;
+
+/// File name of the embedded warehouse inside the data directory.
+pub const WAREHOUSE_FILE: &str = "warehouse.duckdb";
+
+/// Why a warehouse operation failed as a whole. A single bad partition during a refresh is
+/// not an error: it is reported in `RefreshReport::failures` and the refresh goes on.
+#[derive(Debug, thiserror::Error)]
+pub enum WarehouseError {
+    #[error("the warehouse file {path} is locked by another process ({detail}); stop the other retail-pipeline (serve or refresh) or use another --data-dir")]
+    Locked { path: PathBuf, detail: String },
+    #[error("cannot open the warehouse file {path}: {message}")]
+    Open { path: PathBuf, message: String },
+    #[error("warehouse query {query} failed: {message}")]
+    Query { query: String, message: String },
+    #[error("reading the lake: {0}")]
+    Lake(#[from] LakeError),
+    #[error("warehouse storage error at {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("a warehouse worker failed: {0}")]
+    Worker(String),
+}
+
+/// The warehouse contract. Every implementation keeps the same tables (`*_ext` views over the
+/// lake, `*_managed` tables, `negative_inventory_alerts`, refresh state) and passes the same
+/// integration tests.
+#[async_trait]
+pub trait Warehouse: Send + Sync + fmt::Debug {
+    /// Loads every complete lake hour (all five tables have manifests) that is not loaded yet:
+    /// hours newer than the watermark and older ones that arrived late, in time order.
+    ///
+    /// - Per hour, atomic: the hour's three fact tables (sales, inventory, alerts) are
+    ///   replaced and the hour recorded as loaded (with each file's crc32c) in one
+    ///   transaction. A crash leaves the hour either fully loaded or not at all.
+    /// - Idempotent: a second run finds nothing to load and changes nothing; a repeated
+    ///   load of an hour replaces its rows instead of adding to them.
+    /// - Dimensions (catalog, stores) are merged by id from the newest complete hour, and only
+    ///   if it is newer than the hour their current state came from.
+    /// - Corrupt partitions: each file is checked against its manifest (size, crc32c, rows,
+    ///   header) before anything is loaded; a bad file fails its hour only, named in
+    ///   `failures`, with nothing of that hour loaded. Other hours still load; the failed one
+    ///   is retried by the next refresh.
+    /// - Incomplete hours (data without all manifests) are skipped until they are complete.
+    /// - A loaded hour is not read again, even if the lake rewrites it (the lake refuses
+    ///   another seed, scale or generator version, so a rewrite holds the same bytes); to
+    ///   reload one, delete its `partition_state` rows.
+    /// - Cost grows with the hours loaded, not with the history: only the new files are read.
+    ///
+    /// Concurrent calls on one warehouse run one after the other.
+    /// Errors only when the lake cannot be listed or the warehouse cannot be read at all.
+    async fn refresh(&self, lake: &Lake) -> Result<RefreshReport, WarehouseError>;
+
+    /// The newest fact hour loaded, `None` before the first load. Hours older than it may
+    /// still be missing (a late or failed hour); `refresh` loads them when they are complete.
+    async fn watermark(&self) -> Result<Option<PartitionHour>, WarehouseError>;
+
+    /// Units and revenue per date and category, ordered by date then revenue.
+    async fn sales_by_category(
+        &self,
+        filter: DateFilter,
+    ) -> Result<Vec<CategorySales>, WarehouseError>;
+
+    /// Revenue per store with its state and city, ordered by state then revenue.
+    async fn revenue_by_store(
+        &self,
+        filter: DateFilter,
+    ) -> Result<Vec<StoreRevenue>, WarehouseError>;
+
+    /// The `limit` products with the most revenue.
+    async fn top_products(
+        &self,
+        filter: DateFilter,
+        limit: u32,
+    ) -> Result<Vec<ProductSales>, WarehouseError>;
+
+    /// Stock-outs and negative-stock alerts per loaded hour.
+    async fn stock_by_hour(&self, filter: DateFilter) -> Result<Vec<HourlyStock>, WarehouseError>;
+
+    /// Baskets and average basket per date.
+    async fn basket_stats(&self, filter: DateFilter) -> Result<Vec<BasketStats>, WarehouseError>;
+
+    /// Where the warehouse lives, for logs and status (never a secret).
+    fn describe(&self) -> String;
+}

@@ -1,0 +1,88 @@
+//! Typed rows of the analytics queries, ready to serialize for the API and the dashboard.
+//! Money is integer cents (exact, no float rounding); dates are `YYYY-MM-DD`.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+/// An inclusive date range; `None` leaves that side open.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DateFilter {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+impl DateFilter {
+    pub fn all() -> Self {
+        Self::default()
+    }
+
+    pub fn day(date: NaiveDate) -> Self {
+        Self {
+            from: Some(date),
+            to: Some(date),
+        }
+    }
+
+    pub fn contains(&self, date: NaiveDate) -> bool {
+        self.from.is_none_or(|f| date >= f) && self.to.is_none_or(|t| date <= t)
+    }
+
+    /// The bounds as `YYYY-MM-DD` strings, the form the SQL files take.
+    pub fn bounds(&self) -> (Option<String>, Option<String>) {
+        let fmt = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+        (self.from.map(fmt), self.to.map(fmt))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CategorySales {
+    pub date: String,
+    pub category: String,
+    pub units: i64,
+    pub revenue_cents: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoreRevenue {
+    pub state: String,
+    pub store_id: String,
+    pub store_name: Option<String>,
+    pub city: Option<String>,
+    pub baskets: i64,
+    pub units: i64,
+    pub revenue_cents: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProductSales {
+    pub product_id: String,
+    pub name: Option<String>,
+    pub category: String,
+    pub units: i64,
+    pub revenue_cents: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HourlyStock {
+    pub date: String,
+    pub hour: u8,
+    /// (store, product) pairs with closing stock at or below zero.
+    pub stockouts: i64,
+    /// Pairs with closing stock below zero; each has exactly one alert.
+    pub negative_stock: i64,
+    pub alerts: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BasketStats {
+    pub date: String,
+    /// Distinct transactions.
+    pub baskets: i64,
+    pub lines: i64,
+    pub units: i64,
+    pub revenue_cents: i64,
+    /// `revenue_cents / baskets`.
+    pub avg_basket_cents: f64,
+    /// `units / baskets`.
+    pub avg_units: f64,
+}
