@@ -258,9 +258,16 @@ fn assortment(key: Key, store: &Store, products: &[Product], first_pair: usize) 
     let mut rng = key.rng();
     let share = STORE_FORMATS[store.format as usize].assortment;
     // Best-sellers are carried everywhere; the long tail depends on the format.
-    let carried: Vec<u32> = (0..products.len() as u32)
+    let mut carried: Vec<u32> = (0..products.len() as u32)
         .filter(|&p| products[p as usize].popularity > 0.5 || rng.chance(share))
         .collect();
+    if carried.is_empty() {
+        // A tiny catalog can leave a small store with nothing: it carries the best-seller.
+        let best = (0..products.len())
+            .max_by(|&a, &b| products[a].popularity.total_cmp(&products[b].popularity))
+            .unwrap_or(0);
+        carried.push(best as u32);
+    }
     let weights = |d: usize| -> Vec<f64> {
         carried
             .iter()
