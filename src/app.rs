@@ -3,10 +3,13 @@
 
 use crate::config::Config;
 use crate::generate::World;
-use crate::jobs::{run_hours, Job, JobKind, JobRegistry, JobState, RegistryError, RunProgress};
+use crate::jobs::{
+    run_hours, Counters, Job, JobKind, JobRegistry, JobState, RegistryError, RunProgress,
+};
 use crate::lake::{Lake, LakeError, LakeIdentity, LocalDirStore};
 use crate::metrics::Metrics;
 use crate::model::{HourRange, PartitionHour};
+use crate::warehouse::Warehouse;
 use chrono::{DateTime, Duration, Utc};
 use std::sync::{Arc, Mutex};
 
@@ -43,6 +46,8 @@ pub struct App {
     pub identity: LakeIdentity,
     pub jobs: JobRegistry,
     pub metrics: Metrics,
+    /// The warehouse, when this build has one (the `duckdb` feature).
+    pub warehouse: Option<Arc<dyn Warehouse>>,
     pub started_at: DateTime<Utc>,
     last_generated: Mutex<Option<PartitionHour>>,
 }
@@ -76,7 +81,9 @@ impl App {
         let (seed, scale) = (config.seed, config.scale.clone());
         let world = tokio::task::spawn_blocking(move || Arc::new(World::new(seed, &scale))).await?;
         let last = latest_complete_hour(&lake, Utc::now()).await?;
+        let warehouse = open_warehouse(&config).await?;
         Ok(Self {
+            warehouse,
             jobs: JobRegistry::new(settings.max_jobs),
             config,
             settings,
@@ -157,6 +164,69 @@ impl App {
         Ok((job, false))
     }
 
+    /// Starts (or joins) the incremental refresh of the warehouse. One refresh runs at a time:
+    /// a request while one runs joins it. `None` when this build has no warehouse.
+    pub fn start_refresh(self: &Arc<Self>) -> Result<Option<(Arc<Job>, bool)>, StartError> {
+        let Some(warehouse) = self.warehouse.clone() else {
+            return Ok(None);
+        };
+        let name = "warehouse".to_string();
+        if let Some(job) = self.jobs.running(JobKind::Refresh, &name) {
+            return Ok(Some((job, true)));
+        }
+        let progress = Arc::new(Counters::default());
+        let job = self
+            .jobs
+            .start(JobKind::Refresh, name, "hours", progress.clone())?;
+        let (app, task_job) = (self.clone(), job.clone());
+        tokio::spawn(async move {
+            match warehouse.refresh(&app.lake).await {
+                Ok(report) => {
+                    let loaded = report.hours_loaded.len() as u64;
+                    progress
+                        .target
+                        .store(loaded, std::sync::atomic::Ordering::Relaxed);
+                    progress
+                        .done
+                        .store(loaded, std::sync::atomic::Ordering::Relaxed);
+                    app.metrics.add_refresh(&report);
+                    let failed = !report.failures.is_empty();
+                    let error = failed.then(|| {
+                        report
+                            .failures
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    });
+                    tracing::info!(job = %task_job.id, hours = loaded, failures = report.failures.len(), "refresh ended");
+                    let state = if failed {
+                        JobState::Failed
+                    } else {
+                        JobState::Completed
+                    };
+                    task_job.finish(state, error, serde_json::to_value(&report).ok());
+                }
+                Err(e) => {
+                    tracing::error!(job = %task_job.id, error = %e, "refresh failed");
+                    task_job.finish(JobState::Failed, Some(e.to_string()), None);
+                }
+            }
+        });
+        Ok(Some((job, false)))
+    }
+
+    /// The warehouse's watermark, if there is a warehouse and it answers.
+    pub async fn warehouse_watermark(&self) -> Option<PartitionHour> {
+        match &self.warehouse {
+            Some(w) => w.watermark().await.unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "cannot read the warehouse watermark");
+                None
+            }),
+            None => None,
+        }
+    }
+
     async fn generate(
         &self,
         range: HourRange,
@@ -193,6 +263,19 @@ impl App {
         }
         Ok((summary, skipped))
     }
+}
+
+#[cfg(feature = "duckdb")]
+async fn open_warehouse(config: &Config) -> anyhow::Result<Option<Arc<dyn Warehouse>>> {
+    let w =
+        crate::warehouse::duckdb::DuckDbWarehouse::open(config.warehouse_file(), config.lake_dir())
+            .await?;
+    Ok(Some(Arc::new(w)))
+}
+
+#[cfg(not(feature = "duckdb"))]
+async fn open_warehouse(_config: &Config) -> anyhow::Result<Option<Arc<dyn Warehouse>>> {
+    Ok(None)
 }
 
 /// Looks back up to a week for the newest complete hour: enough for status at start-up,

@@ -14,6 +14,8 @@ pub struct Metrics {
     pub http_requests: AtomicU64,
     pub http_client_errors: AtomicU64,
     pub http_server_errors: AtomicU64,
+    refresh_rows: [AtomicU64; 5],
+    pub refresh_failures: AtomicU64,
 }
 
 impl Metrics {
@@ -21,6 +23,14 @@ impl Metrics {
         for (counter, n) in self.rows_generated.iter().zip(rows) {
             counter.fetch_add(*n, Ordering::Relaxed);
         }
+    }
+
+    pub fn add_refresh(&self, report: &crate::warehouse::RefreshReport) {
+        for (counter, table) in self.refresh_rows.iter().zip(Table::ALL) {
+            counter.fetch_add(report.rows_of(table), Ordering::Relaxed);
+        }
+        self.refresh_failures
+            .fetch_add(report.failures.len() as u64, Ordering::Relaxed);
     }
 
     pub fn render(&self, jobs: &JobRegistry) -> String {
@@ -40,6 +50,16 @@ impl Metrics {
             "retail_pipeline_rows_generated_total",
             "Rows written to the lake, per table.",
             &rows,
+        );
+        let merged: Vec<(String, u64)> = Table::ALL
+            .iter()
+            .zip(&self.refresh_rows)
+            .map(|(t, c)| (format!("{{table=\"{t}\"}}"), c.load(Ordering::Relaxed)))
+            .collect();
+        counter(
+            "retail_pipeline_refresh_rows_merged_total",
+            "Rows merged into the warehouse, per table.",
+            &merged,
         );
         let one = |c: &AtomicU64| vec![(String::new(), c.load(Ordering::Relaxed))];
         counter(

@@ -373,6 +373,9 @@ async fn openapi_lists_every_endpoint_and_the_docs_work_offline() {
         "/healthz",
         "/readyz",
         "/metrics",
+        "/bq/refresh",
+        "/analytics/sales-by-category",
+        "/analytics/top-products",
     ] {
         assert!(paths.iter().any(|k| *k == p), "{p} documented: {paths:?}");
     }
@@ -403,4 +406,136 @@ async fn openapi_lists_every_endpoint_and_the_docs_work_offline() {
         !page.contains("https://") && !page.contains("http://"),
         "the docs page loads nothing from outside"
     );
+}
+
+#[tokio::test]
+async fn refresh_then_analytics_match_the_lake() {
+    let t = test_app(ScaleName::Small, None, 4).await;
+    let (_, accepted) = call(
+        &t.router,
+        Method::POST,
+        "/generate",
+        Some(r#"{"date":"2026-11-20"}"#),
+    )
+    .await;
+    wait_for_end(&t.router, accepted["job_id"].as_str().expect("id")).await;
+
+    let (status, job) = call(&t.router, Method::POST, "/bq/refresh?wait=true", None).await;
+    assert_eq!(status, StatusCode::OK, "{job}");
+    assert_eq!(job["state"], "completed", "{job}");
+    let report = &job["result"];
+    assert_eq!(report["hours_loaded"].as_array().expect("hours").len(), 24);
+    assert_eq!(report["watermark_after"], "2026-11-20T23");
+    let merged = |r: &Value, table: &str| {
+        r["rows"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .find(|e| e["table"] == table)
+            .expect("table")["rows"]
+            .as_u64()
+            .expect("n")
+    };
+
+    // The lake's own sales, read independently.
+    let lake = t.app.config.lake_dir();
+    let mut revenue = 0i64;
+    let mut lines = 0u64;
+    for h in 0..24 {
+        let path = lake.join(format!(
+            "sales_data/date=2026-11-20/hour={h:02}/part-00000.csv"
+        ));
+        let mut reader = csv::Reader::from_path(&path).expect("csv");
+        for row in reader.records() {
+            let row = row.expect("row");
+            revenue += (row[8].parse::<f64>().expect("amount") * 100.0).round() as i64;
+            lines += 1;
+        }
+    }
+    assert_eq!(merged(report, "sales_data"), lines);
+
+    let (status, rows) = call(
+        &t.router,
+        Method::GET,
+        "/analytics/sales-by-category?date=2026-11-20",
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{rows}");
+    let total: i64 = rows
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r["revenue_cents"].as_i64().expect("cents"))
+        .sum();
+    assert_eq!(
+        total, revenue,
+        "revenue by category adds up to the lake's sales"
+    );
+
+    for uri in [
+        "/analytics/revenue-by-store",
+        "/analytics/top-products?limit=3",
+        "/analytics/stock-by-hour?from=2026-11-20&to=2026-11-20",
+        "/analytics/basket-stats",
+    ] {
+        let (status, rows) = call(&t.router, Method::GET, uri, None).await;
+        assert_eq!(status, StatusCode::OK, "{uri}: {rows}");
+        assert!(!rows.as_array().expect("rows").is_empty(), "{uri} has rows");
+    }
+    let (_, top) = call(
+        &t.router,
+        Method::GET,
+        "/analytics/top-products?limit=3",
+        None,
+    )
+    .await;
+    assert_eq!(top.as_array().expect("rows").len(), 3);
+
+    // Again: nothing new, nothing merged; the watermark shows in /status.
+    let (_, again) = call(&t.router, Method::POST, "/bq/refresh?wait=true", None).await;
+    assert_eq!(again["result"]["hours_loaded"], json!([]));
+    assert_eq!(merged(&again["result"], "sales_data"), 0);
+    let (_, status) = call(&t.router, Method::GET, "/status", None).await;
+    assert_eq!(status["warehouse_watermark"], "2026-11-20T23");
+    assert!(status["backends"]["warehouse"]
+        .as_str()
+        .expect("desc")
+        .contains("warehouse.duckdb"));
+
+    // Bad analytics queries.
+    for (uri, code, want) in [
+        (
+            "/analytics/sales-by-category?date=2026-02-30",
+            "invalid_date",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/analytics/sales-by-category?from=2026-11-21&to=2026-11-20",
+            "invalid_range",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "/analytics/top-products?limit=0",
+            "invalid_query",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/analytics/top-products?limit=many",
+            "invalid_query",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/analytics/basket-stats?colour=red",
+            "invalid_query",
+            StatusCode::BAD_REQUEST,
+        ),
+    ] {
+        let (status, err) = call(&t.router, Method::GET, uri, None).await;
+        assert_eq!(
+            (status, err["code"].as_str()),
+            (want, Some(code)),
+            "{uri}: {err}"
+        );
+    }
 }

@@ -152,6 +152,7 @@ fn the_schedule_fills_the_window_once_per_hour_across_restarts() {
             .as_array()
             .expect("jobs")
             .iter()
+            .filter(|j| j["kind"] == "generate")
             .map(|j| j["name"].as_str().unwrap_or("").to_owned())
             .collect()
     };

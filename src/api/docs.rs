@@ -9,7 +9,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
 #[openapi(
     info(
         title = "retail-pipeline",
-        description = "Hourly retail data pipeline: generate a linked retail data set into a Hive-partitioned lake, follow jobs, and check health.",
+        description = "Hourly retail data pipeline: generate a linked retail data set into a Hive-partitioned lake, merge it into the warehouse, query analytics, follow jobs, and check health.",
     ),
     paths(
         super::generate::generate,
@@ -19,11 +19,19 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         super::health::healthz,
         super::health::readyz,
         super::health::metrics,
+        super::warehouse::refresh,
+        super::warehouse::sales_by_category,
+        super::warehouse::revenue_by_store,
+        super::warehouse::top_products,
+        super::warehouse::stock_by_hour,
+        super::warehouse::basket_stats,
     ),
     modifiers(&BearerAuth),
     tags(
         (name = "pipeline", description = "Generate hours into the lake"),
         (name = "jobs", description = "Follow and cancel background jobs"),
+        (name = "warehouse", description = "Merge new lake partitions into the warehouse"),
+        (name = "analytics", description = "Sales, stores, products, stock and baskets from the warehouse"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

@@ -23,11 +23,21 @@ pub async fn healthz() -> Json<Health> {
 
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses(
-        (status = 200, description = "Every backend answers", body = Health),
+        (status = 200, description = "The lake and the warehouse answer", body = Health),
         (status = 503, description = "A backend does not answer", body = super::error::ErrorBody),
     ))]
 pub async fn readyz(State(app): State<AppState>) -> Result<Json<Health>, AppError> {
     let probe = BlobPath::new("_lake.json").map_err(|e| AppError::internal(&e))?;
+    if let Some(warehouse) = &app.warehouse {
+        if let Err(e) = warehouse.watermark().await {
+            tracing::warn!(error = %e, "warehouse not answering");
+            return Err(AppError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not_ready",
+                "the warehouse does not answer",
+            ));
+        }
+    }
     match app.lake.store().exists(&probe).await {
         Ok(true) => Ok(Json(Health { status: "ready" })),
         Ok(false) => Err(AppError::new(

@@ -62,10 +62,13 @@ pub async fn status(State(app): State<AppState>) -> Json<StatusResponse> {
         backends: Backends {
             lake: app.lake.store().describe(),
             bus: "none (alerts are written to the lake)".into(),
-            warehouse: "none".into(),
+            warehouse: app
+                .warehouse
+                .as_ref()
+                .map_or_else(|| "none".into(), |w| w.describe()),
         },
         last_generated_hour: app.last_generated_hour().map(|h| h.to_string()),
-        warehouse_watermark: None,
+        warehouse_watermark: app.warehouse_watermark().await.map(|h| h.to_string()),
         jobs: app.jobs.all().iter().map(|j| j.view()).collect(),
     })
 }

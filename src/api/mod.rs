@@ -7,6 +7,7 @@ pub mod error;
 mod generate;
 mod health;
 mod jobs;
+mod warehouse;
 
 pub use error::{AppError, ErrorBody};
 pub use generate::{GenerateRequest, JobAccepted};
@@ -33,6 +34,7 @@ pub fn build_router(state: AppState) -> Router {
     let mutating = Router::new()
         .route("/generate", post(generate::generate))
         .route("/jobs/{id}/cancel", post(jobs::cancel))
+        .route("/bq/refresh", post(warehouse::refresh))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_token,
@@ -43,6 +45,17 @@ pub fn build_router(state: AppState) -> Router {
         .route("/metrics", get(health::metrics))
         .route("/status", get(jobs::status))
         .route("/jobs/{id}", get(jobs::job))
+        .route(
+            "/analytics/sales-by-category",
+            get(warehouse::sales_by_category),
+        )
+        .route(
+            "/analytics/revenue-by-store",
+            get(warehouse::revenue_by_store),
+        )
+        .route("/analytics/top-products", get(warehouse::top_products))
+        .route("/analytics/stock-by-hour", get(warehouse::stock_by_hour))
+        .route("/analytics/basket-stats", get(warehouse::basket_stats))
         .merge(mutating)
         .merge(docs::swagger_ui())
         .fallback(error::not_found)

@@ -6,5 +6,7 @@ pub mod run;
 pub mod schedule;
 
 pub use plan::{rolling_window, work_units, WorkUnit};
-pub use registry::{Job, JobKind, JobProgress, JobRegistry, JobState, JobView, RegistryError};
+pub use registry::{
+    Counters, Job, JobKind, JobProgress, JobRegistry, JobState, JobView, RegistryError,
+};
 pub use run::{run_hours, RunError, RunProgress, RunSummary};

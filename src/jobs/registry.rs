@@ -18,6 +18,22 @@ pub trait JobProgress: Send + Sync + std::fmt::Debug {
     fn target(&self) -> u64;
 }
 
+/// A plain pair of counters, for jobs that report progress in steps.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub done: AtomicU64,
+    pub target: AtomicU64,
+}
+
+impl JobProgress for Counters {
+    fn done(&self) -> u64 {
+        self.done.load(Ordering::Relaxed)
+    }
+    fn target(&self) -> u64 {
+        self.target.load(Ordering::Relaxed)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum JobKind {

@@ -1,10 +1,11 @@
 //! The internal hourly schedule, for the embedded default (deployed, Cloud Scheduler calls in
-//! instead): generate the rolling window at minute 0 of every hour. The last hour each task ran
-//! for is kept in `DATA_DIR/schedule.json`, so a restart neither skips nor repeats an hour: on
-//! start, a task that has not run for the current hour runs at once.
+//! instead): generate the rolling window at minute 0 of every hour and refresh the warehouse at
+//! minute 15 (or, on a start past :15, as soon as the generation has finished). The last hour
+//! each task ran for is kept in `DATA_DIR/schedule.json`, so a restart neither skips nor
+//! repeats an hour.
 
 use crate::app::App;
-use crate::jobs::rolling_window;
+use crate::jobs::{rolling_window, JobKind};
 use crate::model::PartitionHour;
 use chrono::{Timelike, Utc};
 use serde::{Deserialize, Serialize};
@@ -13,10 +14,18 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
+/// How often the schedule looks at the clock.
+const TICK: Duration = Duration::from_secs(15);
+/// Minute of the hour at which the refresh runs.
+const REFRESH_MINUTE: u32 = 15;
+
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Ledger {
     /// The hour (`YYYY-MM-DDTHH`) of the last scheduled generate.
     generate: Option<String>,
+    /// The hour of the last scheduled refresh.
+    #[serde(default)]
+    refresh: Option<String>,
 }
 
 fn ledger_path(app: &App) -> PathBuf {
@@ -42,37 +51,46 @@ fn write_ledger(app: &App, ledger: &Ledger) {
 /// Runs until `stop` is cancelled.
 pub async fn run(app: Arc<App>, stop: CancellationToken) {
     loop {
-        let now = Utc::now();
-        let Ok(current) = PartitionHour::containing(now.naive_utc()) else {
-            return;
-        };
-        let mut ledger = read_ledger(&app);
-        if ledger.generate.as_deref() != Some(current.to_string().as_str()) {
-            match rolling_window(now.naive_utc(), 3) {
-                Ok(window) => match app.start_generate(window, false) {
-                    Ok((job, _)) => {
-                        tracing::info!(job = %job.id, hour = %current, "scheduled generate");
-                        ledger.generate = Some(current.to_string());
-                        write_ledger(&app, &ledger);
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "scheduled generate not started; retrying in a minute")
-                    }
-                },
-                Err(e) => tracing::error!(error = %e, "no rolling window"),
-            }
-        }
-        // Wake at the next hour, or in a minute if this hour's task could not start.
-        let done = read_ledger(&app).generate.as_deref() == Some(current.to_string().as_str());
-        let wait = if done {
-            let secs_into_hour = u64::from(now.minute() * 60 + now.second());
-            Duration::from_secs(3600 - secs_into_hour.min(3599))
-        } else {
-            Duration::from_secs(60)
-        };
+        tick(&app);
         tokio::select! {
             () = stop.cancelled() => return,
-            () = tokio::time::sleep(wait) => {}
+            () = tokio::time::sleep(TICK) => {}
+        }
+    }
+}
+
+/// Starts whatever is due now. A task that cannot start (too many jobs) is retried next tick.
+fn tick(app: &Arc<App>) {
+    let now = Utc::now();
+    let Ok(current) = PartitionHour::containing(now.naive_utc()) else {
+        return;
+    };
+    let hour = current.to_string();
+    let mut ledger = read_ledger(app);
+    if ledger.generate.as_deref() != Some(hour.as_str()) {
+        let started = rolling_window(now.naive_utc(), 3)
+            .map_err(|e| e.to_string())
+            .and_then(|w| app.start_generate(w, false).map_err(|e| e.to_string()));
+        match started {
+            Ok((job, _)) => {
+                tracing::info!(job = %job.id, %hour, "scheduled generate");
+                ledger.generate = Some(hour.clone());
+                write_ledger(app, &ledger);
+            }
+            Err(e) => tracing::warn!(error = %e, "scheduled generate not started"),
+        }
+    }
+    let generating = !app.jobs.running_of(JobKind::Generate).is_empty();
+    let due = now.minute() >= REFRESH_MINUTE && !generating;
+    if due && app.warehouse.is_some() && ledger.refresh.as_deref() != Some(hour.as_str()) {
+        match app.start_refresh() {
+            Ok(Some((job, _))) => {
+                tracing::info!(job = %job.id, %hour, "scheduled refresh");
+                ledger.refresh = Some(hour);
+                write_ledger(app, &ledger);
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "scheduled refresh not started"),
         }
     }
 }

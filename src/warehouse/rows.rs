@@ -3,6 +3,7 @@
 
 use chrono::NaiveDate;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 /// An inclusive date range; `None` leaves that side open.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -34,7 +35,7 @@ impl DateFilter {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct CategorySales {
     pub date: String,
     pub category: String,
@@ -42,7 +43,7 @@ pub struct CategorySales {
     pub revenue_cents: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct StoreRevenue {
     pub state: String,
     pub store_id: String,
@@ -53,7 +54,7 @@ pub struct StoreRevenue {
     pub revenue_cents: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct ProductSales {
     pub product_id: String,
     pub name: Option<String>,
@@ -62,7 +63,7 @@ pub struct ProductSales {
     pub revenue_cents: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct HourlyStock {
     pub date: String,
     pub hour: u8,
@@ -73,7 +74,7 @@ pub struct HourlyStock {
     pub alerts: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct BasketStats {
     pub date: String,
     /// Distinct transactions.

@@ -1,0 +1,215 @@
+//! `POST /bq/refresh` and the analytics over the warehouse's managed tables.
+
+use super::error::AppError;
+use super::generate::JobAccepted;
+use crate::app::AppState;
+use crate::jobs::JobView;
+use crate::model::parse_date;
+use crate::warehouse::{
+    BasketStats, CategorySales, DateFilter, HourlyStock, ProductSales, StoreRevenue, Warehouse,
+};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use std::sync::Arc;
+use std::time::Duration;
+use utoipa::IntoParams;
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct RefreshQuery {
+    /// Wait for the refresh to end (up to 50 s) and answer with its report.
+    #[serde(default)]
+    pub wait: bool,
+}
+
+/// How long `?wait=true` waits before answering 202 with the job instead.
+const WAIT_AT_MOST: Duration = Duration::from_secs(50);
+
+#[utoipa::path(post, path = "/bq/refresh", tag = "warehouse", params(RefreshQuery),
+    responses(
+        (status = 200, description = "With wait=true: the finished job, its result the refresh report (rows merged per table, hours loaded, watermark, failures)", body = JobView),
+        (status = 202, description = "Refresh started (or joined)", body = JobAccepted),
+        (status = 401, description = "Missing or wrong bearer token", body = super::error::ErrorBody),
+        (status = 429, description = "Too many jobs running", body = super::error::ErrorBody),
+        (status = 503, description = "This build has no warehouse", body = super::error::ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn refresh(
+    State(app): State<AppState>,
+    query: Result<Query<RefreshQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, AppError> {
+    let Query(query) = query?;
+    let (job, existing) = app.0.start_refresh()?.ok_or_else(no_warehouse)?;
+    if query.wait {
+        let deadline = tokio::time::Instant::now() + WAIT_AT_MOST;
+        while !job.state().is_finished() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        if job.state().is_finished() {
+            return Ok((StatusCode::OK, Json(job.view())).into_response());
+        }
+    }
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(JobAccepted {
+            status_url: format!("/jobs/{}", job.id),
+            job_id: job.id.clone(),
+            existing,
+            job: job.view(),
+        }),
+    )
+        .into_response())
+}
+
+fn no_warehouse() -> AppError {
+    AppError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "no_warehouse",
+        "this build has no warehouse (built without the duckdb feature)",
+    )
+}
+
+/// Which dates to report: one `date`, or a `from`/`to` range (inclusive), or everything.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AnalyticsQuery {
+    /// One date, `YYYY-MM-DD`.
+    pub date: Option<String>,
+    /// First date, `YYYY-MM-DD`.
+    pub from: Option<String>,
+    /// Last date, `YYYY-MM-DD`.
+    pub to: Option<String>,
+    /// Rows to return, for top lists (1-1000, default 10).
+    pub limit: Option<u32>,
+}
+
+impl AnalyticsQuery {
+    fn filter(&self) -> Result<DateFilter, AppError> {
+        let date = |field: &str, v: &Option<String>| -> Result<_, AppError> {
+            v.as_deref()
+                .map(|s| {
+                    parse_date(s).map_err(|e| {
+                        AppError::bad_request("invalid_date", e.to_string()).with_field(field)
+                    })
+                })
+                .transpose()
+        };
+        if let Some(d) = date("date", &self.date)? {
+            if self.from.is_some() || self.to.is_some() {
+                return Err(AppError::bad_request(
+                    "invalid_query",
+                    "give date, or from and to, not both",
+                )
+                .with_field("date"));
+            }
+            return Ok(DateFilter::day(d));
+        }
+        let (from, to) = (date("from", &self.from)?, date("to", &self.to)?);
+        if let (Some(f), Some(t)) = (from, to) {
+            if f > t {
+                return Err(AppError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_range",
+                    format!("from {f} is after to {t}"),
+                )
+                .with_field("to"));
+            }
+        }
+        Ok(DateFilter { from, to })
+    }
+}
+
+type AnalyticsQueryResult = Result<Query<AnalyticsQuery>, axum::extract::rejection::QueryRejection>;
+
+fn warehouse(app: &AppState) -> Result<Arc<dyn Warehouse>, AppError> {
+    app.warehouse.clone().ok_or_else(no_warehouse)
+}
+
+fn failed(e: crate::warehouse::WarehouseError) -> AppError {
+    AppError::internal(&e)
+}
+
+#[utoipa::path(get, path = "/analytics/sales-by-category", tag = "analytics", params(AnalyticsQuery),
+    responses((status = 200, description = "Units and revenue (cents) per date and category", body = [CategorySales]),
+              (status = 400, description = "Malformed date", body = super::error::ErrorBody)))]
+pub async fn sales_by_category(
+    State(app): State<AppState>,
+    q: AnalyticsQueryResult,
+) -> Result<Json<Vec<CategorySales>>, AppError> {
+    let filter = q?.0.filter()?;
+    warehouse(&app)?
+        .sales_by_category(filter)
+        .await
+        .map(Json)
+        .map_err(failed)
+}
+
+#[utoipa::path(get, path = "/analytics/revenue-by-store", tag = "analytics", params(AnalyticsQuery),
+    responses((status = 200, description = "Revenue per store, by state", body = [StoreRevenue]),
+              (status = 400, description = "Malformed date", body = super::error::ErrorBody)))]
+pub async fn revenue_by_store(
+    State(app): State<AppState>,
+    q: AnalyticsQueryResult,
+) -> Result<Json<Vec<StoreRevenue>>, AppError> {
+    let filter = q?.0.filter()?;
+    warehouse(&app)?
+        .revenue_by_store(filter)
+        .await
+        .map(Json)
+        .map_err(failed)
+}
+
+#[utoipa::path(get, path = "/analytics/top-products", tag = "analytics", params(AnalyticsQuery),
+    responses((status = 200, description = "The products with the most revenue", body = [ProductSales]),
+              (status = 400, description = "Malformed date or limit", body = super::error::ErrorBody)))]
+pub async fn top_products(
+    State(app): State<AppState>,
+    q: AnalyticsQueryResult,
+) -> Result<Json<Vec<ProductSales>>, AppError> {
+    let q = q?.0;
+    let limit = q.limit.unwrap_or(10);
+    if !(1..=1000).contains(&limit) {
+        return Err(
+            AppError::bad_request("invalid_query", "limit must be from 1 to 1000")
+                .with_field("limit"),
+        );
+    }
+    let filter = q.filter()?;
+    warehouse(&app)?
+        .top_products(filter, limit)
+        .await
+        .map(Json)
+        .map_err(failed)
+}
+
+#[utoipa::path(get, path = "/analytics/stock-by-hour", tag = "analytics", params(AnalyticsQuery),
+    responses((status = 200, description = "Stock-outs and negative-stock alerts per hour", body = [HourlyStock]),
+              (status = 400, description = "Malformed date", body = super::error::ErrorBody)))]
+pub async fn stock_by_hour(
+    State(app): State<AppState>,
+    q: AnalyticsQueryResult,
+) -> Result<Json<Vec<HourlyStock>>, AppError> {
+    let filter = q?.0.filter()?;
+    warehouse(&app)?
+        .stock_by_hour(filter)
+        .await
+        .map(Json)
+        .map_err(failed)
+}
+
+#[utoipa::path(get, path = "/analytics/basket-stats", tag = "analytics", params(AnalyticsQuery),
+    responses((status = 200, description = "Baskets and average basket per date", body = [BasketStats]),
+              (status = 400, description = "Malformed date", body = super::error::ErrorBody)))]
+pub async fn basket_stats(
+    State(app): State<AppState>,
+    q: AnalyticsQueryResult,
+) -> Result<Json<Vec<BasketStats>>, AppError> {
+    let filter = q?.0.filter()?;
+    warehouse(&app)?
+        .basket_stats(filter)
+        .await
+        .map(Json)
+        .map_err(failed)
+}
