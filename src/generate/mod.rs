@@ -4,6 +4,7 @@ pub mod alerts;
 pub mod alias;
 pub mod csv;
 pub mod day;
+pub mod events;
 pub mod reference;
 pub mod rng;
 pub mod world;
