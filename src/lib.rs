@@ -3,9 +3,11 @@
 //!
 //! - [`generate`]: the pure generator, `(seed, scale, date, hour) -> bytes`.
 //! - [`lake`]: the `BlobStore` trait, its local backend and the partition manifests.
+//! - [`bus`]: the `Publisher` trait, the in-process bus, alerts and the subscriber.
 //! - [`jobs`]: planning and running sets of hours.
 //! - [`cli`]: the `retail-pipeline` command line.
 
+pub mod bus;
 pub mod cli;
 pub mod config;
 pub mod generate;
