@@ -372,3 +372,17 @@ async fn the_lake_sink_writes_one_jsonl_file_per_table_and_batch() {
         orders[0].path
     );
 }
+
+#[tokio::test]
+async fn a_subscription_sees_the_end_once_the_bus_is_gone() {
+    let bus = LocalBus::new(4);
+    let mut sub = bus.subscribe("t");
+    bus.publish("t", vec![msg(1)]).await.unwrap();
+    drop(bus);
+    assert!(
+        sub.recv().await.is_some(),
+        "queued messages are still delivered"
+    );
+    let end = tokio::time::timeout(Duration::from_secs(5), sub.recv()).await;
+    assert_eq!(end.expect("recv returns"), None);
+}

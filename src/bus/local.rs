@@ -25,13 +25,21 @@ pub struct LocalBus {
 #[derive(Debug)]
 struct Inner {
     capacity: usize,
-    topics: Mutex<BTreeMap<String, Vec<Arc<SubState>>>>,
+    topics: Mutex<BTreeMap<String, Vec<Arc<SubEntry>>>>,
 }
 
+/// The bus's end of a subscription. Only the bus holds the sender, so the subscription's
+/// receiver sees the end of the stream once the bus is gone.
+#[derive(Debug)]
+struct SubEntry {
+    tx: mpsc::Sender<Message>,
+    state: Arc<SubState>,
+}
+
+/// Counters shared by the bus and the subscription.
 #[derive(Debug)]
 struct SubState {
     topic: String,
-    tx: mpsc::Sender<Message>,
     /// Messages accepted into this subscription's queue.
     published: AtomicU64,
     /// Messages the subscriber has acknowledged as handled.
@@ -41,18 +49,20 @@ struct SubState {
     changed: Notify,
 }
 
-impl SubState {
+impl SubEntry {
     async fn deliver(&self, message: Message) -> Result<(), ()> {
         // Counted before the send so that a `flush` racing with this publish waits for the
         // message rather than missing it.
-        self.published.fetch_add(1, Ordering::AcqRel);
+        self.state.published.fetch_add(1, Ordering::AcqRel);
         if self.tx.send(message).await.is_err() {
-            self.published.fetch_sub(1, Ordering::AcqRel);
+            self.state.published.fetch_sub(1, Ordering::AcqRel);
             return Err(());
         }
         Ok(())
     }
+}
 
+impl SubState {
     fn settled(&self) -> bool {
         self.closed.load(Ordering::Acquire)
             || self.handled.load(Ordering::Acquire) >= self.published.load(Ordering::Acquire)
@@ -87,7 +97,6 @@ impl LocalBus {
         let (tx, rx) = mpsc::channel(self.inner.capacity);
         let state = Arc::new(SubState {
             topic: topic.to_string(),
-            tx,
             published: AtomicU64::new(0),
             handled: AtomicU64::new(0),
             closed: AtomicBool::new(false),
@@ -96,7 +105,10 @@ impl LocalBus {
         self.lock()
             .entry(topic.to_string())
             .or_default()
-            .push(state.clone());
+            .push(Arc::new(SubEntry {
+                tx,
+                state: state.clone(),
+            }));
         Subscription { rx, state }
     }
 
@@ -107,6 +119,7 @@ impl LocalBus {
             .map(|(topic, subs)| {
                 let open: Vec<_> = subs
                     .iter()
+                    .map(|s| &s.state)
                     .filter(|s| !s.closed.load(Ordering::Acquire))
                     .collect();
                 let published: u64 = open
@@ -125,7 +138,7 @@ impl LocalBus {
             .collect()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Vec<Arc<SubState>>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Vec<Arc<SubEntry>>>> {
         // The map is only ever edited in single statements; a poisoned lock holds valid data.
         self.inner
             .topics
@@ -134,11 +147,11 @@ impl LocalBus {
     }
 
     /// The open subscriptions of a topic, pruning closed ones.
-    fn open_subscriptions(&self, topic: &str) -> Vec<Arc<SubState>> {
+    fn open_subscriptions(&self, topic: &str) -> Vec<Arc<SubEntry>> {
         let mut topics = self.lock();
         match topics.get_mut(topic) {
             Some(subs) => {
-                subs.retain(|s| !s.closed.load(Ordering::Acquire));
+                subs.retain(|s| !s.state.closed.load(Ordering::Acquire));
                 subs.clone()
             }
             None => Vec::new(),
@@ -185,7 +198,12 @@ impl Publisher for LocalBus {
     }
 
     async fn flush(&self) -> Result<(), BusError> {
-        let subs: Vec<Arc<SubState>> = self.lock().values().flatten().cloned().collect();
+        let subs: Vec<Arc<SubState>> = self
+            .lock()
+            .values()
+            .flatten()
+            .map(|s| s.state.clone())
+            .collect();
         for sub in subs {
             loop {
                 let changed = sub.changed.notified();
