@@ -169,6 +169,16 @@ fn a_mixed_run_has_every_type_in_roughly_its_share() {
 }
 
 #[test]
+fn samples_are_valid_events_of_their_type() {
+    let at = EventTime::from_millis(1_790_000_000_000);
+    for ty in EventType::ALL {
+        let sample = retail_pipeline::generate::events::sample_event(&POOLS, ty, at);
+        assert_eq!(sample.event_type(), ty);
+        assert_eq!(parse_event(&sample.to_json_bytes()).unwrap(), sample);
+    }
+}
+
+#[test]
 fn different_runs_have_different_ids() {
     let at = EventTime::from_millis(1_790_000_000_000);
     let a = EventGenerator::new(POOLS.clone(), "job-1", &[]).event(0, at);

@@ -409,3 +409,23 @@ async fn event_figures() {
         println!("{}", serde_json::to_string(&accuracy).unwrap());
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn rate_accuracy_is_measured_at_the_receiver() {
+    let spec = ScenarioSpec::named("burst_test").unwrap();
+    let accuracy = tokio::time::timeout(
+        Duration::from_secs(60),
+        retail_pipeline::jobs::scenario::bench::bench_rate_accuracy(
+            pools(),
+            &spec,
+            Duration::from_secs(10),
+        ),
+    )
+    .await
+    .expect("the measurement ends")
+    .unwrap();
+    // 300 a minute for 10 s: 50 events, 0.2 s apart, on a paused (exact) clock.
+    assert_eq!(accuracy.events, 50);
+    assert!(accuracy.error_pct.abs() < 1e-9, "{accuracy:?}");
+    assert_eq!(accuracy.max_late_ms, 0.0);
+}

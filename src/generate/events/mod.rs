@@ -254,6 +254,12 @@ pub struct UserActivityEvent {
     pub metadata: SessionMetadata,
 }
 
+/// One example event of a type (`GET /sample/{type}`), stamped `at`. Deterministic for a
+/// world; its ids carry the run key `sample`, so they never collide with a scenario run's.
+pub fn sample_event(pools: &std::sync::Arc<EventPools>, ty: EventType, at: EventTime) -> Event {
+    EventGenerator::new(pools.clone(), "sample", &[ty]).event_of(ty, 0, at)
+}
+
 /// Any event. Serializes as the flat JSON object of its type (no wrapper).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]

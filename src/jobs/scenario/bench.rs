@@ -225,7 +225,8 @@ pub async fn bench_rate_accuracy(
         )
         .await?;
     bus.flush().await?;
-    drop(bus);
+    // The drain ends when the last handle on the bus is gone.
+    drop((runner, bus));
     drain.await.map_err(|e| BenchError::Task(e.to_string()))?;
     let arrivals = arrivals.lock().map(|a| a.clone()).unwrap_or_default();
     let n = arrivals.len() as u64;

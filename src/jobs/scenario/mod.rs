@@ -22,14 +22,21 @@ pub const MAX_DURATION_SECS: u64 = 24 * 60 * 60;
 /// Most events in one run: ten million (about 8 GB of JSON through the bus).
 pub const MAX_EVENTS: u64 = 10_000_000;
 
-/// A named scenario of the catalogue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A named scenario of the catalogue (what `GET /scenarios` lists).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct NamedScenario {
     pub name: &'static str,
     pub description: &'static str,
     pub events_per_minute: u32,
     pub minutes: u32,
     pub event_types: &'static [EventType],
+}
+
+impl NamedScenario {
+    /// Events a run of it sends.
+    pub fn total_events(&self) -> u64 {
+        u64::from(self.events_per_minute) * u64::from(self.minutes)
+    }
 }
 
 const ALL_TYPES: &[EventType] = &EventType::ALL;
