@@ -3,13 +3,15 @@
 //!
 //! - [`generate`]: the pure generator, `(seed, scale, date, hour) -> bytes`.
 //! - [`lake`]: the `BlobStore` trait, its local backend and the partition manifests.
-//! - [`jobs`]: planning and running sets of hours, the job registry, the hourly schedule.
+//! - [`bus`]: the `Publisher` trait, the in-process bus, alerts and the subscriber.
+//! - [`jobs`]: planning and running sets of hours, scenarios, the job registry, the schedule.
 //! - [`warehouse`]: the `Warehouse` trait, the embedded DuckDB warehouse and its analytics.
 //! - [`app`]: the wired application; [`api`]: its HTTP surface.
 //! - [`cli`]: the `retail-pipeline` command line.
 
 pub mod api;
 pub mod app;
+pub mod bus;
 pub mod cli;
 pub mod config;
 pub mod generate;

@@ -137,35 +137,22 @@ fn inventory(view: &HourView<'_>, w: &mut Writer) -> u64 {
 }
 
 fn alerts(view: &HourView<'_>, w: &mut Writer) -> u64 {
-    let world = view.world;
-    let stamp = stamp(view);
-    let date = view.date.format("%Y-%m-%d").to_string();
-    let detected_at = format!("{date}T{:02}:59:59Z", view.hour);
-    let mut rows = 0;
-    for (s, a) in world.assortments.iter().enumerate() {
-        let store_id = &world.stores[s].id;
-        for (j, &p) in a.products.iter().enumerate() {
-            let i = a.first_pair + j;
-            if view.closing[i] >= 0 {
-                continue;
-            }
-            let product_id = &world.products[p as usize].id;
-            w.raw(&alert_id(&stamp, store_id, product_id));
-            w.raw(&date);
-            w.int(i64::from(view.hour));
-            w.raw(store_id);
-            w.raw(product_id);
-            w.int(i64::from(view.opening[i]));
-            w.int(i64::from(view.restocked[i]));
-            w.int(i64::from(view.returned[i]));
-            w.int(i64::from(view.sold[i]));
-            w.int(i64::from(view.closing[i]));
-            w.buf.extend_from_slice(detected_at.as_bytes());
-            w.end();
-            rows += 1;
-        }
+    let alerts = view.negative_stock_alerts();
+    for a in &alerts {
+        w.raw(&a.alert_id);
+        w.raw(&a.date);
+        w.int(i64::from(a.hour));
+        w.raw(&a.store_id);
+        w.raw(&a.product_id);
+        w.int(i64::from(a.opening_stock));
+        w.int(i64::from(a.restocked));
+        w.int(i64::from(a.returned));
+        w.int(i64::from(a.units_sold));
+        w.int(i64::from(a.closing_stock));
+        w.buf.extend_from_slice(a.detected_at.as_bytes());
+        w.end();
     }
-    rows
+    alerts.len() as u64
 }
 
 /// The deterministic id of a negative-stock alert: one per (date, hour, store, product), the

@@ -1,12 +1,15 @@
 //! Deterministic generation: every byte is a pure function of (seed, scale, date, hour).
 
+pub mod alerts;
 pub mod alias;
 pub mod csv;
 pub mod day;
+pub mod events;
 pub mod reference;
 pub mod rng;
 pub mod world;
 
+pub use alerts::NegativeStockAlert;
 pub use csv::{alert_id, encode_hour, TableFile};
 pub use day::{DaySim, HourView, SaleLine};
 pub use world::World;
@@ -21,4 +24,12 @@ pub const GENERATOR_VERSION: u32 = 1;
 pub fn generate_hour(world: &World, hour: PartitionHour) -> Vec<TableFile> {
     let mut sim = DaySim::new(world, hour.date());
     encode_hour(&sim.advance_to(hour.hour()))
+}
+
+/// The negative-stock alerts of one hour, replaying its day like `generate_hour`. Costs about
+/// as much as generating the hour; callers that already hold the `HourView` should use
+/// `HourView::negative_stock_alerts` instead.
+pub fn hour_alerts(world: &World, hour: PartitionHour) -> Vec<NegativeStockAlert> {
+    let mut sim = DaySim::new(world, hour.date());
+    sim.advance_to(hour.hour()).negative_stock_alerts()
 }

@@ -1,8 +1,9 @@
-//! Jobs: what to generate and the runner that generates and writes it.
+//! Jobs: what to generate and the runner that generates and writes it; event scenarios.
 
 pub mod plan;
 pub mod registry;
 pub mod run;
+pub mod scenario;
 pub mod schedule;
 
 pub use plan::{rolling_window, work_units, WorkUnit};

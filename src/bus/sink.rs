@@ -1,0 +1,266 @@
+//! `EventSink`: where the subscriber puts typed rows: the three event tables, the alerts
+//! table and the dead letters. The warehouse implements it; `LakeEventSink` keeps the rows as
+//! JSONL in the lake; `MemorySink` is a test double.
+
+use crate::generate::events::{EventTime, InventoryEvent, OrderEvent, UserActivityEvent};
+use crate::generate::NegativeStockAlert;
+use crate::lake::{BlobPath, BlobStore, StoreError};
+use async_trait::async_trait;
+use bytes::Bytes;
+use chrono::{Datelike, Timelike};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Warehouse table names (DESIGN.md's interface contract).
+pub const ORDER_EVENTS: &str = "order_events";
+pub const INVENTORY_EVENTS: &str = "inventory_events";
+pub const USER_ACTIVITY_EVENTS: &str = "user_activity_events";
+pub const NEGATIVE_INVENTORY_ALERTS: &str = "negative_inventory_alerts";
+pub const DEAD_LETTER_EVENTS: &str = "dead_letter_events";
+
+/// A message the subscriber could not turn into a row, kept whole with the reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeadLetter {
+    /// Derived from the message's topic, attributes and data: a redelivered copy of the same
+    /// message has the same id, so the warehouse keeps it once.
+    pub dead_letter_id: String,
+    pub topic: String,
+    pub received_at: EventTime,
+    /// A stable code (`EventErrorKind::code`): `invalid_json`, `total_mismatch`, ...
+    pub reason: String,
+    pub detail: String,
+    pub attributes: BTreeMap<String, String>,
+    /// The data as text (invalid UTF-8 replaced), for people and for replay after a fix.
+    pub payload: String,
+}
+
+/// The rows of one subscriber batch, all received at `ingested_at`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SinkBatch {
+    pub ingested_at: Option<EventTime>,
+    pub orders: Vec<OrderEvent>,
+    pub inventory: Vec<InventoryEvent>,
+    pub user_activity: Vec<UserActivityEvent>,
+    pub alerts: Vec<NegativeStockAlert>,
+    pub dead_letters: Vec<DeadLetter>,
+}
+
+impl SinkBatch {
+    /// Rows of every table, dead letters included.
+    pub fn len(&self) -> usize {
+        self.orders.len()
+            + self.inventory.len()
+            + self.user_activity.len()
+            + self.alerts.len()
+            + self.dead_letters.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn append(&mut self, other: &SinkBatch) {
+        self.orders.extend(other.orders.iter().cloned());
+        self.inventory.extend(other.inventory.iter().cloned());
+        self.user_activity
+            .extend(other.user_activity.iter().cloned());
+        self.alerts.extend(other.alerts.iter().cloned());
+        self.dead_letters.extend(other.dead_letters.iter().cloned());
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SinkError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("sink backend error: {0}")]
+    Backend(String),
+}
+
+/// Receives the subscriber's rows. Held as `Arc<dyn EventSink>`.
+#[async_trait]
+pub trait EventSink: Send + Sync + fmt::Debug {
+    /// Writes every row of `batch`. Success means all of them are durable. On error some may
+    /// have been written; the subscriber retries the whole batch, so a write must be
+    /// idempotent by row id (`event_id`, `alert_id`, `dead_letter_id`), as a MERGE is.
+    async fn write(&self, batch: &SinkBatch) -> Result<(), SinkError>;
+
+    /// Where the rows go, for logs and status (never a secret).
+    fn describe(&self) -> String;
+}
+
+/// **Test double**: keeps every row in memory, durable for nothing. For tests and the
+/// benchmark only, never for a running service. `fail_next(n)` makes the next `n` writes
+/// fail, to exercise retries.
+#[derive(Debug, Default)]
+pub struct MemorySink {
+    rows: Mutex<SinkBatch>,
+    failures: AtomicU32,
+    writes: AtomicU32,
+}
+
+impl MemorySink {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// Every row written so far (`ingested_at` is left empty).
+    pub fn rows(&self) -> SinkBatch {
+        self.lock().clone()
+    }
+
+    pub fn fail_next(&self, n: u32) {
+        self.failures.store(n, Ordering::SeqCst);
+    }
+
+    /// Successful writes so far.
+    pub fn writes(&self) -> u32 {
+        self.writes.load(Ordering::SeqCst)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, SinkBatch> {
+        self.rows
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[async_trait]
+impl EventSink for MemorySink {
+    async fn write(&self, batch: &SinkBatch) -> Result<(), SinkError> {
+        let failing = self
+            .failures
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        if failing {
+            return Err(SinkError::Backend("injected failure".into()));
+        }
+        self.lock().append(batch);
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+
+    fn describe(&self) -> String {
+        "in-memory sink (test double)".into()
+    }
+}
+
+/// The embedded sink: each table's rows of a batch become one JSONL file in the lake at
+/// `<table>/date=YYYY-MM-DD/hour=HH/part-<hash>.jsonl` (ingestion hour, UTC), each row with an
+/// added `ingestion_time`. The file name is a hash of the rows' ids, so retrying a batch
+/// rewrites the same file and two batches never share one.
+#[derive(Debug, Clone)]
+pub struct LakeEventSink {
+    store: Arc<dyn BlobStore>,
+}
+
+impl LakeEventSink {
+    pub fn new(store: Arc<dyn BlobStore>) -> Self {
+        Self { store }
+    }
+}
+
+#[derive(Serialize)]
+struct Row<'a, T> {
+    #[serde(flatten)]
+    row: &'a T,
+    ingestion_time: EventTime,
+}
+
+/// JSONL of `rows` with their ingestion time, and a hash of their ids.
+fn jsonl<T: Serialize>(rows: &[T], id: impl Fn(&T) -> &str, at: EventTime) -> (Vec<u8>, u64) {
+    let mut out = Vec::with_capacity(rows.len() * 512);
+    let mut hash = Fnv::default();
+    for row in rows {
+        hash.write(id(row).as_bytes());
+        hash.write(b"\n");
+        // Plain data with string keys: serialization cannot fail.
+        if serde_json::to_writer(
+            &mut out,
+            &Row {
+                row,
+                ingestion_time: at,
+            },
+        )
+        .is_ok()
+        {
+            out.push(b'\n');
+        }
+    }
+    (out, hash.finish())
+}
+
+#[async_trait]
+impl EventSink for LakeEventSink {
+    async fn write(&self, batch: &SinkBatch) -> Result<(), SinkError> {
+        let at = batch.ingested_at.unwrap_or_else(EventTime::now);
+        let when = at
+            .datetime()
+            .ok_or_else(|| SinkError::Backend(format!("ingestion time {at} out of range")))?;
+        let partition = format!(
+            "date={:04}-{:02}-{:02}/hour={:02}",
+            when.year(),
+            when.month(),
+            when.day(),
+            when.hour()
+        );
+        let files = [
+            (ORDER_EVENTS, jsonl(&batch.orders, |r| &r.event_id, at)),
+            (
+                INVENTORY_EVENTS,
+                jsonl(&batch.inventory, |r| &r.event_id, at),
+            ),
+            (
+                USER_ACTIVITY_EVENTS,
+                jsonl(&batch.user_activity, |r| &r.event_id, at),
+            ),
+            (
+                NEGATIVE_INVENTORY_ALERTS,
+                jsonl(&batch.alerts, |r| &r.alert_id, at),
+            ),
+            (
+                DEAD_LETTER_EVENTS,
+                jsonl(&batch.dead_letters, |r| &r.dead_letter_id, at),
+            ),
+        ];
+        let puts = files
+            .into_iter()
+            .filter(|(_, (bytes, _))| !bytes.is_empty())
+            .map(|(table, (bytes, hash))| {
+                let store = &self.store;
+                let path = BlobPath::new(format!("{table}/{partition}/part-{hash:016x}.jsonl"));
+                async move { store.put(&path?, Bytes::from(bytes)).await }
+            });
+        futures::future::try_join_all(puts).await?;
+        Ok(())
+    }
+
+    fn describe(&self) -> String {
+        format!("JSONL tables in {}", self.store.describe())
+    }
+}
+
+/// FNV-1a, 64 bits: a stable content hash for names (not for security).
+#[derive(Debug)]
+pub(crate) struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fnv {
+    pub(crate) fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    pub(crate) fn finish(&self) -> u64 {
+        crate::generate::rng::mix64(self.0)
+    }
+}

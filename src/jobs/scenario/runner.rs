@@ -1,0 +1,347 @@
+//! The scenario runner: exactly `total_events` events, event `i` published at
+//! `start + offset(i)` on tokio's monotonic clock (so tests can pause time), with progress in
+//! atomics and prompt cancellation that keeps the counts.
+
+use super::ScenarioSpec;
+use crate::bus::{BusError, Message, Publisher};
+use crate::generate::events::{EventGenerator, EventPools, EventTime};
+use serde::Serialize;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+/// Most events in one publish of a scheduled run (only reached when catching up).
+const MAX_SCHEDULED_BATCH: u64 = 64;
+/// Below this interval, events due within one tick go out together rather than one wake-up
+/// per event: at 1,000 events a second that is batches of about ten.
+const MIN_TICK: Duration = Duration::from_millis(10);
+/// Events per publish in unthrottled mode.
+const UNTHROTTLED_BATCH: u64 = 500;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Pacing {
+    /// Event `i` at `start + offset(i)`.
+    #[default]
+    Scheduled,
+    /// As fast as generation and the bus allow: for benchmarks.
+    Unthrottled,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunOptions {
+    pub pacing: Pacing,
+    /// `event_time` of event 0; event `i` is stamped `base_time + offset(i)`. `None`: now.
+    /// Giving the same base time and run key replays a run byte for byte.
+    pub base_time: Option<EventTime>,
+}
+
+/// Live counters of one run, shared with status readers. All reads are lock-free.
+#[derive(Debug, Default)]
+pub struct ScenarioProgress {
+    target: AtomicU64,
+    sent: AtomicU64,
+    target_per_minute: AtomicU64,
+    unthrottled: AtomicBool,
+    started: OnceLock<Instant>,
+    /// Nanoseconds from the start to the first and the latest publish; `finished` is set once
+    /// the run ends (0 while running).
+    first_nanos: AtomicU64,
+    last_nanos: AtomicU64,
+    finished_nanos: AtomicU64,
+}
+
+/// A copy of the progress for `/status`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProgressSnapshot {
+    pub sent: u64,
+    pub target: u64,
+    pub target_per_minute: u64,
+    pub elapsed_secs: f64,
+    /// Events per minute actually sent: over the span between the first and the latest event
+    /// (scheduled), or since the start (unthrottled). `None` until there is a span.
+    pub measured_per_minute: Option<f64>,
+    /// Time until the last event is due (scheduled) or expected (unthrottled).
+    pub eta_secs: Option<f64>,
+    pub finished: bool,
+}
+
+impl ScenarioProgress {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    fn begin(&self, spec: &ScenarioSpec, pacing: Pacing) -> Instant {
+        self.target.store(spec.total_events(), Ordering::Release);
+        self.target_per_minute
+            .store(u64::from(spec.events_per_minute), Ordering::Release);
+        self.unthrottled
+            .store(pacing == Pacing::Unthrottled, Ordering::Release);
+        *self.started.get_or_init(Instant::now)
+    }
+
+    fn record(&self, start: Instant, n: u64) {
+        let at = (Instant::now() - start).as_nanos().max(1) as u64;
+        let _ = self
+            .first_nanos
+            .compare_exchange(0, at, Ordering::AcqRel, Ordering::Acquire);
+        self.last_nanos.store(at, Ordering::Release);
+        self.sent.fetch_add(n, Ordering::AcqRel);
+    }
+
+    fn finish(&self, start: Instant) {
+        let at = (Instant::now() - start).as_nanos().max(1) as u64;
+        self.finished_nanos.store(at, Ordering::Release);
+    }
+
+    pub fn sent(&self) -> u64 {
+        self.sent.load(Ordering::Acquire)
+    }
+
+    pub fn target(&self) -> u64 {
+        self.target.load(Ordering::Acquire)
+    }
+
+    pub fn snapshot(&self) -> ProgressSnapshot {
+        let sent = self.sent();
+        let target = self.target();
+        let per_minute = self.target_per_minute.load(Ordering::Acquire);
+        let finished_nanos = self.finished_nanos.load(Ordering::Acquire);
+        let elapsed = match (self.started.get(), finished_nanos) {
+            (None, _) => Duration::ZERO,
+            (Some(_), n) if n > 0 => Duration::from_nanos(n),
+            (Some(start), _) => Instant::now() - *start,
+        };
+        let secs = |n: u64| n as f64 / 1e9;
+        let unthrottled = self.unthrottled.load(Ordering::Acquire);
+        let measured = if unthrottled {
+            (sent > 0 && !elapsed.is_zero()).then(|| sent as f64 * 60.0 / elapsed.as_secs_f64())
+        } else {
+            let span = self
+                .last_nanos
+                .load(Ordering::Acquire)
+                .saturating_sub(self.first_nanos.load(Ordering::Acquire));
+            (sent > 1 && span > 0).then(|| (sent - 1) as f64 * 60.0 / secs(span))
+        };
+        let finished = finished_nanos > 0;
+        let eta = if finished || target == 0 {
+            None
+        } else if unthrottled {
+            measured.map(|rate| (target - sent) as f64 * 60.0 / rate)
+        } else {
+            // The last event is due at (target - 1) intervals after the start.
+            let last_due = (target - 1) as f64 * 60.0 / per_minute.max(1) as f64;
+            Some((last_due - elapsed.as_secs_f64()).max(0.0))
+        };
+        ProgressSnapshot {
+            sent,
+            target,
+            target_per_minute: per_minute,
+            elapsed_secs: elapsed.as_secs_f64(),
+            measured_per_minute: measured,
+            eta_secs: eta,
+            finished,
+        }
+    }
+}
+
+/// How a run ended (short of an error).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScenarioSummary {
+    pub sent: u64,
+    pub target: u64,
+    pub elapsed_secs: f64,
+    pub measured_per_minute: Option<f64>,
+    /// True when a cancel stopped the run before its last event; `sent` says how far it got.
+    pub cancelled: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioRunError {
+    #[error("publishing failed after {sent} of {target} events: {source}")]
+    Publish {
+        sent: u64,
+        target: u64,
+        #[source]
+        source: BusError,
+    },
+    #[error("the event generator failed: {0}")]
+    Generator(String),
+}
+
+/// Runs scenarios: generates their events and publishes them to one topic.
+#[derive(Debug, Clone)]
+pub struct ScenarioRunner {
+    pools: Arc<EventPools>,
+    publisher: Arc<dyn Publisher>,
+    topic: String,
+}
+
+impl ScenarioRunner {
+    pub fn new(pools: Arc<EventPools>, publisher: Arc<dyn Publisher>, topic: &str) -> Self {
+        Self {
+            pools,
+            publisher,
+            topic: topic.to_string(),
+        }
+    }
+
+    /// Runs `spec` as the run `run_key` (a job id: it makes the run's event ids unique).
+    /// Returns when every event is published, or promptly after `cancel` fires (the batch in
+    /// flight completes, so `sent` is exact), or on the first publish error. `progress` is
+    /// updated throughout and stays readable afterwards.
+    pub async fn run(
+        &self,
+        spec: &ScenarioSpec,
+        run_key: &str,
+        options: RunOptions,
+        progress: &ScenarioProgress,
+        cancel: &CancellationToken,
+    ) -> Result<ScenarioSummary, ScenarioRunError> {
+        let generator = Arc::new(EventGenerator::new(
+            self.pools.clone(),
+            run_key,
+            &spec.event_types,
+        ));
+        let base = options.base_time.unwrap_or_else(EventTime::now);
+        let start = progress.begin(spec, options.pacing);
+        let result = match options.pacing {
+            Pacing::Scheduled => {
+                self.scheduled(spec, &generator, base, start, progress, cancel)
+                    .await
+            }
+            Pacing::Unthrottled => {
+                self.unthrottled(spec, generator, base, start, progress, cancel)
+                    .await
+            }
+        };
+        progress.finish(start);
+        result?;
+        let snap = progress.snapshot();
+        Ok(ScenarioSummary {
+            sent: snap.sent,
+            target: snap.target,
+            elapsed_secs: snap.elapsed_secs,
+            measured_per_minute: snap.measured_per_minute,
+            cancelled: snap.sent < snap.target,
+        })
+    }
+
+    async fn scheduled(
+        &self,
+        spec: &ScenarioSpec,
+        generator: &EventGenerator,
+        base: EventTime,
+        start: Instant,
+        progress: &ScenarioProgress,
+        cancel: &CancellationToken,
+    ) -> Result<(), ScenarioRunError> {
+        let total = spec.total_events();
+        let tick = if spec.offset(1) < MIN_TICK {
+            MIN_TICK
+        } else {
+            Duration::ZERO
+        };
+        let mut next = 0u64;
+        let mut last_wake: Option<Instant> = None;
+        while next < total {
+            // Every deadline comes from the one start instant: a late wake-up shortens the
+            // next wait instead of pushing every later event back.
+            let due = start + spec.offset(next);
+            let wake = last_wake.map_or(due, |w| due.max(w + tick));
+            tokio::select! {
+                biased;
+                () = cancel.cancelled() => return Ok(()),
+                () = tokio::time::sleep_until(wake) => {}
+            }
+            let now = Instant::now();
+            last_wake = Some(now);
+            let elapsed = now - start;
+            let mut end = next + 1;
+            while end < total && end - next < MAX_SCHEDULED_BATCH && spec.offset(end) <= elapsed {
+                end += 1;
+            }
+            // At most 64 events: tens of microseconds of generation, fine on this thread.
+            let messages = (next..end)
+                .map(|i| Message::event(&generator.event(i, stamp(base, spec, i))))
+                .collect();
+            self.publish(messages, progress, start, total).await?;
+            next = end;
+        }
+        Ok(())
+    }
+
+    async fn unthrottled(
+        &self,
+        spec: &ScenarioSpec,
+        generator: Arc<EventGenerator>,
+        base: EventTime,
+        start: Instant,
+        progress: &ScenarioProgress,
+        cancel: &CancellationToken,
+    ) -> Result<(), ScenarioRunError> {
+        let total = spec.total_events();
+        // Generation (CPU) on a blocking thread, publishing here: the two overlap.
+        let (tx, mut rx) = mpsc::channel::<Vec<Message>>(2);
+        let (gen_cancel, gen_spec) = (cancel.clone(), spec.clone());
+        let producer = tokio::task::spawn_blocking(move || {
+            let mut next = 0;
+            while next < total && !gen_cancel.is_cancelled() {
+                let end = (next + UNTHROTTLED_BATCH).min(total);
+                let batch = (next..end)
+                    .map(|i| Message::event(&generator.event(i, stamp(base, &gen_spec, i))))
+                    .collect();
+                if tx.blocking_send(batch).is_err() {
+                    return; // the publisher stopped
+                }
+                next = end;
+            }
+        });
+        let mut outcome = Ok(());
+        loop {
+            let batch = tokio::select! {
+                biased;
+                () = cancel.cancelled() => break,
+                batch = rx.recv() => batch,
+            };
+            let Some(batch) = batch else { break };
+            if let Err(e) = self.publish(batch, progress, start, total).await {
+                outcome = Err(e);
+                break;
+            }
+        }
+        drop(rx);
+        producer
+            .await
+            .map_err(|e| ScenarioRunError::Generator(e.to_string()))?;
+        outcome
+    }
+
+    async fn publish(
+        &self,
+        messages: Vec<Message>,
+        progress: &ScenarioProgress,
+        start: Instant,
+        total: u64,
+    ) -> Result<(), ScenarioRunError> {
+        let n = messages.len() as u64;
+        self.publisher
+            .publish(&self.topic, messages)
+            .await
+            .map_err(|source| ScenarioRunError::Publish {
+                sent: progress.sent(),
+                target: total,
+                source,
+            })?;
+        progress.record(start, n);
+        Ok(())
+    }
+}
+
+/// The event time of event `i`: the base plus its scheduled offset, in milliseconds.
+fn stamp(base: EventTime, spec: &ScenarioSpec, i: u64) -> EventTime {
+    base.plus_millis(i64::try_from(spec.offset(i).as_millis()).unwrap_or(i64::MAX))
+}
