@@ -1,17 +1,25 @@
 //! The application: every part of the pipeline wired once from the configuration, shared by
 //! the HTTP handlers, the internal schedule and the CLI.
 
+use crate::bus::{
+    spawn_subscriber, LakeEventSink, LocalBus, Publisher, Subscriber, SubscriberConfig, Topics,
+};
 use crate::config::Config;
+use crate::generate::events::EventPools;
 use crate::generate::World;
+use crate::jobs::scenario::{RunOptions, ScenarioProgress, ScenarioRunner, ScenarioSpec};
 use crate::jobs::{
     run_hours, Counters, Job, JobKind, JobRegistry, JobState, RegistryError, RunProgress,
 };
+use crate::jobs::{AlertPublisher, RunTarget};
 use crate::lake::{Lake, LakeError, LakeIdentity, LocalDirStore};
 use crate::metrics::Metrics;
 use crate::model::{HourRange, PartitionHour};
 use crate::warehouse::Warehouse;
 use chrono::{DateTime, Duration, Utc};
 use std::sync::{Arc, Mutex};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
 /// Settings of the running service (beyond the shared configuration). `Debug` redacts the token.
 #[derive(Clone)]
@@ -48,6 +56,15 @@ pub struct App {
     pub metrics: Metrics,
     /// The warehouse, when this build has one (the `duckdb` feature).
     pub warehouse: Option<Arc<dyn Warehouse>>,
+    /// The in-process bus (the embedded stand-in for Pub/Sub) and its topic names.
+    pub bus: Arc<LocalBus>,
+    pub topics: Topics,
+    /// Fake-data pools for events, drawn once from the world.
+    pub pools: Arc<EventPools>,
+    /// Plays Dataflow's part: bus to raw archive, stream tables and dead letters.
+    pub subscriber: Arc<Subscriber>,
+    subscriber_stop: CancellationToken,
+    subscriber_tasks: Mutex<Vec<JoinHandle<()>>>,
     pub started_at: DateTime<Utc>,
     last_generated: Mutex<Option<PartitionHour>>,
 }
@@ -67,6 +84,8 @@ impl std::ops::Deref for AppState {
 pub enum StartError {
     #[error(transparent)]
     Registry(#[from] RegistryError),
+    #[error("scenario job {0} is running; cancel it first or wait for it to end")]
+    ScenarioRunning(String),
 }
 
 impl App {
@@ -82,8 +101,39 @@ impl App {
         let world = tokio::task::spawn_blocking(move || Arc::new(World::new(seed, &scale))).await?;
         let last = latest_complete_hour(&lake, Utc::now()).await?;
         let warehouse = open_warehouse(&config).await?;
+        let pools = {
+            let world = world.clone();
+            Arc::new(tokio::task::spawn_blocking(move || EventPools::new(world)).await?)
+        };
+        // Streamed rows live beside the lake, not in it: the lake's tables hold only the
+        // generator's CSV partitions.
+        let stream = LocalDirStore::open(config.data_dir.join("stream"))?;
+        let bus = Arc::new(LocalBus::default());
+        let topics = Topics::default();
+        let subscriber = Subscriber::new(
+            lake.store().clone(),
+            Arc::new(LakeEventSink::new(Arc::new(stream))),
+            SubscriberConfig::default(),
+        );
+        let subscriber_stop = CancellationToken::new();
+        let subscriber_tasks = [topics.alerts.as_str(), topics.events.as_str()]
+            .into_iter()
+            .map(|topic| {
+                spawn_subscriber(
+                    subscriber.clone(),
+                    bus.subscribe(topic),
+                    subscriber_stop.clone(),
+                )
+            })
+            .collect();
         Ok(Self {
             warehouse,
+            bus,
+            topics,
+            pools,
+            subscriber,
+            subscriber_stop,
+            subscriber_tasks: Mutex::new(subscriber_tasks),
             jobs: JobRegistry::new(settings.max_jobs),
             config,
             settings,
@@ -145,6 +195,7 @@ impl App {
                         JobState::Completed
                     };
                     let result = serde_json::json!({
+                        "alerts_published": summary.alerts_published,
                         "hours_written": summary.hours,
                         "hours_already_complete": skipped,
                         "rows": summary.rows.iter().sum::<u64>(),
@@ -216,6 +267,77 @@ impl App {
         Ok(Some((job, false)))
     }
 
+    fn alert_publisher(&self) -> AlertPublisher {
+        AlertPublisher {
+            publisher: self.bus.clone(),
+            topic: self.topics.alerts.clone(),
+        }
+    }
+
+    /// Starts a scenario: exactly its events, at its rate, to the events topic. One scenario
+    /// runs at a time, so a rate asked for is the rate sent.
+    pub fn start_scenario(self: &Arc<Self>, spec: ScenarioSpec) -> Result<Arc<Job>, StartError> {
+        if let Some(running) = self.jobs.running_of(JobKind::Scenario).first() {
+            return Err(StartError::ScenarioRunning(running.id.clone()));
+        }
+        let progress = ScenarioProgress::new();
+        let job = self.jobs.start(
+            JobKind::Scenario,
+            spec.name.clone(),
+            "events",
+            progress.clone(),
+        )?;
+        let runner = ScenarioRunner::new(self.pools.clone(), self.bus.clone(), &self.topics.events);
+        let task_job = job.clone();
+        tokio::spawn(async move {
+            let outcome = runner
+                .run(
+                    &spec,
+                    &task_job.id,
+                    RunOptions::default(),
+                    &progress,
+                    &task_job.cancel,
+                )
+                .await;
+            match outcome {
+                Ok(summary) => {
+                    let state = if summary.cancelled {
+                        JobState::Cancelled
+                    } else {
+                        JobState::Completed
+                    };
+                    tracing::info!(job = %task_job.id, sent = summary.sent, ?state, "scenario ended");
+                    task_job.finish(state, None, serde_json::to_value(&summary).ok());
+                }
+                Err(e) => {
+                    tracing::error!(job = %task_job.id, error = %e, "scenario failed");
+                    task_job.finish(JobState::Failed, Some(e.to_string()), None);
+                }
+            }
+        });
+        Ok(job)
+    }
+
+    /// Lets the subscriber drain the bus (up to `within`), then stops it.
+    pub async fn stop_streaming(&self, within: std::time::Duration) {
+        if tokio::time::timeout(within, self.bus.flush())
+            .await
+            .is_err()
+        {
+            tracing::warn!("the bus did not drain in time; undelivered messages are lost");
+        }
+        self.subscriber_stop.cancel();
+        let tasks = std::mem::take(
+            &mut *self
+                .subscriber_tasks
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()),
+        );
+        for task in tasks {
+            let _ = task.await;
+        }
+    }
+
     /// The warehouse's watermark, if there is a warehouse and it answers.
     pub async fn warehouse_watermark(&self) -> Option<PartitionHour> {
         match &self.warehouse {
@@ -240,16 +362,15 @@ impl App {
             self.lake.missing_hours(range.hours()).await?
         };
         let skipped = range.len() - hours.len();
-        let summary = run_hours(
-            &self.lake,
-            self.world.clone(),
-            &self.identity,
-            hours,
-            self.settings.jobs_per_generate,
-            progress,
-            job.cancel.clone(),
-        )
-        .await?;
+        let alerts = self.alert_publisher();
+        let target = RunTarget {
+            lake: &self.lake,
+            world: self.world.clone(),
+            identity: &self.identity,
+            jobs: self.settings.jobs_per_generate,
+            alerts: Some(&alerts),
+        };
+        let summary = run_hours(target, hours, progress, job.cancel.clone()).await?;
         self.metrics.add_rows(&summary.rows);
         self.metrics
             .bytes_written

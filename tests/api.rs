@@ -6,6 +6,7 @@ use axum::Router;
 use http_body_util::BodyExt;
 use retail_pipeline::api::build_router;
 use retail_pipeline::app::{App, AppState, ServiceSettings};
+use retail_pipeline::bus::Publisher;
 use retail_pipeline::config::{Config, LogFormat};
 use retail_pipeline::model::{Scale, ScaleName};
 use serde_json::{json, Value};
@@ -538,4 +539,184 @@ async fn refresh_then_analytics_match_the_lake() {
             "{uri}: {err}"
         );
     }
+}
+
+/// Lines of every `.jsonl` file below `dir`.
+fn jsonl_lines(dir: &std::path::Path) -> usize {
+    let mut n = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "jsonl") {
+                n += std::fs::read_to_string(&p).expect("read").lines().count();
+            }
+        }
+    }
+    n
+}
+
+#[tokio::test]
+async fn scenarios_list_run_exactly_and_refuse_bad_starts() {
+    let t = test_app(ScaleName::Small, None, 4).await;
+    let (status, list) = call(&t.router, Method::GET, "/scenarios", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let list = list.as_array().expect("list");
+    assert_eq!(list.len(), 10);
+    let quick = list
+        .iter()
+        .find(|s| s["name"] == "quick_sample")
+        .expect("quick_sample");
+    assert_eq!(
+        (
+            quick["events_per_minute"].clone(),
+            quick["minutes"].clone(),
+            quick["total_events"].clone()
+        ),
+        (json!(12), json!(1), json!(12))
+    );
+
+    let (status, err) = call(&t.router, Method::POST, "/scenarios/nope/start", None).await;
+    assert_eq!(
+        (status, err["code"].clone()),
+        (StatusCode::NOT_FOUND, json!("scenario_not_found"))
+    );
+    assert!(
+        err["message"].as_str().expect("msg").contains("light_demo"),
+        "lists the valid names: {err}"
+    );
+    let (status, err) = call(
+        &t.router,
+        Method::POST,
+        "/scenarios/custom/start",
+        Some(r#"{"events_per_minute":0,"duration_seconds":5}"#),
+    )
+    .await;
+    assert_eq!(
+        (status, err["field"].clone()),
+        (StatusCode::BAD_REQUEST, json!("events_per_minute"))
+    );
+    let (status, err) = call(
+        &t.router,
+        Method::POST,
+        "/scenarios/custom/start",
+        Some(r#"{"events_per_minute":60,"duration_seconds":5,"event_types":["refund"]}"#),
+    )
+    .await;
+    assert_eq!(
+        (status, err["field"].clone()),
+        (StatusCode::BAD_REQUEST, json!("event_types"))
+    );
+
+    // 1,200 a minute for 2 seconds: exactly 40 events, at that rate.
+    let (status, accepted) = call(
+        &t.router,
+        Method::POST,
+        "/scenarios/custom/start",
+        Some(r#"{"events_per_minute":1200,"duration_seconds":2}"#),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{accepted}");
+    let (status, err) = call(
+        &t.router,
+        Method::POST,
+        "/scenarios/quick_sample/start",
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, err["code"].clone()),
+        (StatusCode::CONFLICT, json!("scenario_running"))
+    );
+    let job = wait_for_end(&t.router, accepted["job_id"].as_str().expect("id")).await;
+    assert_eq!(job["state"], "completed", "{job}");
+    assert_eq!(
+        (job["done"].clone(), job["target"].clone()),
+        (json!(40), json!(40))
+    );
+    let per_minute = job["detail"]["measured_per_minute"].as_f64().expect("rate");
+    assert!(
+        (per_minute - 1200.0).abs() / 1200.0 < 0.05,
+        "measured {per_minute}/min"
+    );
+
+    // Every event reaches the stream tables and the raw archive: events in = rows + dead letters.
+    t.app.bus.flush().await.expect("flush");
+    let (_, status) = call(&t.router, Method::GET, "/status", None).await;
+    let stream = &status["stream"];
+    assert_eq!(stream["received"], 40, "{stream}");
+    let rows = ["orders", "inventory", "user_activity"]
+        .iter()
+        .map(|k| stream[k].as_u64().expect("n"))
+        .sum::<u64>();
+    assert_eq!(rows + stream["dead_letters"].as_u64().expect("n"), 40);
+    let data = &t.app.config.data_dir;
+    assert_eq!(jsonl_lines(&data.join("lake/events")), 40, "raw archive");
+    let streamed = ["order_events", "inventory_events", "user_activity_events"]
+        .iter()
+        .map(|t| jsonl_lines(&data.join("stream").join(t)))
+        .sum::<usize>();
+    assert_eq!(streamed, 40, "stream tables");
+
+    // Cancel mid-run keeps the job and its count.
+    let (_, accepted) = call(
+        &t.router,
+        Method::POST,
+        "/scenarios/custom/start",
+        Some(r#"{"events_per_minute":60,"duration_minutes":1}"#),
+    )
+    .await;
+    let id = accepted["job_id"].as_str().expect("id").to_owned();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    call(&t.router, Method::POST, &format!("/jobs/{id}/cancel"), None).await;
+    let job = wait_for_end(&t.router, &id).await;
+    assert_eq!(job["state"], "cancelled");
+    let sent = job["done"].as_u64().expect("sent");
+    assert!((1..=3).contains(&sent), "{job}");
+    assert_eq!(job["result"]["sent"].as_u64(), Some(sent));
+}
+
+#[tokio::test]
+async fn samples_and_published_alerts() {
+    let t = test_app(ScaleName::Small, None, 4).await;
+    let (status, order) = call(&t.router, Method::GET, "/sample/order", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(order["event_type"], "order", "{order}");
+    let (status, err) = call(&t.router, Method::GET, "/sample/refund", None).await;
+    assert_eq!(
+        (status, err["code"].clone()),
+        (StatusCode::NOT_FOUND, json!("unknown_event_type"))
+    );
+
+    // Generating a day publishes each hour's alerts; the subscriber lands every one.
+    let (_, accepted) = call(
+        &t.router,
+        Method::POST,
+        "/generate",
+        Some(r#"{"date":"2026-11-20"}"#),
+    )
+    .await;
+    let job = wait_for_end(&t.router, accepted["job_id"].as_str().expect("id")).await;
+    let alerts = job["result"]["alerts"].as_u64().expect("alerts");
+    assert!(alerts > 0);
+    t.app.bus.flush().await.expect("flush");
+    let (_, status) = call(&t.router, Method::GET, "/status", None).await;
+    assert_eq!(
+        status["stream"]["alerts"].as_u64(),
+        Some(alerts),
+        "{}",
+        status["stream"]
+    );
+    let streamed = jsonl_lines(
+        &t.app
+            .config
+            .data_dir
+            .join("stream/negative_inventory_alerts"),
+    );
+    assert_eq!(streamed as u64, alerts);
 }

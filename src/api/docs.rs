@@ -19,6 +19,10 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         super::health::healthz,
         super::health::readyz,
         super::health::metrics,
+        super::scenarios::list,
+        super::scenarios::start_named,
+        super::scenarios::start_custom,
+        super::scenarios::sample,
         super::warehouse::refresh,
         super::warehouse::sales_by_category,
         super::warehouse::revenue_by_store,
@@ -30,6 +34,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
     tags(
         (name = "pipeline", description = "Generate hours into the lake"),
         (name = "jobs", description = "Follow and cancel background jobs"),
+        (name = "scenarios", description = "Stream order, inventory and user-activity events at an exact rate"),
         (name = "warehouse", description = "Merge new lake partitions into the warehouse"),
         (name = "analytics", description = "Sales, stores, products, stock and baskets from the warehouse"),
         (name = "operations", description = "Health, readiness and metrics"),

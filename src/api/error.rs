@@ -114,6 +114,9 @@ impl From<crate::app::StartError> for AppError {
                 "too_many_jobs",
                 e.to_string(),
             ),
+            e @ crate::app::StartError::ScenarioRunning(_) => {
+                Self::new(StatusCode::CONFLICT, "scenario_running", e.to_string())
+            }
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use super::error::AppError;
 use crate::app::AppState;
+use crate::bus::Publisher;
 use crate::jobs::{JobState, JobView};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -19,6 +20,10 @@ pub struct StatusResponse {
     pub last_generated_hour: Option<String>,
     /// The newest hour merged into the warehouse, if any.
     pub warehouse_watermark: Option<String>,
+    /// What the subscriber did with the bus's messages: rows per stream table, dead letters,
+    /// failures. `received` always equals rows + dead letters + failed once the bus is idle.
+    #[schema(value_type = Object)]
+    pub stream: serde_json::Value,
     /// Every job of this process, oldest first, finished ones included.
     pub jobs: Vec<JobView>,
 }
@@ -61,7 +66,7 @@ pub async fn status(State(app): State<AppState>) -> Json<StatusResponse> {
         },
         backends: Backends {
             lake: app.lake.store().describe(),
-            bus: "none (alerts are written to the lake)".into(),
+            bus: app.bus.describe(),
             warehouse: app
                 .warehouse
                 .as_ref()
@@ -69,6 +74,7 @@ pub async fn status(State(app): State<AppState>) -> Json<StatusResponse> {
         },
         last_generated_hour: app.last_generated_hour().map(|h| h.to_string()),
         warehouse_watermark: app.warehouse_watermark().await.map(|h| h.to_string()),
+        stream: serde_json::to_value(app.subscriber.stats().snapshot()).unwrap_or_default(),
         jobs: app.jobs.all().iter().map(|j| j.view()).collect(),
     })
 }

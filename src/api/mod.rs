@@ -7,6 +7,7 @@ pub mod error;
 mod generate;
 mod health;
 mod jobs;
+mod scenarios;
 mod warehouse;
 
 pub use error::{AppError, ErrorBody};
@@ -35,6 +36,8 @@ pub fn build_router(state: AppState) -> Router {
         .route("/generate", post(generate::generate))
         .route("/jobs/{id}/cancel", post(jobs::cancel))
         .route("/bq/refresh", post(warehouse::refresh))
+        .route("/scenarios/custom/start", post(scenarios::start_custom))
+        .route("/scenarios/{name}/start", post(scenarios::start_named))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_token,
@@ -45,6 +48,8 @@ pub fn build_router(state: AppState) -> Router {
         .route("/metrics", get(health::metrics))
         .route("/status", get(jobs::status))
         .route("/jobs/{id}", get(jobs::job))
+        .route("/scenarios", get(scenarios::list))
+        .route("/sample/{type}", get(scenarios::sample))
         .route(
             "/analytics/sales-by-category",
             get(warehouse::sales_by_category),

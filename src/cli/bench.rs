@@ -4,7 +4,7 @@
 use super::{default_jobs, Outcome};
 use crate::config::Config;
 use crate::generate::{csv::encode_table, DaySim, World};
-use crate::jobs::{run_hours, RunProgress};
+use crate::jobs::{run_hours, RunProgress, RunTarget};
 use crate::lake::{Lake, LocalDirStore};
 use crate::model::{HourRange, PartitionHour, Table};
 use anyhow::Context;
@@ -224,12 +224,17 @@ async fn lake_write(
         .with_context(|| format!("opening {}", dir.display()))?;
     let lake = Lake::new(Arc::new(store));
     let t = Instant::now();
-    let summary = run_hours(
-        &lake,
+    let identity = config.identity();
+    let target = RunTarget {
+        lake: &lake,
         world,
-        &config.identity(),
-        range.hours().collect(),
+        identity: &identity,
         jobs,
+        alerts: None,
+    };
+    let summary = run_hours(
+        target,
+        range.hours().collect(),
         RunProgress::new(),
         CancellationToken::new(),
     )

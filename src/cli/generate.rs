@@ -5,7 +5,7 @@ use super::signals::cancel_on_signals;
 use super::{default_jobs, Outcome, UsageError};
 use crate::config::Config;
 use crate::generate::World;
-use crate::jobs::{rolling_window, run_hours, RunProgress};
+use crate::jobs::{rolling_window, run_hours, RunProgress, RunTarget};
 use crate::lake::{Lake, LocalDirStore};
 use crate::model::{parse_date, parse_hour, HourRange, PartitionHour, Table};
 use anyhow::Context;
@@ -134,16 +134,14 @@ async fn execute(
     let reporter = ProgressReporter::start(progress.clone());
     let cancel = cancel_on_signals();
     let jobs = jobs.map(usize::from).unwrap_or_else(default_jobs);
-    let result = run_hours(
-        &lake,
+    let target = RunTarget {
+        lake: &lake,
         world,
-        &identity,
-        hours,
+        identity: &identity,
         jobs,
-        progress,
-        cancel.clone(),
-    )
-    .await;
+        alerts: None,
+    };
+    let result = run_hours(target, hours, progress, cancel.clone()).await;
     reporter.finish();
     let summary = result.context("generation failed")?;
     let secs = started.elapsed().as_secs_f64();

@@ -34,7 +34,7 @@ pub struct ServeArgs {
 }
 
 /// How long running jobs get to finish after SIGTERM (Cloud Run allows 10 s in all).
-const DRAIN: Duration = Duration::from_secs(8);
+const DRAIN: Duration = Duration::from_secs(7);
 
 pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<Outcome> {
     if args
@@ -100,6 +100,7 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<Outcome> {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    app.stop_streaming(Duration::from_millis(1500)).await;
     tracing::info!("stopped");
     Ok(Outcome::Done)
 }

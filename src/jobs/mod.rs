@@ -10,4 +10,4 @@ pub use plan::{rolling_window, work_units, WorkUnit};
 pub use registry::{
     Counters, Job, JobKind, JobProgress, JobRegistry, JobState, JobView, RegistryError,
 };
-pub use run::{run_hours, RunError, RunProgress, RunSummary};
+pub use run::{run_hours, AlertPublisher, RunError, RunProgress, RunSummary, RunTarget};

@@ -16,6 +16,10 @@ pub trait JobProgress: Send + Sync + std::fmt::Debug {
     fn done(&self) -> u64;
     /// Units the job will do in all (0 while unknown).
     fn target(&self) -> u64;
+    /// Kind-specific figures for status (a scenario's measured rate per minute, say).
+    fn detail(&self) -> Option<serde_json::Value> {
+        None
+    }
 }
 
 /// A plain pair of counters, for jobs that report progress in steps.
@@ -105,6 +109,9 @@ pub struct JobView {
     /// What the job produced (rows written, rows merged), once completed.
     #[schema(value_type = Option<Object>)]
     pub result: Option<serde_json::Value>,
+    /// Kind-specific live figures (for scenarios: target and measured events per minute).
+    #[schema(value_type = Option<Object>)]
+    pub detail: Option<serde_json::Value>,
 }
 
 impl Job {
@@ -166,6 +173,7 @@ impl Job {
             finished_at: end.as_ref().map(|e| e.finished_at),
             error: end.as_ref().and_then(|e| e.error.clone()),
             result: end.and_then(|e| e.result),
+            detail: self.progress.detail(),
         }
     }
 }

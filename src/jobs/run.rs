@@ -2,7 +2,8 @@
 //! with shared progress counters and cooperative cancellation.
 
 use super::plan::{work_units, WorkUnit};
-use crate::generate::{encode_hour, DaySim, TableFile, World};
+use crate::bus::{publish_alerts, Publisher};
+use crate::generate::{encode_hour, DaySim, NegativeStockAlert, TableFile, World};
 use crate::lake::{Lake, LakeError, LakeIdentity};
 use crate::model::PartitionHour;
 use futures::StreamExt;
@@ -52,6 +53,10 @@ pub struct RunSummary {
     pub bytes: u64,
     /// True when the run stopped early on cancellation; what was written is complete.
     pub cancelled: bool,
+    /// Negative-stock alerts published to the bus.
+    pub alerts_published: u64,
+    /// Hours whose alerts could not be published.
+    pub alert_publish_errors: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,48 +71,94 @@ pub enum RunError {
     Worker(String),
 }
 
+/// Where a run publishes each written hour's negative-stock alerts.
+#[derive(Debug, Clone)]
+pub struct AlertPublisher {
+    pub publisher: Arc<dyn Publisher>,
+    pub topic: String,
+}
+
+/// What a run generates from and writes to.
+#[derive(Debug, Clone)]
+pub struct RunTarget<'a> {
+    pub lake: &'a Lake,
+    pub world: Arc<World>,
+    pub identity: &'a LakeIdentity,
+    /// Generation workers.
+    pub jobs: usize,
+    /// Where to publish each written hour's alerts, if anywhere.
+    pub alerts: Option<&'a AlertPublisher>,
+}
+
+/// One generated hour on its way to the writer.
+type Generated = (PartitionHour, Vec<TableFile>, Vec<NegativeStockAlert>);
+
 /// Generates and writes `hours` (sorted, without duplicates) with `jobs` generation workers.
+/// With `alerts`, each hour's negative-stock alerts are published once the hour is written
+/// (a publish failure is counted in the summary; the alerts stay in the lake's alert table).
 /// On cancellation the workers stop after their current hour, every hour already generated is
 /// written whole, and the summary says `cancelled`.
 pub async fn run_hours(
-    lake: &Lake,
-    world: Arc<World>,
-    identity: &LakeIdentity,
+    target: RunTarget<'_>,
     hours: Vec<PartitionHour>,
-    jobs: usize,
     progress: Arc<RunProgress>,
     cancel: CancellationToken,
 ) -> Result<RunSummary, RunError> {
+    let RunTarget {
+        lake,
+        world,
+        identity,
+        jobs,
+        alerts,
+    } = target;
     let jobs = jobs.max(1);
     progress
         .hours_total
         .store(hours.len() as u64, Ordering::Relaxed);
     let units: VecDeque<WorkUnit> = work_units(&hours, UNIT_HOURS).into();
     let queue = Arc::new(Mutex::new(units));
-    let (tx, mut rx) = mpsc::channel::<(PartitionHour, Vec<TableFile>)>(jobs);
+    let (tx, mut rx) = mpsc::channel::<Generated>(jobs);
+    let with_alerts = alerts.is_some();
     let workers: Vec<_> = (0..jobs)
         .map(|_| {
             let (queue, world, tx, cancel) =
                 (queue.clone(), world.clone(), tx.clone(), cancel.clone());
-            tokio::task::spawn_blocking(move || generate_units(&queue, &world, &tx, &cancel))
+            tokio::task::spawn_blocking(move || {
+                generate_units(&queue, &world, &tx, &cancel, with_alerts)
+            })
         })
         .collect();
     drop(tx);
 
     let mut summary = RunSummary::default();
     let writes = futures::stream::poll_fn(|cx| rx.poll_recv(cx))
-        .map(|(hour, files)| async move {
-            lake.write_hour(hour, files, identity)
+        .map(|(hour, files, hour_alerts)| async move {
+            let written = lake
+                .write_hour(hour, files, identity)
                 .await
-                .map(|w| (hour, w))
-                .map_err(|source| RunError::Write { hour, source })
+                .map_err(|source| RunError::Write { hour, source })?;
+            let mut published = Ok(hour_alerts.len() as u64);
+            if let (Some(to), false) = (alerts, hour_alerts.is_empty()) {
+                published = publish_alerts(to.publisher.as_ref(), &to.topic, &hour_alerts)
+                    .await
+                    .map(|n| n as u64);
+            }
+            Ok((hour, written, published))
         })
         .buffer_unordered(jobs);
     futures::pin_mut!(writes);
     let mut failure = None;
     while let Some(result) = writes.next().await {
         match result {
-            Ok((_, written)) => {
+            Ok((hour, written, published)) => {
+                match published {
+                    Ok(n) if alerts.is_some() => summary.alerts_published += n,
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(%hour, error = %e, "alerts not published");
+                        summary.alert_publish_errors += 1;
+                    }
+                }
                 summary.hours += 1;
                 summary.bytes += written.bytes;
                 for (total, rows) in summary.rows.iter_mut().zip(written.rows) {
@@ -141,8 +192,9 @@ pub async fn run_hours(
 fn generate_units(
     queue: &Mutex<VecDeque<WorkUnit>>,
     world: &World,
-    tx: &mpsc::Sender<(PartitionHour, Vec<TableFile>)>,
+    tx: &mpsc::Sender<Generated>,
     cancel: &CancellationToken,
+    with_alerts: bool,
 ) {
     loop {
         let unit = match queue.lock() {
@@ -155,11 +207,17 @@ fn generate_units(
             if cancel.is_cancelled() {
                 return;
             }
-            let files = encode_hour(&sim.advance_to(h));
+            let view = sim.advance_to(h);
+            let files = encode_hour(&view);
+            let alerts = if with_alerts {
+                view.negative_stock_alerts()
+            } else {
+                Vec::new()
+            };
             let Ok(hour) = PartitionHour::new(unit.date, h) else {
                 continue;
             };
-            if tx.blocking_send((hour, files)).is_err() {
+            if tx.blocking_send((hour, files, alerts)).is_err() {
                 return; // the writer stopped
             }
         }

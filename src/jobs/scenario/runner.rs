@@ -345,3 +345,17 @@ impl ScenarioRunner {
 fn stamp(base: EventTime, spec: &ScenarioSpec, i: u64) -> EventTime {
     base.plus_millis(i64::try_from(spec.offset(i).as_millis()).unwrap_or(i64::MAX))
 }
+
+impl crate::jobs::registry::JobProgress for ScenarioProgress {
+    fn done(&self) -> u64 {
+        self.sent()
+    }
+
+    fn target(&self) -> u64 {
+        ScenarioProgress::target(self)
+    }
+
+    fn detail(&self) -> Option<serde_json::Value> {
+        serde_json::to_value(self.snapshot()).ok()
+    }
+}

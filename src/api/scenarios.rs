@@ -1,0 +1,141 @@
+//! Scenarios: the catalogue, named and custom starts, and sample events.
+
+use super::error::AppError;
+use super::generate::JobAccepted;
+use crate::app::AppState;
+use crate::generate::events::{sample_event, EventTime, EventType};
+use crate::jobs::scenario::{CustomScenario, ScenarioError, ScenarioSpec, SCENARIOS};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// One scenario of the catalogue.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScenarioInfo {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub events_per_minute: u32,
+    pub minutes: u32,
+    /// Events a run sends: exactly this many.
+    pub total_events: u64,
+    pub event_types: Vec<String>,
+}
+
+#[utoipa::path(get, path = "/scenarios", tag = "scenarios",
+    responses((status = 200, description = "The named scenarios", body = [ScenarioInfo])))]
+pub async fn list() -> Json<Vec<ScenarioInfo>> {
+    Json(
+        SCENARIOS
+            .iter()
+            .map(|s| ScenarioInfo {
+                name: s.name,
+                description: s.description,
+                events_per_minute: s.events_per_minute,
+                minutes: s.minutes,
+                total_events: s.total_events(),
+                event_types: s.event_types.iter().map(|t| t.to_string()).collect(),
+            })
+            .collect(),
+    )
+}
+
+#[utoipa::path(post, path = "/scenarios/{name}/start", tag = "scenarios",
+    params(("name" = String, Path, description = "A name from GET /scenarios")),
+    responses(
+        (status = 202, description = "Scenario started", body = JobAccepted),
+        (status = 404, description = "Unknown scenario", body = super::error::ErrorBody),
+        (status = 409, description = "A scenario is already running", body = super::error::ErrorBody),
+        (status = 429, description = "Too many jobs running", body = super::error::ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn start_named(
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<(StatusCode, Json<JobAccepted>), AppError> {
+    let spec = ScenarioSpec::named(&name).map_err(|e| match e {
+        ScenarioError::UnknownScenario { .. } => {
+            AppError::not_found("scenario_not_found", e.to_string()).with_field("name")
+        }
+        other => scenario_error(other),
+    })?;
+    start(&app, spec)
+}
+
+/// Request body of a custom scenario.
+#[derive(Debug, serde::Deserialize, ToSchema)]
+#[allow(dead_code)] // documents the body; the handler deserializes `CustomScenario` itself
+pub struct CustomScenarioBody {
+    /// Events per minute, 1 or more.
+    #[schema(example = 120)]
+    pub events_per_minute: u32,
+    /// Duration in minutes; or give `duration_seconds`.
+    pub duration_minutes: Option<u32>,
+    pub duration_seconds: Option<u64>,
+    /// `order`, `inventory`, `user_activity`; all three when absent.
+    pub event_types: Option<Vec<String>>,
+}
+
+#[utoipa::path(post, path = "/scenarios/custom/start", tag = "scenarios",
+    request_body = CustomScenarioBody,
+    responses(
+        (status = 202, description = "Scenario started", body = JobAccepted),
+        (status = 400, description = "Invalid rate, duration or event type", body = super::error::ErrorBody),
+        (status = 409, description = "A scenario is already running", body = super::error::ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn start_custom(
+    State(app): State<AppState>,
+    body: Result<Json<CustomScenario>, JsonRejection>,
+) -> Result<(StatusCode, Json<JobAccepted>), AppError> {
+    let Json(custom) = body?;
+    let spec = custom.validate().map_err(scenario_error)?;
+    start(&app, spec)
+}
+
+fn scenario_error(e: ScenarioError) -> AppError {
+    let field = e.field();
+    let err = AppError::bad_request("invalid_scenario", e.to_string());
+    match field {
+        Some(f) => err.with_field(f),
+        None => err,
+    }
+}
+
+fn start(app: &AppState, spec: ScenarioSpec) -> Result<(StatusCode, Json<JobAccepted>), AppError> {
+    let job = app.0.start_scenario(spec)?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(JobAccepted {
+            status_url: format!("/jobs/{}", job.id),
+            job_id: job.id.clone(),
+            existing: false,
+            job: job.view(),
+        }),
+    ))
+}
+
+#[utoipa::path(get, path = "/sample/{type}", tag = "scenarios",
+    params(("type" = String, Path, description = "order, inventory or user_activity")),
+    responses(
+        (status = 200, description = "One example event of the type, as the bus carries it", content_type = "application/json"),
+        (status = 404, description = "Unknown event type", body = super::error::ErrorBody),
+    ))]
+pub async fn sample(
+    State(app): State<AppState>,
+    Path(kind): Path<String>,
+) -> Result<Response, AppError> {
+    let ty: EventType = kind.parse().map_err(|_| {
+        AppError::not_found(
+            "unknown_event_type",
+            "event types are order, inventory and user_activity",
+        )
+        .with_field("type")
+    })?;
+    // Serialized by the event itself so money keeps its two decimals.
+    let body = sample_event(&app.pools, ty, EventTime::now()).to_json_bytes();
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
