@@ -3,7 +3,12 @@
 
 use super::{default_jobs, Outcome};
 use crate::config::Config;
+use crate::generate::events::EventPools;
 use crate::generate::{csv::encode_table, DaySim, World};
+use crate::jobs::scenario::bench::{
+    bench_events, bench_rate_accuracy, EventBenchFigures, RateAccuracy,
+};
+use crate::jobs::scenario::{ScenarioSpec, SCENARIOS};
 use crate::jobs::{run_hours, RunProgress, RunTarget};
 use crate::lake::{Lake, LocalDirStore};
 use crate::model::{HourRange, PartitionHour, Table};
@@ -23,6 +28,13 @@ pub struct BenchArgs {
     /// Where the figures go (JSON).
     #[arg(long, default_value = "bench-results/generator.json")]
     pub out: PathBuf,
+    /// Events for the unthrottled event-stream measurement (0 skips it).
+    #[arg(long, default_value_t = 200_000, value_parser = clap::value_parser!(u64).range(0..=10_000_000))]
+    pub events: u64,
+    /// Seconds of real time to run each named scenario at its rate and measure its accuracy
+    /// (0 skips it; 20 is a good value, about 4 minutes in all).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=600))]
+    pub rate_seconds: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -35,6 +47,10 @@ struct Report {
     single_thread: SingleThread,
     all_cores: AllCores,
     lake_write: LakeWrite,
+    /// Order, inventory and user-activity events, unthrottled.
+    events: Option<EventBenchFigures>,
+    /// Each named scenario at its own rate on the real clock.
+    rate_accuracy: Vec<RateAccuracy>,
 }
 
 #[derive(Debug, Serialize)]
@@ -111,6 +127,24 @@ pub async fn bench(config: &Config, args: BenchArgs) -> anyhow::Result<Outcome> 
     };
     let lake_write = lake_write(config, world.clone(), range, threads).await?;
 
+    let pools = {
+        let world = world.clone();
+        Arc::new(tokio::task::spawn_blocking(move || EventPools::new(world)).await?)
+    };
+    let events = if args.events > 0 {
+        Some(bench_events(pools.clone(), args.events, None).await?)
+    } else {
+        None
+    };
+    let mut rate_accuracy = Vec::new();
+    if args.rate_seconds > 0 {
+        for s in SCENARIOS {
+            let spec = ScenarioSpec::named(s.name)?;
+            let limit = std::time::Duration::from_secs(args.rate_seconds);
+            rate_accuracy.push(bench_rate_accuracy(pools.clone(), &spec, limit).await?);
+        }
+    }
+
     let report = Report {
         machine: machine(),
         seed,
@@ -120,6 +154,8 @@ pub async fn bench(config: &Config, args: BenchArgs) -> anyhow::Result<Outcome> 
         single_thread: single,
         all_cores,
         lake_write,
+        events,
+        rate_accuracy,
     };
     if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -327,4 +363,16 @@ fn print_report(r: &Report) {
         r.lake_write.plain_write_bytes_per_sec / 1e6,
         r.lake_write.slowdown_vs_plain_write
     );
+    if let Some(e) = &r.events {
+        println!(
+            "events: generate+JSON {:.0}/s on one thread; unthrottled runner to the bus {:.0}/s",
+            e.generate_one_thread.events_per_sec, e.runner_to_bus.events_per_sec
+        );
+    }
+    for a in &r.rate_accuracy {
+        println!(
+            "rate {:<20} target {:>4}/min measured {:>9.3}/min error {:+.4}% ({} events, latest {:.1} ms late)",
+            a.scenario, a.target_per_minute, a.measured_per_minute, a.error_pct, a.events, a.max_late_ms
+        );
+    }
 }
