@@ -2,7 +2,8 @@
 //! the HTTP handlers, the internal schedule and the CLI.
 
 use crate::bus::{
-    spawn_subscriber, LakeEventSink, LocalBus, Publisher, Subscriber, SubscriberConfig, Topics,
+    spawn_subscriber, EventSink, LakeEventSink, LocalBus, Publisher, Subscriber, SubscriberConfig,
+    TeeSink, Topics,
 };
 use crate::config::Config;
 use crate::generate::events::EventPools;
@@ -100,7 +101,7 @@ impl App {
         let (seed, scale) = (config.seed, config.scale.clone());
         let world = tokio::task::spawn_blocking(move || Arc::new(World::new(seed, &scale))).await?;
         let last = latest_complete_hour(&lake, Utc::now()).await?;
-        let warehouse = open_warehouse(&config).await?;
+        let (warehouse, warehouse_sink) = open_warehouse(&config).await?;
         let pools = {
             let world = world.clone();
             Arc::new(tokio::task::spawn_blocking(move || EventPools::new(world)).await?)
@@ -110,9 +111,12 @@ impl App {
         let stream = LocalDirStore::open(config.data_dir.join("stream"))?;
         let bus = Arc::new(LocalBus::default());
         let topics = Topics::default();
+        let mut sinks: Vec<Arc<dyn EventSink>> =
+            vec![Arc::new(LakeEventSink::new(Arc::new(stream)))];
+        sinks.extend(warehouse_sink);
         let subscriber = Subscriber::new(
             lake.store().clone(),
-            Arc::new(LakeEventSink::new(Arc::new(stream))),
+            Arc::new(TeeSink::new(sinks)),
             SubscriberConfig::default(),
         );
         let subscriber_stop = CancellationToken::new();
@@ -386,17 +390,20 @@ impl App {
     }
 }
 
+/// The warehouse, and the sink that lands streamed events in its tables.
+type OpenedWarehouse = (Option<Arc<dyn Warehouse>>, Option<Arc<dyn EventSink>>);
+
 #[cfg(feature = "duckdb")]
-async fn open_warehouse(config: &Config) -> anyhow::Result<Option<Arc<dyn Warehouse>>> {
-    let w =
-        crate::warehouse::duckdb::DuckDbWarehouse::open(config.warehouse_file(), config.lake_dir())
-            .await?;
-    Ok(Some(Arc::new(w)))
+async fn open_warehouse(config: &Config) -> anyhow::Result<OpenedWarehouse> {
+    use crate::warehouse::duckdb::{DuckDbEventSink, DuckDbWarehouse};
+    let w = Arc::new(DuckDbWarehouse::open(config.warehouse_file(), config.lake_dir()).await?);
+    let sink: Arc<dyn EventSink> = Arc::new(DuckDbEventSink::new(w.clone()));
+    Ok((Some(w), Some(sink)))
 }
 
 #[cfg(not(feature = "duckdb"))]
-async fn open_warehouse(_config: &Config) -> anyhow::Result<Option<Arc<dyn Warehouse>>> {
-    Ok(None)
+async fn open_warehouse(_config: &Config) -> anyhow::Result<OpenedWarehouse> {
+    Ok((None, None))
 }
 
 /// Looks back up to a week for the newest complete hour: enough for status at start-up,

@@ -662,6 +662,15 @@ async fn scenarios_list_run_exactly_and_refuse_bad_starts() {
         .map(|t| jsonl_lines(&data.join("stream").join(t)))
         .sum::<usize>();
     assert_eq!(streamed, 40, "stream tables");
+    let in_warehouse: u64 = ["order_events", "inventory_events", "user_activity_events"]
+        .iter()
+        .map(|t| status["warehouse_stream_rows"][t].as_u64().expect("rows"))
+        .sum();
+    assert_eq!(
+        in_warehouse, 40,
+        "the warehouse's event tables: {}",
+        status["warehouse_stream_rows"]
+    );
 
     // Cancel mid-run keeps the job and its count.
     let (_, accepted) = call(

@@ -24,6 +24,8 @@ pub struct StatusResponse {
     /// failures. `received` always equals rows + dead letters + failed once the bus is idle.
     #[schema(value_type = Object)]
     pub stream: serde_json::Value,
+    /// Rows in the warehouse's stream tables (order_events, ...), when there is a warehouse.
+    pub warehouse_stream_rows: std::collections::BTreeMap<String, u64>,
     /// Every job of this process, oldest first, finished ones included.
     pub jobs: Vec<JobView>,
 }
@@ -75,6 +77,15 @@ pub async fn status(State(app): State<AppState>) -> Json<StatusResponse> {
         last_generated_hour: app.last_generated_hour().map(|h| h.to_string()),
         warehouse_watermark: app.warehouse_watermark().await.map(|h| h.to_string()),
         stream: serde_json::to_value(app.subscriber.stats().snapshot()).unwrap_or_default(),
+        warehouse_stream_rows: match &app.warehouse {
+            Some(w) => w
+                .stream_rows()
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .collect(),
+            None => Default::default(),
+        },
         jobs: app.jobs.all().iter().map(|j| j.view()).collect(),
     })
 }

@@ -10,7 +10,7 @@ pub mod subscriber;
 
 pub use alerts::{alert_messages, publish_alerts, ALERT_EVENT_TYPE, ALERT_SCHEMA_VERSION};
 pub use local::{LocalBus, Subscription, TopicStats};
-pub use sink::{DeadLetter, EventSink, LakeEventSink, MemorySink, SinkBatch, SinkError};
+pub use sink::{DeadLetter, EventSink, LakeEventSink, MemorySink, SinkBatch, SinkError, TeeSink};
 pub use subscriber::{
     spawn_subscriber, StatsSnapshot, Subscriber, SubscriberConfig, SubscriberStats,
 };

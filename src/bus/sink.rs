@@ -164,14 +164,18 @@ impl LakeEventSink {
 }
 
 #[derive(Serialize)]
-struct Row<'a, T> {
+pub(crate) struct Row<'a, T> {
     #[serde(flatten)]
     row: &'a T,
     ingestion_time: EventTime,
 }
 
 /// JSONL of `rows` with their ingestion time, and a hash of their ids.
-fn jsonl<T: Serialize>(rows: &[T], id: impl Fn(&T) -> &str, at: EventTime) -> (Vec<u8>, u64) {
+pub(crate) fn jsonl<T: Serialize>(
+    rows: &[T],
+    id: impl Fn(&T) -> &str,
+    at: EventTime,
+) -> (Vec<u8>, u64) {
     let mut out = Vec::with_capacity(rows.len() * 512);
     let mut hash = Fnv::default();
     for row in rows {
@@ -262,5 +266,36 @@ impl Fnv {
 
     pub(crate) fn finish(&self) -> u64 {
         crate::generate::rng::mix64(self.0)
+    }
+}
+
+/// Writes every batch to each sink in turn; a failure of any fails the batch, which the
+/// subscriber retries whole (both sinks are idempotent per batch).
+#[derive(Debug)]
+pub struct TeeSink {
+    sinks: Vec<Arc<dyn EventSink>>,
+}
+
+impl TeeSink {
+    pub fn new(sinks: Vec<Arc<dyn EventSink>>) -> Self {
+        Self { sinks }
+    }
+}
+
+#[async_trait]
+impl EventSink for TeeSink {
+    async fn write(&self, batch: &SinkBatch) -> Result<(), SinkError> {
+        for sink in &self.sinks {
+            sink.write(batch).await?;
+        }
+        Ok(())
+    }
+
+    fn describe(&self) -> String {
+        self.sinks
+            .iter()
+            .map(|s| s.describe())
+            .collect::<Vec<_>>()
+            .join(" + ")
     }
 }

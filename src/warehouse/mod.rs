@@ -103,6 +103,11 @@ pub trait Warehouse: Send + Sync + fmt::Debug {
     /// Baskets and average basket per date.
     async fn basket_stats(&self, filter: DateFilter) -> Result<Vec<BasketStats>, WarehouseError>;
 
+    /// Rows in each stream table (events written as they arrive), for status.
+    async fn stream_rows(&self) -> Result<Vec<(String, u64)>, WarehouseError> {
+        Ok(Vec::new())
+    }
+
     /// Where the warehouse lives, for logs and status (never a secret).
     fn describe(&self) -> String;
 }

@@ -9,9 +9,11 @@ mod load;
 mod query;
 mod refresh;
 mod sql;
+mod stream;
 mod views;
 
 pub use load::{managed, FACT_TABLES};
+pub use stream::{DuckDbEventSink, STREAM_TABLES};
 
 use super::{
     BasketStats, CategorySales, DateFilter, HourlyStock, ProductSales, RefreshReport, StoreRevenue,
@@ -255,6 +257,10 @@ fn utc_now_literal() -> String {
 impl Warehouse for DuckDbWarehouse {
     async fn refresh(&self, lake: &Lake) -> Result<RefreshReport, WarehouseError> {
         self.refresh_lake(lake).await
+    }
+
+    async fn stream_rows(&self) -> Result<Vec<(String, u64)>, WarehouseError> {
+        self.stream_table_rows().await
     }
 
     async fn watermark(&self) -> Result<Option<PartitionHour>, WarehouseError> {

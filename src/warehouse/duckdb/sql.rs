@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use std::path::Path;
 
 /// Run in this order at every open; each is idempotent and never drops a table.
-pub const SETUP: [(&str, &str); 2] = [
+pub const SETUP: [(&str, &str); 3] = [
     (
         "01_schema.sql",
         include_str!("../../../sql/duckdb/01_schema.sql"),
@@ -16,6 +16,10 @@ pub const SETUP: [(&str, &str); 2] = [
     (
         "02_csv_readers.sql",
         include_str!("../../../sql/duckdb/02_csv_readers.sql"),
+    ),
+    (
+        "03_event_tables.sql",
+        include_str!("../../../sql/duckdb/03_event_tables.sql"),
     ),
 ];
 
