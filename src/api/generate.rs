@@ -47,6 +47,21 @@ pub struct JobAccepted {
     pub job: JobView,
 }
 
+impl JobAccepted {
+    /// The 202 answer for `job`.
+    pub fn response(job: &crate::jobs::Job, existing: bool) -> (StatusCode, Json<JobAccepted>) {
+        (
+            StatusCode::ACCEPTED,
+            Json(JobAccepted {
+                status_url: format!("/jobs/{}", job.id),
+                job_id: job.id.clone(),
+                existing,
+                job: job.view(),
+            }),
+        )
+    }
+}
+
 #[utoipa::path(
     post,
     path = "/generate",
@@ -68,15 +83,7 @@ pub async fn generate(
 ) -> Result<(StatusCode, Json<JobAccepted>), AppError> {
     let range = plan(&req)?;
     let (job, existing) = app.0.start_generate(range, req.force)?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(JobAccepted {
-            status_url: format!("/jobs/{}", job.id),
-            job_id: job.id.clone(),
-            existing,
-            job: job.view(),
-        }),
-    ))
+    Ok(JobAccepted::response(&job, existing))
 }
 
 fn plan(req: &GenerateRequest) -> Result<HourRange, AppError> {

@@ -107,15 +107,7 @@ fn scenario_error(e: ScenarioError) -> AppError {
 
 fn start(app: &AppState, spec: ScenarioSpec) -> Result<(StatusCode, Json<JobAccepted>), AppError> {
     let job = app.0.start_scenario(spec)?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(JobAccepted {
-            status_url: format!("/jobs/{}", job.id),
-            job_id: job.id.clone(),
-            existing: false,
-            job: job.view(),
-        }),
-    ))
+    Ok(JobAccepted::response(&job, false))
 }
 
 #[utoipa::path(get, path = "/sample/{type}", tag = "scenarios",

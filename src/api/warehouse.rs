@@ -51,16 +51,7 @@ pub async fn refresh(
             return Ok((StatusCode::OK, Json(job.view())).into_response());
         }
     }
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(JobAccepted {
-            status_url: format!("/jobs/{}", job.id),
-            job_id: job.id.clone(),
-            existing,
-            job: job.view(),
-        }),
-    )
-        .into_response())
+    Ok(JobAccepted::response(&job, existing).into_response())
 }
 
 fn no_warehouse() -> AppError {
