@@ -474,3 +474,55 @@ fn kill_9_loses_nothing_and_a_rerun_resumes() {
     assert!(complete < 480, "{complete} hours complete");
     resume_and_check(dir.path(), complete);
 }
+
+#[test]
+fn scenario_list_run_and_ctrl_c() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let o = run(dir.path(), &["scenario", "list"]);
+    assert!(o.status.success());
+    assert!(
+        stdout(&o).contains("quick_sample") && stdout(&o).contains("12 events"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(dir.path(), &["--scale", "small", "scenario", "run", "nope"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("valid scenarios: quick_sample"),
+        "{}",
+        stderr(&o)
+    );
+
+    // quick_sample sends at 0 s, 5 s, 10 s...: stop it once two events are archived.
+    let child = bin()
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["--scale", "small", "scenario", "run", "quick_sample"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let archived_lines = || -> usize {
+        tree_if_exists(&dir.path().join("lake/events"))
+            .values()
+            .map(|b| b.iter().filter(|&&c| c == b'\n').count())
+            .sum()
+    };
+    let deadline = Instant::now() + Duration::from_secs(40);
+    while archived_lines() < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    let said = stdout(&out);
+    assert!(
+        said.contains("quick_sample cancelled: 2 of 12 events"),
+        "{said}"
+    );
+    assert_eq!(archived_lines(), 2, "exactly the events sent are archived");
+}

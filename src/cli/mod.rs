@@ -4,6 +4,7 @@ mod bench;
 mod generate;
 mod progress;
 mod refresh;
+mod scenario;
 mod serve;
 mod signals;
 
@@ -31,6 +32,8 @@ pub enum Command {
     Generate(generate::GenerateArgs),
     /// Generate every hour from --from to --to (inclusive) in parallel; resumable.
     Backfill(generate::BackfillArgs),
+    /// List or run the named event scenarios on the embedded backends.
+    Scenario(scenario::ScenarioArgs),
     /// Measure generation and lake-write throughput and write the figures to a file.
     Bench(bench::BenchArgs),
     /// Load the lake's new complete hours into the warehouse (DATA_DIR/warehouse.duckdb).
@@ -47,6 +50,7 @@ pub enum Outcome {
 pub async fn run(cli: Cli, config: Config) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Serve(args) => serve::serve(config, args).await,
+        Command::Scenario(args) => scenario::scenario(config, args).await,
         Command::Generate(args) => generate::generate(&config, args).await,
         Command::Backfill(args) => generate::backfill(&config, args).await,
         Command::Bench(args) => bench::bench(&config, args).await,
