@@ -15,7 +15,7 @@ use crate::jobs::{
 use crate::jobs::{AlertPublisher, RunTarget};
 use crate::lake::{Lake, LakeError, LakeIdentity, LocalDirStore};
 use crate::metrics::Metrics;
-use crate::model::{HourRange, PartitionHour};
+use crate::model::{HourRange, PartitionHour, Table};
 use crate::warehouse::Warehouse;
 use chrono::{DateTime, Duration, Utc};
 use std::sync::{Arc, Mutex};
@@ -203,8 +203,8 @@ impl App {
                         "hours_written": summary.hours,
                         "hours_already_complete": skipped,
                         "rows": summary.rows.iter().sum::<u64>(),
-                        "sales_lines": summary.rows[2],
-                        "alerts": summary.rows[4],
+                        "sales_lines": summary.rows[Table::SalesData.index()],
+                        "alerts": summary.rows[Table::NegativeInventoryAlerts.index()],
                         "bytes": summary.bytes,
                     });
                     tracing::info!(job = %task_job.id, hours = summary.hours, skipped, ?state, "generate job ended");

@@ -146,11 +146,8 @@ async fn execute(
     let summary = result.context("generation failed")?;
     let secs = started.elapsed().as_secs_f64();
     let rows: u64 = summary.rows.iter().sum();
-    let sales = summary.rows[Table::ALL
-        .iter()
-        .position(|t| *t == Table::SalesData)
-        .unwrap_or(2)];
-    let alerts = summary.rows[4];
+    let sales = summary.rows[Table::SalesData.index()];
+    let alerts = summary.rows[Table::NegativeInventoryAlerts.index()];
     println!(
         "wrote {} hours to {} in {:.2}s: {} rows ({} sales lines, {} negative-stock alerts), {:.1} MB{}",
         summary.hours,

@@ -117,11 +117,7 @@ impl Lake {
                 seed: identity.seed,
                 generator_version: identity.generator_version,
             };
-            let slot = Table::ALL
-                .iter()
-                .position(|t| *t == file.table)
-                .unwrap_or(0);
-            written.rows[slot] = file.rows;
+            written.rows[file.table.index()] = file.rows;
             written.bytes += file.bytes.len() as u64;
             manifests.push((Self::path(layout::manifest(file.table, hour))?, manifest));
             let path = Self::path(data_path)?;

@@ -96,6 +96,11 @@ impl Table {
         }
     }
 
+    /// Position in `Table::ALL`, the order of per-table counters.
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+
     pub fn from_name(name: &str) -> Option<Table> {
         Table::ALL.into_iter().find(|t| t.name() == name)
     }
@@ -104,5 +109,18 @@ impl Table {
 impl fmt::Display for Table {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Table;
+
+    #[test]
+    fn index_is_the_position_in_all() {
+        for (i, t) in Table::ALL.into_iter().enumerate() {
+            assert_eq!(t.index(), i, "{t}");
+            assert_eq!(Table::from_name(t.name()), Some(t));
+        }
     }
 }
