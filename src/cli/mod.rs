@@ -58,6 +58,24 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<Outcome> {
     }
 }
 
+/// Builds the application on the configured backends; a data dir that cannot be used is the
+/// user's to fix, so it is reported as one line (exit 2).
+pub(crate) async fn start_app(
+    config: Config,
+    settings: crate::app::ServiceSettings,
+) -> anyhow::Result<std::sync::Arc<crate::app::App>> {
+    let data_dir = config.data_dir.clone();
+    let app = crate::app::App::build(config, settings)
+        .await
+        .map_err(|e| {
+            UsageError(format!(
+                "cannot start on data dir {}: {e:#}",
+                data_dir.display()
+            ))
+        })?;
+    Ok(std::sync::Arc::new(app))
+}
+
 /// A user-facing input problem: printed as one line, exit code 2, nothing written.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]

@@ -2,13 +2,12 @@
 //! progress bar, exactly as `POST /scenarios/{name}/start` would.
 
 use super::signals::cancel_on_signals;
-use super::{default_jobs, Outcome, UsageError};
-use crate::app::{App, ServiceSettings};
+use super::{default_jobs, start_app, Outcome, UsageError};
+use crate::app::ServiceSettings;
 use crate::config::Config;
 use crate::jobs::scenario::{ScenarioSpec, SCENARIOS};
 use crate::jobs::JobState;
 use indicatif::{ProgressBar, ProgressStyle};
-use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(clap::Args, Debug)]
@@ -52,13 +51,7 @@ pub async fn scenario(config: Config, args: ScenarioArgs) -> anyhow::Result<Outc
         max_jobs: 4,
         jobs_per_generate: default_jobs(),
     };
-    let data_dir = config.data_dir.clone();
-    let app = Arc::new(App::build(config, settings).await.map_err(|e| {
-        UsageError(format!(
-            "cannot start on data dir {}: {e:#}",
-            data_dir.display()
-        ))
-    })?);
+    let app = start_app(config, settings).await?;
     let job = app.start_scenario(spec)?;
     let cancel = cancel_on_signals();
     let bar = ProgressBar::new(job.view().target);

@@ -1,13 +1,13 @@
 //! `serve`: the HTTP service, the internal schedule, and a graceful shutdown.
 
-use super::{default_jobs, Outcome, UsageError};
+use super::signals::shutdown_signal;
+use super::{default_jobs, start_app, Outcome, UsageError};
 use crate::api::build_router;
-use crate::app::{App, AppState, ServiceSettings};
+use crate::app::{AppState, ServiceSettings};
 use crate::config::Config;
 use crate::jobs::schedule;
 use anyhow::Context;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -55,13 +55,7 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<Outcome> {
         max_jobs: usize::from(args.max_jobs),
         jobs_per_generate: args.jobs.map(usize::from).unwrap_or_else(default_jobs),
     };
-    let data_dir = config.data_dir.clone();
-    let app = Arc::new(App::build(config, settings).await.map_err(|e| {
-        UsageError(format!(
-            "cannot start on data dir {}: {e:#}",
-            data_dir.display()
-        ))
-    })?);
+    let app = start_app(config, settings).await?;
     let addr = SocketAddr::new(bind, args.port);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -103,26 +97,4 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<Outcome> {
     app.stop_streaming(Duration::from_millis(1500)).await;
     tracing::info!("stopped");
     Ok(Outcome::Done)
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
-    tracing::info!("shutdown signal received");
 }

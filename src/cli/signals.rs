@@ -19,6 +19,15 @@ pub fn cancel_on_signals() -> CancellationToken {
     token
 }
 
+/// Resolves at the first Ctrl-C or SIGTERM; the handlers are installed when this is called.
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    let mut signals = Signals::install();
+    async move {
+        signals.next().await;
+        tracing::info!("shutdown signal received");
+    }
+}
+
 #[cfg(unix)]
 struct Signals {
     interrupt: Option<tokio::signal::unix::Signal>,
