@@ -14,5 +14,14 @@ echo "== cargo fmt --check" >&2
 cargo fmt --all --check
 echo "== cargo clippy -D warnings" >&2
 cargo clippy --locked --all-targets -- -D warnings
+# The Google Cloud emulators, on free loopback ports of this run only. Set RP_EMULATORS=off to
+# run without them (their tests then skip and say so).
+if [ "${RP_EMULATORS:-on}" != off ]; then
+    echo "== emulators" >&2
+    RP_EMULATOR_RUN=$(mktemp -d)
+    export RP_EMULATOR_RUN
+    trap 'scripts/emulators.sh stop; rm -rf "$RP_EMULATOR_RUN"' EXIT
+    eval "$(scripts/emulators.sh start)"
+fi
 echo "== cargo test" >&2
 cargo test --locked "$@"
