@@ -17,7 +17,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    retail_pipeline::telemetry::init(config.log_format);
+    retail_pipeline::telemetry::init(config.log_format, config.trace_project());
     tracing::info!(config = %serde_json::to_string(&config).unwrap_or_default(), "starting");
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
