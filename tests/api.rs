@@ -7,7 +7,7 @@ use http_body_util::BodyExt;
 use retail_pipeline::api::build_router;
 use retail_pipeline::app::{App, AppState, ServiceSettings};
 use retail_pipeline::bus::Publisher;
-use retail_pipeline::config::{Config, LogFormat};
+use retail_pipeline::config::Config;
 use retail_pipeline::model::{Scale, ScaleName};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -22,12 +22,7 @@ struct TestApp {
 
 async fn test_app(scale: ScaleName, token: Option<&str>, max_jobs: usize) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
-    let config = Config {
-        data_dir: dir.path().to_path_buf(),
-        seed: 42,
-        scale: Scale::preset(scale),
-        log_format: LogFormat::Text,
-    };
+    let config = Config::local(dir.path(), 42, Scale::preset(scale));
     let settings = ServiceSettings {
         api_token: token.map(str::to_owned),
         schedule: false,

@@ -22,9 +22,10 @@ pub struct ServeArgs {
     /// Bearer token required on mutating endpoints (POST). Unset: no authentication.
     #[arg(long, env = "RP_API_TOKEN", hide_env_values = true)]
     pub api_token: Option<String>,
-    /// Run the internal hourly schedule (generate at minute 0). Default: on.
-    #[arg(long, env = "RP_SCHEDULE", default_value_t = true, action = clap::ArgAction::Set)]
-    pub schedule: bool,
+    /// Run the internal hourly schedule (generate at minute 0, refresh at minute 15). Default:
+    /// on with the local backend; off with gcp, where Cloud Scheduler calls the endpoints.
+    #[arg(long, env = "RP_SCHEDULE", action = clap::ArgAction::Set)]
+    pub schedule: Option<bool>,
     /// Most jobs running at once; more are refused with 429.
     #[arg(long, env = "RP_MAX_JOBS", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub max_jobs: u16,
@@ -51,7 +52,9 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<Outcome> {
     });
     let settings = ServiceSettings {
         api_token: args.api_token,
-        schedule: args.schedule,
+        schedule: args
+            .schedule
+            .unwrap_or(config.backend == crate::config::Backend::Local),
         max_jobs: usize::from(args.max_jobs),
         jobs_per_generate: args.jobs.map(usize::from).unwrap_or_else(default_jobs),
     };

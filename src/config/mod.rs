@@ -1,6 +1,10 @@
 //! Configuration: read once at start from flags with `RP_*` environment fallbacks, validated,
 //! and printable (it holds no secrets yet; any added later must be redacted in `Serialize`).
 
+mod gcp;
+
+pub use gcp::{Backend, GcpArgs, GcpConfig};
+
 use crate::lake::LakeIdentity;
 use crate::model::{Scale, ScaleName};
 use serde::Serialize;
@@ -32,6 +36,11 @@ pub struct CommonArgs {
     /// Log format: auto (JSON on Cloud Run, text elsewhere), text or json.
     #[arg(long, env = "RP_LOG_FORMAT", default_value = "auto", global = true)]
     pub log_format: LogFormat,
+    /// Where the pipeline runs: local (embedded parts under --data-dir) or gcp.
+    #[arg(long, env = "RP_BACKEND", default_value = "local", global = true)]
+    pub backend: Backend,
+    #[command(flatten)]
+    pub gcp: GcpArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -49,6 +58,9 @@ pub struct Config {
     pub seed: u64,
     pub scale: Scale,
     pub log_format: LogFormat,
+    pub backend: Backend,
+    /// Set exactly when `backend` is `Gcp`.
+    pub gcp: Option<GcpConfig>,
 }
 
 impl Config {
@@ -67,12 +79,30 @@ impl Config {
         if args.data_dir.as_os_str().is_empty() {
             return Err("--data-dir must not be empty".into());
         }
+        let gcp = match args.backend {
+            Backend::Local => None,
+            Backend::Gcp => Some(GcpConfig::from_args(&args.gcp)?),
+        };
         Ok(Self {
             data_dir: args.data_dir.clone(),
             seed: args.seed,
             scale,
             log_format: args.log_format,
+            backend: args.backend,
+            gcp,
         })
+    }
+
+    /// The embedded backends under `data_dir`, text logs: what tests and examples build on.
+    pub fn local(data_dir: impl Into<PathBuf>, seed: u64, scale: Scale) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            seed,
+            scale,
+            log_format: LogFormat::Text,
+            backend: Backend::Local,
+            gcp: None,
+        }
     }
 
     pub fn lake_dir(&self) -> PathBuf {
@@ -86,6 +116,16 @@ impl Config {
 
     pub fn identity(&self) -> LakeIdentity {
         LakeIdentity::new(self.seed, &self.scale, crate::generate::GENERATOR_VERSION)
+    }
+
+    /// The Google Cloud project, which names traces in logs: the configured one, else
+    /// `GOOGLE_CLOUD_PROJECT` (set by the deployment).
+    pub fn trace_project(&self) -> Option<String> {
+        self.gcp
+            .as_ref()
+            .map(|g| g.project.clone())
+            .or_else(|| std::env::var("GOOGLE_CLOUD_PROJECT").ok())
+            .filter(|p| !p.is_empty())
     }
 
     /// The scale name as given, for messages.
