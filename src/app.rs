@@ -375,13 +375,7 @@ impl App {
             alerts: Some(&alerts),
         };
         let summary = run_hours(target, hours, progress, job.cancel.clone()).await?;
-        self.metrics.add_rows(&summary.rows);
-        self.metrics
-            .bytes_written
-            .fetch_add(summary.bytes, std::sync::atomic::Ordering::Relaxed);
-        self.metrics
-            .hours_generated
-            .fetch_add(summary.hours, std::sync::atomic::Ordering::Relaxed);
+        self.metrics.add_run(&summary);
         if !summary.cancelled {
             // Every hour of the range is complete now.
             self.saw_hour(range.to());

@@ -102,7 +102,7 @@ async fn health_readiness_and_metrics() {
         "{text}"
     );
     assert!(
-        text.contains("retail_pipeline_jobs{kind=\"generate\",state=\"running\"} 0"),
+        text.contains("retail_pipeline_jobs_running{kind=\"generate\"} 0"),
         "{text}"
     );
 }
@@ -114,7 +114,7 @@ async fn generate_one_hour_then_follow_the_job() {
         &t.router,
         Method::POST,
         "/generate",
-        Some(r#"{"date":"2026-11-20","hour":5}"#),
+        Some(r#"{"date":"2026-11-20","hour":19}"#),
     )
     .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{accepted}");
@@ -129,12 +129,12 @@ async fn generate_one_hour_then_follow_the_job() {
     );
 
     let (_, status) = call(&t.router, Method::GET, "/status", None).await;
-    assert_eq!(status["last_generated_hour"], "2026-11-20T05");
+    assert_eq!(status["last_generated_hour"], "2026-11-20T19");
     assert_eq!(status["jobs"][0]["id"], id.as_str());
     for table in retail_pipeline::model::Table::ALL {
         t.app
             .lake
-            .verify(table, "2026-11-20T05".parse().expect("hour"))
+            .verify(table, "2026-11-20T19".parse().expect("hour"))
             .await
             .expect("complete partition");
     }
@@ -144,7 +144,7 @@ async fn generate_one_hour_then_follow_the_job() {
         &t.router,
         Method::POST,
         "/generate",
-        Some(r#"{"date":"2026-11-20","hour":5}"#),
+        Some(r#"{"date":"2026-11-20","hour":19}"#),
     )
     .await;
     assert_eq!(status, StatusCode::ACCEPTED);
@@ -152,10 +152,43 @@ async fn generate_one_hour_then_follow_the_job() {
     assert_eq!(job["result"]["hours_written"], 0);
     assert_eq!(job["result"]["hours_already_complete"], 1);
     let (_, metrics) = call(&t.router, Method::GET, "/metrics", None).await;
-    assert!(metrics
-        .as_str()
-        .expect("text")
-        .contains("retail_pipeline_hours_generated_total 1\n"));
+    let metrics = metrics.as_str().expect("text");
+    assert!(metrics.contains("retail_pipeline_hours_generated_total 1\n"));
+    // Both jobs ended, so both are in the duration histogram, and within the last bucket.
+    assert!(
+        metrics.contains(
+            "retail_pipeline_job_duration_seconds_count{kind=\"generate\",state=\"completed\"} 2\n"
+        ),
+        "{metrics}"
+    );
+    assert!(metrics.contains(
+        "retail_pipeline_job_duration_seconds_bucket{kind=\"generate\",state=\"completed\",le=\"+Inf\"} 2\n"
+    ));
+    // Every alert of the hour was published, none failed.
+    let alerts = job_alerts(&t).await;
+    assert!(
+        alerts > 0,
+        "the small shop oversells at 19:00 of 2026-11-20"
+    );
+    assert!(
+        metrics.contains(&format!(
+            "retail_pipeline_alerts_published_total {alerts}\n"
+        )),
+        "{metrics}"
+    );
+    assert!(metrics.contains("retail_pipeline_publish_errors_total 0\n"));
+}
+
+/// Rows of the alerts table of the one hour generated.
+async fn job_alerts(t: &TestApp) -> u64 {
+    let hour = "2026-11-20T19".parse().expect("hour");
+    let (manifest, _) = t
+        .app
+        .lake
+        .read_verified(retail_pipeline::model::Table::NegativeInventoryAlerts, hour)
+        .await
+        .expect("alerts partition");
+    manifest.rows
 }
 
 #[tokio::test]

@@ -61,6 +61,9 @@ pub async fn readyz(State(app): State<AppState>) -> Result<Json<Health>, AppErro
 pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        app.metrics.render(&app.jobs),
+        app.metrics.render(&crate::metrics::Sources {
+            jobs: &app.jobs,
+            stream: app.subscriber.stats().snapshot(),
+        }),
     )
 }

@@ -1,11 +1,13 @@
 //! Jobs: what to generate and the runner that generates and writes it; event scenarios.
 
+pub mod durations;
 pub mod plan;
 pub mod registry;
 pub mod run;
 pub mod scenario;
 pub mod schedule;
 
+pub use durations::{Histogram, JobDurations};
 pub use plan::{rolling_window, work_units, WorkUnit};
 pub use registry::{
     Counters, Job, JobKind, JobProgress, JobRegistry, JobState, JobView, RegistryError,

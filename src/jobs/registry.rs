@@ -75,6 +75,7 @@ pub struct Job {
     pub cancel: CancellationToken,
     progress: Arc<dyn JobProgress>,
     end: Mutex<Option<JobEnd>>,
+    durations: Arc<super::JobDurations>,
 }
 
 #[derive(Debug, Clone)]
@@ -132,10 +133,12 @@ impl Job {
     ) {
         if let Ok(mut end) = self.end.lock() {
             if end.is_none() {
+                let elapsed_secs = self.started.elapsed().as_secs_f64();
+                self.durations.record(self.kind, state, elapsed_secs);
                 *end = Some(JobEnd {
                     state,
                     finished_at: Utc::now(),
-                    elapsed_secs: self.started.elapsed().as_secs_f64(),
+                    elapsed_secs,
                     error,
                     result,
                 });
@@ -191,6 +194,7 @@ pub struct JobRegistry {
     jobs: Mutex<BTreeMap<u64, Arc<Job>>>,
     next: AtomicU64,
     max_running: usize,
+    durations: Arc<super::JobDurations>,
 }
 
 /// Finished jobs kept for `/status`; older ones are forgotten first.
@@ -202,6 +206,7 @@ impl JobRegistry {
             jobs: Mutex::new(BTreeMap::new()),
             next: AtomicU64::new(1),
             max_running,
+            durations: Arc::default(),
         }
     }
 
@@ -229,6 +234,7 @@ impl JobRegistry {
             cancel: CancellationToken::new(),
             progress,
             end: Mutex::new(None),
+            durations: self.durations.clone(),
         });
         jobs.insert(n, job.clone());
         let finished: Vec<u64> = jobs
@@ -243,6 +249,11 @@ impl JobRegistry {
             jobs.remove(k);
         }
         Ok(job)
+    }
+
+    /// How long finished jobs took, including those no longer listed.
+    pub fn durations(&self) -> &super::JobDurations {
+        &self.durations
     }
 
     pub fn get(&self, id: &str) -> Option<Arc<Job>> {
