@@ -27,6 +27,11 @@ use tokio_util::sync::CancellationToken;
 pub struct ServiceSettings {
     /// Bearer token required on mutating endpoints, when set. Never logged or shown.
     pub api_token: Option<String>,
+    /// Google-signed OIDC tokens accepted on mutating endpoints (Cloud Scheduler's calls).
+    #[cfg(feature = "gcp")]
+    pub oidc: Option<Arc<crate::auth::OidcVerifier>>,
+    /// Require the same authentication on read endpoints too (not on /healthz and /readyz).
+    pub protect_reads: bool,
     /// Run the internal hourly schedule (generate at :00, refresh at :15).
     pub schedule: bool,
     /// Most jobs running at once; more are refused with 429.
@@ -39,10 +44,42 @@ impl std::fmt::Debug for ServiceSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ServiceSettings")
             .field("api_token", &self.api_token.as_ref().map(|_| "<redacted>"))
+            .field("oidc", &self.oidc_audience())
+            .field("protect_reads", &self.protect_reads)
             .field("schedule", &self.schedule)
             .field("max_jobs", &self.max_jobs)
             .field("jobs_per_generate", &self.jobs_per_generate)
             .finish()
+    }
+}
+
+impl Default for ServiceSettings {
+    /// Open endpoints, no schedule, 16 jobs, one generation worker: what tests start from.
+    fn default() -> Self {
+        Self {
+            api_token: None,
+            #[cfg(feature = "gcp")]
+            oidc: None,
+            protect_reads: false,
+            schedule: false,
+            max_jobs: 16,
+            jobs_per_generate: 1,
+        }
+    }
+}
+
+impl ServiceSettings {
+    /// Whether any authentication is configured.
+    pub fn has_auth(&self) -> bool {
+        self.api_token.is_some() || self.oidc_audience().is_some()
+    }
+
+    /// The OIDC audience checked, if OIDC is on (safe to show).
+    pub fn oidc_audience(&self) -> Option<&str> {
+        #[cfg(feature = "gcp")]
+        return self.oidc.as_ref().map(|v| v.config().audience.as_str());
+        #[cfg(not(feature = "gcp"))]
+        None
     }
 }
 

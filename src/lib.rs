@@ -11,6 +11,7 @@
 
 pub mod api;
 pub mod app;
+pub mod auth;
 pub mod bus;
 pub mod cli;
 pub mod config;
@@ -20,4 +21,6 @@ pub mod lake;
 pub mod metrics;
 pub mod model;
 pub mod telemetry;
+#[cfg(feature = "gcp")]
+pub mod tls;
 pub mod warehouse;

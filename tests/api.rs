@@ -25,9 +25,9 @@ async fn test_app(scale: ScaleName, token: Option<&str>, max_jobs: usize) -> Tes
     let config = Config::local(dir.path(), 42, Scale::preset(scale));
     let settings = ServiceSettings {
         api_token: token.map(str::to_owned),
-        schedule: false,
         max_jobs,
         jobs_per_generate: 2,
+        ..ServiceSettings::default()
     };
     let app = Arc::new(App::build(config, settings).await.expect("app"));
     TestApp {

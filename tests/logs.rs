@@ -124,9 +124,7 @@ async fn requests_log_under_the_callers_trace() {
     let config = Config::local(dir.path(), 42, Scale::preset(ScaleName::Small));
     let settings = ServiceSettings {
         api_token: Some("s3cret-token".into()),
-        schedule: false,
-        max_jobs: 4,
-        jobs_per_generate: 1,
+        ..ServiceSettings::default()
     };
     let app = Arc::new(App::build(config, settings).await.unwrap());
     let router = build_router(AppState(app));

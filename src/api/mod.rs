@@ -40,11 +40,13 @@ pub fn build_router(state: AppState) -> Router {
         .route("/scenarios/{name}/start", post(scenarios::start_named))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
-            auth::require_token,
+            auth::require_auth,
         ));
-    Router::new()
+    // Probes stay open whatever is configured: Cloud Run must reach them.
+    let probes = Router::new()
         .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
+        .route("/readyz", get(health::readyz));
+    let reads = Router::new()
         .route("/metrics", get(health::metrics))
         .route("/status", get(jobs::status))
         .route("/jobs/{id}", get(jobs::job))
@@ -61,8 +63,15 @@ pub fn build_router(state: AppState) -> Router {
         .route("/analytics/top-products", get(warehouse::top_products))
         .route("/analytics/stock-by-hour", get(warehouse::stock_by_hour))
         .route("/analytics/basket-stats", get(warehouse::basket_stats))
-        .merge(mutating)
         .merge(docs::swagger_ui())
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_auth_for_reads,
+        ));
+    Router::new()
+        .merge(probes)
+        .merge(reads)
+        .merge(mutating)
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -46,10 +46,9 @@ pub async fn scenario(config: Config, args: ScenarioArgs) -> anyhow::Result<Outc
     };
     let spec = ScenarioSpec::named(&name).map_err(|e| UsageError(e.to_string()))?;
     let settings = ServiceSettings {
-        api_token: None,
-        schedule: false,
         max_jobs: 4,
         jobs_per_generate: default_jobs(),
+        ..ServiceSettings::default()
     };
     let app = start_app(config, settings).await?;
     let job = app.start_scenario(spec)?;

@@ -26,12 +26,66 @@ pub struct ServeArgs {
     /// on with the local backend; off with gcp, where Cloud Scheduler calls the endpoints.
     #[arg(long, env = "RP_SCHEDULE", action = clap::ArgAction::Set)]
     pub schedule: Option<bool>,
+    /// Accept Google-signed OIDC tokens with this audience on mutating endpoints (what Cloud
+    /// Scheduler sends with --oidc-token-audience; usually the service URL).
+    #[arg(long, env = "RP_OIDC_AUDIENCE")]
+    pub oidc_audience: Option<String>,
+    /// Service accounts whose OIDC tokens are accepted, comma-separated.
+    #[arg(long, env = "RP_OIDC_SERVICE_ACCOUNTS", value_delimiter = ',')]
+    pub oidc_service_accounts: Vec<String>,
+    /// Where the OIDC signing keys are published (default: Google's).
+    #[arg(long, env = "RP_OIDC_JWKS_URL", hide = true)]
+    pub oidc_jwks_url: Option<String>,
+    /// Accepted OIDC issuers, comma-separated (default: Google's).
+    #[arg(long, env = "RP_OIDC_ISSUERS", value_delimiter = ',', hide = true)]
+    pub oidc_issuers: Vec<String>,
+    /// Require authentication on read endpoints too (all but /healthz and /readyz).
+    #[arg(long, env = "RP_PROTECT_READS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub protect_reads: bool,
     /// Most jobs running at once; more are refused with 429.
     #[arg(long, env = "RP_MAX_JOBS", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub max_jobs: u16,
     /// Generation workers per generate job (default: all cores).
     #[arg(long, env = "RP_JOBS", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub jobs: Option<u16>,
+}
+
+/// The OIDC verifier `--oidc-audience` asks for, validated.
+#[cfg(feature = "gcp")]
+fn oidc_verifier(
+    args: &ServeArgs,
+) -> Result<Option<std::sync::Arc<crate::auth::OidcVerifier>>, UsageError> {
+    use crate::auth::{OidcConfig, OidcVerifier};
+    let Some(audience) = args.oidc_audience.clone() else {
+        if !args.oidc_service_accounts.is_empty() {
+            return Err(UsageError(
+                "--oidc-service-accounts needs --oidc-audience".into(),
+            ));
+        }
+        return Ok(None);
+    };
+    let accounts: Vec<String> = args
+        .oidc_service_accounts
+        .iter()
+        .map(|a| a.trim().to_string())
+        .filter(|a| !a.is_empty())
+        .collect();
+    if accounts.is_empty() {
+        return Err(UsageError(
+            "--oidc-audience needs --oidc-service-accounts (the Cloud Scheduler service account)"
+                .into(),
+        ));
+    }
+    let mut config = OidcConfig::google(audience, accounts);
+    if let Some(url) = &args.oidc_jwks_url {
+        config.jwks_url = url.clone();
+    }
+    if !args.oidc_issuers.is_empty() {
+        config.issuers = args.oidc_issuers.clone();
+    }
+    OidcVerifier::new(config)
+        .map(|v| Some(std::sync::Arc::new(v)))
+        .map_err(|e| UsageError(format!("--oidc-audience: {e}")))
 }
 
 /// How long running jobs get to finish after SIGTERM (Cloud Run allows 10 s in all).
@@ -50,8 +104,23 @@ pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<Outcome> {
     } else {
         IpAddr::from([127, 0, 0, 1])
     });
+    #[cfg(feature = "gcp")]
+    let oidc = oidc_verifier(&args)?;
+    #[cfg(not(feature = "gcp"))]
+    if args.oidc_audience.is_some() {
+        return Err(UsageError("--oidc-audience needs a build with the gcp feature".into()).into());
+    }
+    if args.protect_reads && args.api_token.is_none() && args.oidc_audience.is_none() {
+        return Err(UsageError(
+            "--protect-reads needs --api-token or --oidc-audience: nobody could read".into(),
+        )
+        .into());
+    }
     let settings = ServiceSettings {
-        api_token: args.api_token,
+        api_token: args.api_token.clone(),
+        #[cfg(feature = "gcp")]
+        oidc,
+        protect_reads: args.protect_reads,
         schedule: args
             .schedule
             .unwrap_or(config.backend == crate::config::Backend::Local),
