@@ -49,6 +49,12 @@ pub struct BackfillArgs {
     /// Generation workers (default: all cores).
     #[arg(long, env = "RP_JOBS", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub jobs: Option<u16>,
+    /// This task's share of the range when several processes split it (Cloud Run Jobs sets it).
+    #[arg(long, env = "CLOUD_RUN_TASK_INDEX", default_value_t = 0)]
+    pub task_index: u32,
+    /// How many tasks split the range, by whole days.
+    #[arg(long, env = "CLOUD_RUN_TASK_COUNT", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub task_count: u32,
 }
 
 pub async fn generate(config: &Config, args: GenerateArgs) -> anyhow::Result<Outcome> {
@@ -70,12 +76,20 @@ pub async fn generate(config: &Config, args: GenerateArgs) -> anyhow::Result<Out
         }
     }
     .map_err(|e| UsageError(e.to_string()))?;
-    execute(config, range, args.force, args.jobs).await
+    execute(config, range, args.force, args.jobs, None).await
 }
 
 pub async fn backfill(config: &Config, args: BackfillArgs) -> anyhow::Result<Outcome> {
     let range = HourRange::new(args.from, args.to).map_err(|e| UsageError(e.to_string()))?;
-    execute(config, range, args.force, args.jobs).await
+    if args.task_index >= args.task_count {
+        return Err(UsageError(format!(
+            "--task-index {} must be below --task-count {}",
+            args.task_index, args.task_count
+        ))
+        .into());
+    }
+    let shard = (args.task_count > 1).then_some((args.task_index, args.task_count));
+    execute(config, range, args.force, args.jobs, shard).await
 }
 
 async fn execute(
@@ -83,6 +97,7 @@ async fn execute(
     range: HourRange,
     force: bool,
     jobs: Option<u16>,
+    shard: Option<(u32, u32)>,
 ) -> anyhow::Result<Outcome> {
     let lake_dir = config.lake_dir();
     let store = LocalDirStore::open(&lake_dir).map_err(|e| {
@@ -98,20 +113,36 @@ async fn execute(
         .await
         .map_err(|e| UsageError(e.to_string()))?;
 
+    let mine: Vec<PartitionHour> = match shard {
+        Some((index, count)) => {
+            let all: Vec<PartitionHour> = range.hours().collect();
+            let mine = crate::jobs::plan::shard(&all, range.from().date(), index, count);
+            tracing::info!(
+                task = index,
+                tasks = count,
+                hours = mine.len(),
+                "taking a shard"
+            );
+            mine
+        }
+        None => range.hours().collect(),
+    };
+    let total = mine.len();
     let hours: Vec<PartitionHour> = if force {
-        range.hours().collect()
+        mine
     } else {
-        lake.missing_hours(range.hours())
+        lake.missing_hours(mine)
             .await
             .context("reading the lake's manifests")?
     };
-    let skipped = range.len() - hours.len();
+    let skipped = total - hours.len();
     if hours.is_empty() {
         println!(
-            "nothing to do: all {} hours from {} to {} are complete in {}",
-            range.len(),
+            "nothing to do: all {} hours from {} to {}{} are complete in {}",
+            total,
             range.from(),
             range.to(),
+            shard.map_or(String::new(), |(i, n)| format!(" of task {i}/{n}")),
             lake_dir.display()
         );
         return Ok(Outcome::Done);

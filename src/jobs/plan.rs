@@ -37,8 +37,53 @@ pub fn work_units(hours: &[PartitionHour], max_len: usize) -> Vec<WorkUnit> {
     units
 }
 
+/// The share of `hours` that task `index` of `count` generates: whole days, dealt round-robin
+/// by their distance from `first`, so tasks need no coordination (Cloud Run Jobs'
+/// `CLOUD_RUN_TASK_INDEX` / `CLOUD_RUN_TASK_COUNT`) and each day's simulation runs once.
+pub fn shard(
+    hours: &[PartitionHour],
+    first: NaiveDate,
+    index: u32,
+    count: u32,
+) -> Vec<PartitionHour> {
+    let count = i64::from(count.max(1));
+    hours
+        .iter()
+        .filter(|h| (h.date() - first).num_days().rem_euclid(count) == i64::from(index))
+        .copied()
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn shards_cover_every_hour_once_by_whole_days() {
+        use crate::model::HourRange;
+        let range = HourRange::new(
+            "2026-11-01T05".parse().unwrap(),
+            "2026-11-08T17".parse().unwrap(),
+        )
+        .unwrap();
+        let hours: Vec<_> = range.hours().collect();
+        let first = range.from().date();
+        let mut all: Vec<_> = (0..3)
+            .flat_map(|i| {
+                let part = super::shard(&hours, first, i, 3);
+                // One task owns every hour of each of its days.
+                for h in &part {
+                    assert!(
+                        part.iter().filter(|o| o.date() == h.date()).count()
+                            == hours.iter().filter(|o| o.date() == h.date()).count()
+                    );
+                }
+                part
+            })
+            .collect();
+        all.sort();
+        assert_eq!(all, hours);
+        assert_eq!(super::shard(&hours, first, 0, 1), hours);
+    }
+
     use super::*;
 
     fn hour(s: &str) -> PartitionHour {
