@@ -14,5 +14,5 @@ fi
 if [ "$#" -eq 0 ]; then
     set -- serve
 fi
-cargo build --locked --release --quiet
+cargo build --release --locked --quiet
 exec "$CARGO_TARGET_DIR/release/retail-pipeline" "$@"
