@@ -263,11 +263,10 @@ retail-pipeline refresh</code></pre><p>This page updates itself once the warehou
     out
 }
 
-fn figure(out: &mut String, wide: bool, title: &str, svg: &str, legend: &[Series], table: &str) {
+fn figure(out: &mut String, title: &str, svg: &str, legend: &[Series], table: &str) {
     let _ = write!(
         out,
-        r#"<figure class="card{}"><figcaption>{}</figcaption>{svg}"#,
-        if wide { " wide" } else { "" },
+        r#"<figure class="card"><figcaption>{}</figcaption>{svg}"#,
         escape(title)
     );
     if legend.len() > 1 {
@@ -392,7 +391,7 @@ fn daily_charts(out: &mut String, c: &Charts) {
             &["Category", "Total"],
             rows,
         );
-        figure(out, false, title, &svg, &series, &tbl);
+        figure(out, title, &svg, &series, &tbl);
     }
 }
 
@@ -454,7 +453,7 @@ fn hourly_charts(out: &mut String, c: &Charts) {
             ]
         });
         let tbl = table(&full_title, &["Hour", "Total"], rows);
-        figure(out, false, &full_title, &svg, &series, &tbl);
+        figure(out, &full_title, &svg, &series, &tbl);
     }
 }
 
@@ -488,14 +487,7 @@ fn store_charts(out: &mut String, c: &Charts) {
         &["State", "Revenue"],
         states.iter().map(|(s, r)| vec![s.clone(), dollars(*r)]),
     );
-    figure(
-        out,
-        false,
-        chart.title,
-        &svg::bars(&chart, &bars),
-        &[],
-        &tbl,
-    );
+    figure(out, chart.title, &svg::bars(&chart, &bars), &[], &tbl);
 
     let mut stores: Vec<_> = c.stores.iter().collect();
     stores.sort_by(|a, b| {
@@ -541,14 +533,7 @@ fn store_charts(out: &mut String, c: &Charts) {
             ]
         }),
     );
-    figure(
-        out,
-        false,
-        chart.title,
-        &svg::bars(&chart, &bars),
-        &[],
-        &tbl,
-    );
+    figure(out, chart.title, &svg::bars(&chart, &bars), &[], &tbl);
 }
 
 fn product_chart(out: &mut String, c: &Charts) {
@@ -590,14 +575,7 @@ fn product_chart(out: &mut String, c: &Charts) {
             ]
         }),
     );
-    figure(
-        out,
-        false,
-        chart.title,
-        &svg::bars(&chart, &bars),
-        &[],
-        &tbl,
-    );
+    figure(out, chart.title, &svg::bars(&chart, &bars), &[], &tbl);
 }
 
 fn stock_chart(out: &mut String, c: &Charts) {
@@ -654,7 +632,6 @@ fn stock_chart(out: &mut String, c: &Charts) {
     );
     figure(
         out,
-        true,
         chart.title,
         &svg::lines(&chart, &labels, &series),
         &series,

@@ -40,6 +40,8 @@ const LEFT: f64 = 64.0;
 const RIGHT: f64 = 48.0;
 const TOP: f64 = 12.0;
 const BOTTOM: f64 = 40.0;
+/// Longest bar label drawn, in characters, so that it and its note fit left of the bar.
+const MAX_LABEL: usize = 24;
 /// Most x-axis labels drawn; the others are skipped evenly (every mark keeps its tooltip).
 const MAX_X_LABELS: usize = 12;
 
@@ -237,7 +239,7 @@ pub fn lines(chart: &Chart<'_>, labels: &[String], series: &[Series]) -> String 
 /// Horizontal bars, largest first as given, each labelled with its name and value.
 pub fn bars(chart: &Chart<'_>, items: &[Bar]) -> String {
     const ROW: f64 = 24.0;
-    const LABEL: f64 = 250.0;
+    const LABEL: f64 = 300.0;
     const VALUE: f64 = 96.0;
     let height = (items.len().max(3) as f64) * ROW + 8.0;
     let mut out = String::new();
@@ -253,7 +255,12 @@ pub fn bars(chart: &Chart<'_>, items: &[Bar]) -> String {
         let y = 4.0 + ROW * i as f64;
         let w = (b.value.max(0.0) / max * room).max(1.0);
         let value = full_value(chart.unit, b.value);
-        let label: String = b.label.chars().take(30).collect();
+        // Long names are cut (the tooltip and the data table keep them whole).
+        let label: String = if b.label.chars().count() > MAX_LABEL {
+            b.label.chars().take(MAX_LABEL - 1).chain(['…']).collect()
+        } else {
+            b.label.clone()
+        };
         let _ = write!(
             out,
             r#"<g><title>{}{}: {}</title><text class="label" x="{:.1}" y="{:.1}" text-anchor="end">{}<tspan class="note"> {}</tspan></text><rect x="{LABEL}" y="{:.1}" width="{w:.1}" height="{:.1}" fill="{}"/><text class="value" x="{:.1}" y="{:.1}">{}</text></g>"#,
