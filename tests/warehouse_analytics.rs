@@ -7,7 +7,8 @@ mod warehouse_fixture;
 use retail_pipeline::model::{PartitionHour, Table};
 use retail_pipeline::warehouse::duckdb::DuckDbWarehouse;
 use retail_pipeline::warehouse::{
-    BasketStats, CategorySales, DateFilter, HourlyStock, ProductSales, StoreRevenue, Warehouse,
+    AnalyticsFilter, BasketStats, CategorySales, DateFilter, HourlySales, HourlyStock,
+    ProductSales, StoreRevenue, Warehouse,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::OnceLock;
@@ -121,14 +122,14 @@ fn sales_by_category_matches_the_lake() {
     });
     let rt = runtime();
     let got = rt
-        .block_on(s.warehouse.sales_by_category(DateFilter::all()))
+        .block_on(s.warehouse.sales_by_category(DateFilter::all().into()))
         .expect("query");
     assert_eq!(got, want);
 
     // A date filter keeps exactly that date's rows.
     let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 21).expect("date");
     let got = rt
-        .block_on(s.warehouse.sales_by_category(DateFilter::day(day)))
+        .block_on(s.warehouse.sales_by_category(DateFilter::day(day).into()))
         .expect("query");
     let want: Vec<_> = want
         .into_iter()
@@ -172,7 +173,7 @@ fn revenue_by_store_matches_the_lake() {
         (&a.state, -a.revenue_cents, &a.store_id).cmp(&(&b.state, -b.revenue_cents, &b.store_id))
     });
     let got = runtime()
-        .block_on(s.warehouse.revenue_by_store(DateFilter::all()))
+        .block_on(s.warehouse.revenue_by_store(DateFilter::all().into()))
         .expect("query");
     assert_eq!(got.len(), warehouse_fixture::scale().stores as usize);
     assert_eq!(got, want);
@@ -205,7 +206,7 @@ fn top_products_match_the_lake() {
     want.sort_by(|a, b| (-a.revenue_cents, &a.product_id).cmp(&(-b.revenue_cents, &b.product_id)));
     want.truncate(10);
     let got = runtime()
-        .block_on(s.warehouse.top_products(DateFilter::all(), 10))
+        .block_on(s.warehouse.top_products(DateFilter::all().into(), 10))
         .expect("query");
     assert_eq!(got, want);
 }
@@ -235,7 +236,7 @@ fn stock_by_hour_matches_the_lake() {
         .collect();
     assert!(want.iter().any(|h| h.alerts > 0), "some hours have alerts");
     let got = runtime()
-        .block_on(s.warehouse.stock_by_hour(DateFilter::all()))
+        .block_on(s.warehouse.stock_by_hour(DateFilter::all().into()))
         .expect("query");
     assert_eq!(got, want);
     // The data contract: one alert per pair below zero.
@@ -269,7 +270,7 @@ fn basket_stats_match_the_lake() {
         })
         .collect();
     let got = runtime()
-        .block_on(s.warehouse.basket_stats(DateFilter::all()))
+        .block_on(s.warehouse.basket_stats(DateFilter::all().into()))
         .expect("query");
     assert_eq!(got, want);
     assert!(
@@ -282,7 +283,7 @@ fn basket_stats_match_the_lake() {
 fn analytics_serialize_for_the_api() {
     let s = shared();
     let rows = runtime()
-        .block_on(s.warehouse.top_products(DateFilter::all(), 1))
+        .block_on(s.warehouse.top_products(DateFilter::all().into(), 1))
         .expect("query");
     let json = serde_json::to_value(&rows).expect("json");
     let row = &json[0];
@@ -290,4 +291,185 @@ fn analytics_serialize_for_the_api() {
         assert!(row.get(key).is_some(), "{key} in {row}");
     }
     assert!(row["revenue_cents"].is_i64());
+}
+
+#[test]
+fn sales_by_hour_matches_the_lake_and_sums_to_the_daily_figures() {
+    let s = shared();
+    let catalog = by_id(
+        &newest(s, Table::ProductCatalog),
+        "product_id",
+        &["category"],
+    );
+    let mut sums: BTreeMap<(String, u8, String), (i64, i64)> = BTreeMap::new();
+    for (hour, t) in read_table(&s.fixture, Table::SalesData, &s.hours) {
+        let [product, qty, total] = ["product_id", "quantity", "total_amount"].map(|c| t.col(c));
+        for r in &t.rows {
+            let category = catalog[&r[product]][0].clone();
+            let e = sums
+                .entry((hour.date_string(), hour.hour(), category))
+                .or_default();
+            e.0 += r[qty].parse::<i64>().expect("quantity");
+            e.1 += cents(&r[total]);
+        }
+    }
+    let mut want: Vec<HourlySales> = sums
+        .into_iter()
+        .map(
+            |((date, hour, category), (units, revenue_cents))| HourlySales {
+                date,
+                hour,
+                category,
+                units,
+                revenue_cents,
+            },
+        )
+        .collect();
+    want.sort_by(|a, b| {
+        (&a.date, a.hour, -a.revenue_cents, &a.category).cmp(&(
+            &b.date,
+            b.hour,
+            -b.revenue_cents,
+            &b.category,
+        ))
+    });
+    let rt = runtime();
+    let got = rt
+        .block_on(s.warehouse.sales_by_hour(AnalyticsFilter::default()))
+        .expect("query");
+    assert_eq!(got, want);
+    let hours: BTreeSet<(String, u8)> = got.iter().map(|r| (r.date.clone(), r.hour)).collect();
+    assert_eq!(hours.len(), s.hours.len(), "every loaded hour has sales");
+
+    let daily = rt
+        .block_on(s.warehouse.sales_by_category(AnalyticsFilter::default()))
+        .expect("query");
+    let mut summed: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
+    for r in &got {
+        let e = summed
+            .entry((r.date.clone(), r.category.clone()))
+            .or_default();
+        e.0 += r.units;
+        e.1 += r.revenue_cents;
+    }
+    let daily: BTreeMap<(String, String), (i64, i64)> = daily
+        .into_iter()
+        .map(|r| ((r.date, r.category), (r.units, r.revenue_cents)))
+        .collect();
+    assert_eq!(summed, daily);
+}
+
+/// Category, state and store filters keep exactly the matching rows of every query,
+/// checked against the unfiltered results and against the lake.
+#[test]
+fn filters_restrict_every_query_to_their_slice() {
+    let s = shared();
+    let rt = runtime();
+    let all = AnalyticsFilter::default();
+    let stores = by_id(&newest(s, Table::Stores), "store_id", &["state"]);
+    let (store, state) = stores
+        .iter()
+        .min_by_key(|(id, _)| id.as_str())
+        .map(|(id, v)| (id.clone(), v[0].clone()))
+        .expect("a store");
+    let by_category = |category: &str| AnalyticsFilter {
+        category: Some(category.into()),
+        ..AnalyticsFilter::default()
+    };
+    let by_state = AnalyticsFilter {
+        state: Some(state.clone()),
+        ..AnalyticsFilter::default()
+    };
+    let by_store = AnalyticsFilter {
+        store_id: Some(store.clone()),
+        ..AnalyticsFilter::default()
+    };
+
+    // Category: sales rows are the unfiltered rows of that category.
+    let daily = rt
+        .block_on(s.warehouse.sales_by_category(all.clone()))
+        .expect("query");
+    let category = daily[0].category.clone();
+    let got = rt
+        .block_on(s.warehouse.sales_by_category(by_category(&category)))
+        .expect("query");
+    let want: Vec<_> = daily
+        .into_iter()
+        .filter(|r| r.category == category)
+        .collect();
+    assert!(!want.is_empty());
+    assert_eq!(got, want);
+    let top = rt
+        .block_on(s.warehouse.top_products(by_category(&category), 1000))
+        .expect("query");
+    assert!(!top.is_empty() && top.iter().all(|p| p.category == category));
+    let revenue: i64 = top.iter().map(|p| p.revenue_cents).sum();
+    assert_eq!(revenue, want.iter().map(|r| r.revenue_cents).sum::<i64>());
+
+    // State: the stores of that state, unchanged.
+    let stores_all = rt
+        .block_on(s.warehouse.revenue_by_store(all.clone()))
+        .expect("query");
+    let got = rt
+        .block_on(s.warehouse.revenue_by_store(by_state))
+        .expect("query");
+    let want: Vec<_> = stores_all
+        .iter()
+        .filter(|r| r.state == state)
+        .cloned()
+        .collect();
+    assert_eq!(got, want);
+
+    // Store: baskets and stock of that store only, recomputed from the lake.
+    let mut days: BTreeMap<String, (BTreeSet<String>, i64)> = BTreeMap::new();
+    for (date, tx, st, _, _, cents) in sales(s) {
+        if st == store {
+            let e = days.entry(date).or_default();
+            e.0.insert(tx);
+            e.1 += cents;
+        }
+    }
+    let got = rt
+        .block_on(s.warehouse.basket_stats(by_store.clone()))
+        .expect("query");
+    let got: BTreeMap<String, (i64, i64)> = got
+        .into_iter()
+        .map(|d| (d.date, (d.baskets, d.revenue_cents)))
+        .collect();
+    let want: BTreeMap<String, (i64, i64)> = days
+        .into_iter()
+        .map(|(d, (tx, cents))| (d, (tx.len() as i64, cents)))
+        .collect();
+    assert_eq!(got, want);
+    let stock = rt
+        .block_on(s.warehouse.stock_by_hour(by_store))
+        .expect("query");
+    let want: Vec<(i64, i64)> = read_table(&s.fixture, Table::InventoryData, &s.hours)
+        .into_iter()
+        .map(|(_, inv)| {
+            let (st, closing) = (inv.col("store_id"), inv.col("closing_stock"));
+            let mine = || {
+                inv.rows
+                    .iter()
+                    .filter(|r| r[st] == store)
+                    .map(|r| r[closing].parse::<i64>().expect("int"))
+            };
+            (
+                mine().filter(|&c| c <= 0).count() as i64,
+                mine().filter(|&c| c < 0).count() as i64,
+            )
+        })
+        .collect();
+    let got: Vec<(i64, i64)> = stock
+        .iter()
+        .map(|h| (h.stockouts, h.negative_stock))
+        .collect();
+    assert_eq!(got, want);
+    assert!(stock.iter().all(|h| h.alerts == h.negative_stock));
+
+    // A value no row has gives no rows, not an error.
+    let none = rt
+        .block_on(s.warehouse.sales_by_hour(by_category("No Such Category")))
+        .expect("query");
+    assert!(none.is_empty());
 }

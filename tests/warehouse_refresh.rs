@@ -73,7 +73,10 @@ async fn refresh_loads_exactly_the_lake_and_a_second_run_changes_nothing() {
         .all(|d| d.hour == h("2026-11-21T05")));
 
     // No double counting through the catalog join: category totals are the lake's totals.
-    let by_category = w.sales_by_category(DateFilter::all()).await.expect("query");
+    let by_category = w
+        .sales_by_category(DateFilter::all().into())
+        .await
+        .expect("query");
     let revenue: i64 = by_category.iter().map(|r| r.revenue_cents).sum();
     assert_eq!(revenue, total_revenue_cents(&f, &all));
 
@@ -124,7 +127,10 @@ async fn late_arriving_older_hours_are_loaded_without_moving_the_watermark_back(
             lake_rows(&f, Table::NegativeInventoryAlerts, &all),
         ]
     );
-    let stock = w.stock_by_hour(DateFilter::all()).await.expect("query");
+    let stock = w
+        .stock_by_hour(DateFilter::all().into())
+        .await
+        .expect("query");
     assert_eq!(stock.len(), 12, "every hour present once");
 }
 

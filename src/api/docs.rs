@@ -25,10 +25,13 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         super::scenarios::sample,
         super::warehouse::refresh,
         super::warehouse::sales_by_category,
+        super::warehouse::sales_by_hour,
         super::warehouse::revenue_by_store,
         super::warehouse::top_products,
         super::warehouse::stock_by_hour,
         super::warehouse::basket_stats,
+        super::dashboard::dashboard,
+        super::dashboard::data,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -37,6 +40,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         (name = "scenarios", description = "Stream order, inventory and user-activity events at an exact rate"),
         (name = "warehouse", description = "Merge new lake partitions into the warehouse"),
         (name = "analytics", description = "Sales, stores, products, stock and baskets from the warehouse"),
+        (name = "dashboard", description = "The dashboard page (GET /dashboard, for people) and its data as JSON"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

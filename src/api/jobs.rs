@@ -53,8 +53,13 @@ pub struct Backends {
 #[utoipa::path(get, path = "/status", tag = "jobs",
     responses((status = 200, description = "Jobs, progress and pipeline state", body = StatusResponse)))]
 pub async fn status(State(app): State<AppState>) -> Json<StatusResponse> {
+    Json(snapshot(&app).await)
+}
+
+/// What `/status` answers, for the dashboard too.
+pub async fn snapshot(app: &AppState) -> StatusResponse {
     let scale = &app.config.scale;
-    Json(StatusResponse {
+    StatusResponse {
         service: ServiceInfo {
             version: env!("CARGO_PKG_VERSION"),
             started_at: app.started_at,
@@ -87,7 +92,7 @@ pub async fn status(State(app): State<AppState>) -> Json<StatusResponse> {
             None => Default::default(),
         },
         jobs: app.jobs.all().iter().map(|j| j.view()).collect(),
-    })
+    }
 }
 
 #[utoipa::path(get, path = "/jobs/{id}", tag = "jobs",

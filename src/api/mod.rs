@@ -2,6 +2,7 @@
 
 mod auth;
 mod body;
+pub mod dashboard;
 pub mod docs;
 pub mod error;
 mod generate;
@@ -60,9 +61,14 @@ pub fn build_router(state: AppState) -> Router {
             "/analytics/revenue-by-store",
             get(warehouse::revenue_by_store),
         )
+        .route("/analytics/sales-by-hour", get(warehouse::sales_by_hour))
         .route("/analytics/top-products", get(warehouse::top_products))
         .route("/analytics/stock-by-hour", get(warehouse::stock_by_hour))
         .route("/analytics/basket-stats", get(warehouse::basket_stats))
+        .route("/dashboard", get(dashboard::dashboard))
+        .route("/dashboard/live", get(dashboard::live_fragment))
+        .route("/dashboard/charts", get(dashboard::charts_fragment))
+        .route("/dashboard/data", get(dashboard::data))
         .merge(docs::swagger_ui())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

@@ -3,10 +3,12 @@
 use super::error::AppError;
 use super::generate::JobAccepted;
 use crate::app::AppState;
+use crate::generate::World;
 use crate::jobs::JobView;
 use crate::model::parse_date;
 use crate::warehouse::{
-    BasketStats, CategorySales, DateFilter, HourlyStock, ProductSales, StoreRevenue, Warehouse,
+    AnalyticsFilter, BasketStats, CategorySales, DateFilter, HourlySales, HourlyStock,
+    ProductSales, StoreRevenue, Warehouse,
 };
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -62,8 +64,9 @@ fn no_warehouse() -> AppError {
     )
 }
 
-/// Which dates to report: one `date`, or a `from`/`to` range (inclusive), or everything.
-#[derive(Debug, Default, Deserialize, IntoParams)]
+/// Which rows to report: one `date`, or a `from`/`to` range (inclusive), or every date;
+/// optionally one category, state or store.
+#[derive(Debug, Default, Clone, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct AnalyticsQuery {
     /// One date, `YYYY-MM-DD`.
@@ -72,11 +75,54 @@ pub struct AnalyticsQuery {
     pub from: Option<String>,
     /// Last date, `YYYY-MM-DD`.
     pub to: Option<String>,
+    /// Only this product category (as in the catalog, e.g. `Grocery`).
+    pub category: Option<String>,
+    /// Only stores in this state (two letters, e.g. `CA`).
+    pub state: Option<String>,
+    /// Only this store (e.g. `S0001`).
+    pub store_id: Option<String>,
     /// Rows to return, for top lists (1-1000, default 10).
     pub limit: Option<u32>,
 }
 
 impl AnalyticsQuery {
+    /// The validated filter: dates well-formed and in order; category, state and store known
+    /// in this world (the lake holds only its data).
+    pub fn analytics_filter(&self, world: &World) -> Result<AnalyticsFilter, AppError> {
+        let dates = self.filter()?;
+        let category = known(
+            "category",
+            &self.category,
+            crate::generate::reference::CATEGORIES
+                .iter()
+                .map(|c| c.name),
+        )?;
+        let state = known("state", &self.state, world.stores.iter().map(|s| s.state))?;
+        let store_id = known(
+            "store_id",
+            &self.store_id,
+            world.stores.iter().map(|s| s.id.as_str()),
+        )?;
+        Ok(AnalyticsFilter {
+            dates,
+            category,
+            state,
+            store_id,
+        })
+    }
+
+    /// The `limit` of top lists: 1-1000, 10 when absent.
+    pub fn top_limit(&self) -> Result<u32, AppError> {
+        let limit = self.limit.unwrap_or(10);
+        if !(1..=1000).contains(&limit) {
+            return Err(
+                AppError::bad_request("invalid_query", "limit must be from 1 to 1000")
+                    .with_field("limit"),
+            );
+        }
+        Ok(limit)
+    }
+
     fn filter(&self) -> Result<DateFilter, AppError> {
         let date = |field: &str, v: &Option<String>| -> Result<_, AppError> {
             v.as_deref()
@@ -112,24 +158,53 @@ impl AnalyticsQuery {
     }
 }
 
+/// `Some(value)` when `value` is one of `allowed`, `None` when absent, else a 400
+/// naming the field (the message lists a few allowed values, never the whole set).
+fn known<'a>(
+    field: &str,
+    value: &Option<String>,
+    allowed: impl Iterator<Item = &'a str>,
+) -> Result<Option<String>, AppError> {
+    let Some(v) = value.as_deref() else {
+        return Ok(None);
+    };
+    let mut examples: Vec<&str> = allowed.collect();
+    if examples.contains(&v) {
+        return Ok(Some(v.to_string()));
+    }
+    examples.sort_unstable();
+    examples.dedup();
+    let shown: String = v.chars().take(40).collect();
+    let more = if examples.len() > 8 { ", ..." } else { "" };
+    examples.truncate(8);
+    Err(AppError::bad_request(
+        "invalid_filter",
+        format!(
+            "unknown {field} '{shown}': expected one of {}{more}",
+            examples.join(", ")
+        ),
+    )
+    .with_field(field))
+}
+
 type AnalyticsQueryResult = Result<Query<AnalyticsQuery>, axum::extract::rejection::QueryRejection>;
 
-fn warehouse(app: &AppState) -> Result<Arc<dyn Warehouse>, AppError> {
+pub(super) fn warehouse(app: &AppState) -> Result<Arc<dyn Warehouse>, AppError> {
     app.warehouse.clone().ok_or_else(no_warehouse)
 }
 
-fn failed(e: crate::warehouse::WarehouseError) -> AppError {
+pub(super) fn failed(e: crate::warehouse::WarehouseError) -> AppError {
     AppError::internal(&e)
 }
 
 #[utoipa::path(get, path = "/analytics/sales-by-category", tag = "analytics", params(AnalyticsQuery),
     responses((status = 200, description = "Units and revenue (cents) per date and category", body = [CategorySales]),
-              (status = 400, description = "Malformed date", body = super::error::ErrorBody)))]
+              (status = 400, description = "Malformed date or unknown category, state or store", body = super::error::ErrorBody)))]
 pub async fn sales_by_category(
     State(app): State<AppState>,
     q: AnalyticsQueryResult,
 ) -> Result<Json<Vec<CategorySales>>, AppError> {
-    let filter = q?.0.filter()?;
+    let filter = q?.0.analytics_filter(&app.world)?;
     warehouse(&app)?
         .sales_by_category(filter)
         .await
@@ -137,14 +212,29 @@ pub async fn sales_by_category(
         .map_err(failed)
 }
 
+#[utoipa::path(get, path = "/analytics/sales-by-hour", tag = "analytics", params(AnalyticsQuery),
+    responses((status = 200, description = "Units and revenue (cents) per loaded hour and category", body = [HourlySales]),
+              (status = 400, description = "Malformed date or unknown category, state or store", body = super::error::ErrorBody)))]
+pub async fn sales_by_hour(
+    State(app): State<AppState>,
+    q: AnalyticsQueryResult,
+) -> Result<Json<Vec<HourlySales>>, AppError> {
+    let filter = q?.0.analytics_filter(&app.world)?;
+    warehouse(&app)?
+        .sales_by_hour(filter)
+        .await
+        .map(Json)
+        .map_err(failed)
+}
+
 #[utoipa::path(get, path = "/analytics/revenue-by-store", tag = "analytics", params(AnalyticsQuery),
     responses((status = 200, description = "Revenue per store, by state", body = [StoreRevenue]),
-              (status = 400, description = "Malformed date", body = super::error::ErrorBody)))]
+              (status = 400, description = "Malformed date or unknown category, state or store", body = super::error::ErrorBody)))]
 pub async fn revenue_by_store(
     State(app): State<AppState>,
     q: AnalyticsQueryResult,
 ) -> Result<Json<Vec<StoreRevenue>>, AppError> {
-    let filter = q?.0.filter()?;
+    let filter = q?.0.analytics_filter(&app.world)?;
     warehouse(&app)?
         .revenue_by_store(filter)
         .await
@@ -154,20 +244,14 @@ pub async fn revenue_by_store(
 
 #[utoipa::path(get, path = "/analytics/top-products", tag = "analytics", params(AnalyticsQuery),
     responses((status = 200, description = "The products with the most revenue", body = [ProductSales]),
-              (status = 400, description = "Malformed date or limit", body = super::error::ErrorBody)))]
+              (status = 400, description = "Malformed date or limit, or unknown category, state or store", body = super::error::ErrorBody)))]
 pub async fn top_products(
     State(app): State<AppState>,
     q: AnalyticsQueryResult,
 ) -> Result<Json<Vec<ProductSales>>, AppError> {
     let q = q?.0;
-    let limit = q.limit.unwrap_or(10);
-    if !(1..=1000).contains(&limit) {
-        return Err(
-            AppError::bad_request("invalid_query", "limit must be from 1 to 1000")
-                .with_field("limit"),
-        );
-    }
-    let filter = q.filter()?;
+    let limit = q.top_limit()?;
+    let filter = q.analytics_filter(&app.world)?;
     warehouse(&app)?
         .top_products(filter, limit)
         .await
@@ -177,12 +261,12 @@ pub async fn top_products(
 
 #[utoipa::path(get, path = "/analytics/stock-by-hour", tag = "analytics", params(AnalyticsQuery),
     responses((status = 200, description = "Stock-outs and negative-stock alerts per hour", body = [HourlyStock]),
-              (status = 400, description = "Malformed date", body = super::error::ErrorBody)))]
+              (status = 400, description = "Malformed date or unknown category, state or store", body = super::error::ErrorBody)))]
 pub async fn stock_by_hour(
     State(app): State<AppState>,
     q: AnalyticsQueryResult,
 ) -> Result<Json<Vec<HourlyStock>>, AppError> {
-    let filter = q?.0.filter()?;
+    let filter = q?.0.analytics_filter(&app.world)?;
     warehouse(&app)?
         .stock_by_hour(filter)
         .await
@@ -192,12 +276,12 @@ pub async fn stock_by_hour(
 
 #[utoipa::path(get, path = "/analytics/basket-stats", tag = "analytics", params(AnalyticsQuery),
     responses((status = 200, description = "Baskets and average basket per date", body = [BasketStats]),
-              (status = 400, description = "Malformed date", body = super::error::ErrorBody)))]
+              (status = 400, description = "Malformed date or unknown category, state or store", body = super::error::ErrorBody)))]
 pub async fn basket_stats(
     State(app): State<AppState>,
     q: AnalyticsQueryResult,
 ) -> Result<Json<Vec<BasketStats>>, AppError> {
-    let filter = q?.0.filter()?;
+    let filter = q?.0.analytics_filter(&app.world)?;
     warehouse(&app)?
         .basket_stats(filter)
         .await

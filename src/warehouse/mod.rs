@@ -12,7 +12,10 @@ mod rows;
 pub use fetch::{fetch_partition, VerifiedPartition};
 pub use plan::{dimension_candidates, list_lake_hours, pending_hours, LakeHours};
 pub use report::{DimensionMerge, PartitionFailure, RefreshReport, TableRows};
-pub use rows::{BasketStats, CategorySales, DateFilter, HourlyStock, ProductSales, StoreRevenue};
+pub use rows::{
+    AnalyticsFilter, BasketStats, CategorySales, DateFilter, HourlySales, HourlyStock,
+    ProductSales, StoreRevenue,
+};
 
 use crate::lake::{Lake, LakeError};
 use crate::model::PartitionHour;
@@ -78,30 +81,47 @@ pub trait Warehouse: Send + Sync + fmt::Debug {
     /// still be missing (a late or failed hour); `refresh` loads them when they are complete.
     async fn watermark(&self) -> Result<Option<PartitionHour>, WarehouseError>;
 
-    /// Units and revenue per date and category, ordered by date then revenue.
+    /// Units and revenue per date and category, ordered by date then revenue (descending),
+    /// restricted to the filter's dates, category, state and store.
     async fn sales_by_category(
         &self,
-        filter: DateFilter,
+        filter: AnalyticsFilter,
     ) -> Result<Vec<CategorySales>, WarehouseError>;
 
-    /// Revenue per store with its state and city, ordered by state then revenue.
+    /// Units and revenue per loaded hour and category, ordered by date, hour, then revenue
+    /// (descending), restricted to the filter. Hours without sales have no rows.
+    async fn sales_by_hour(
+        &self,
+        filter: AnalyticsFilter,
+    ) -> Result<Vec<HourlySales>, WarehouseError>;
+
+    /// Revenue per store with its state and city, ordered by state then revenue, restricted
+    /// to the filter (with a category: that category's lines only).
     async fn revenue_by_store(
         &self,
-        filter: DateFilter,
+        filter: AnalyticsFilter,
     ) -> Result<Vec<StoreRevenue>, WarehouseError>;
 
-    /// The `limit` products with the most revenue.
+    /// The `limit` products with the most revenue within the filter (ties by product_id).
     async fn top_products(
         &self,
-        filter: DateFilter,
+        filter: AnalyticsFilter,
         limit: u32,
     ) -> Result<Vec<ProductSales>, WarehouseError>;
 
-    /// Stock-outs and negative-stock alerts per loaded hour.
-    async fn stock_by_hour(&self, filter: DateFilter) -> Result<Vec<HourlyStock>, WarehouseError>;
+    /// Stock-outs and negative-stock alerts per loaded hour, counting only the (store,
+    /// product) pairs within the filter, ordered by date and hour.
+    async fn stock_by_hour(
+        &self,
+        filter: AnalyticsFilter,
+    ) -> Result<Vec<HourlyStock>, WarehouseError>;
 
-    /// Baskets and average basket per date.
-    async fn basket_stats(&self, filter: DateFilter) -> Result<Vec<BasketStats>, WarehouseError>;
+    /// Baskets and average basket per date, ordered by date. With a category, only its lines
+    /// count and a basket is one that bought in it.
+    async fn basket_stats(
+        &self,
+        filter: AnalyticsFilter,
+    ) -> Result<Vec<BasketStats>, WarehouseError>;
 
     /// Rows in each stream table (events written as they arrive), for status.
     async fn stream_rows(&self) -> Result<Vec<(String, u64)>, WarehouseError> {

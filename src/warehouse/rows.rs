@@ -35,9 +35,46 @@ impl DateFilter {
     }
 }
 
+/// What an analytics query covers: a date range and, optionally, one product category, one
+/// store state and one store. Values are compared exactly (`(unknown)` matches rows whose
+/// product or store is missing from its dimension); the API validates them first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AnalyticsFilter {
+    pub dates: DateFilter,
+    pub category: Option<String>,
+    pub state: Option<String>,
+    pub store_id: Option<String>,
+}
+
+impl AnalyticsFilter {
+    /// True when only dates restrict the rows.
+    pub fn is_dates_only(&self) -> bool {
+        self.category.is_none() && self.state.is_none() && self.store_id.is_none()
+    }
+}
+
+impl From<DateFilter> for AnalyticsFilter {
+    fn from(dates: DateFilter) -> Self {
+        Self {
+            dates,
+            ..Self::default()
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct CategorySales {
     pub date: String,
+    pub category: String,
+    pub units: i64,
+    pub revenue_cents: i64,
+}
+
+/// Units and revenue of one category in one loaded hour.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct HourlySales {
+    pub date: String,
+    pub hour: u8,
     pub category: String,
     pub units: i64,
     pub revenue_cents: i64,

@@ -1,5 +1,6 @@
 -- The best-selling products by revenue (ties by product_id).
--- $1, $2: first and last date (YYYY-MM-DD), either NULL for no bound; $3: how many.
+-- $1, $2: first and last date (YYYY-MM-DD); $3 category, $4 state, $5 store_id: NULL for all;
+-- $6: how many.
 SELECT
     s.product_id,
     p.name,
@@ -8,8 +9,12 @@ SELECT
     CAST(sum(s.total_amount) * 100 AS BIGINT) AS revenue_cents
 FROM sales_data_managed AS s
 LEFT JOIN product_catalog_managed AS p USING (product_id)
+LEFT JOIN stores_managed AS st USING (store_id)
 WHERE ($1::VARCHAR IS NULL OR s.date >= CAST($1 AS DATE))
   AND ($2::VARCHAR IS NULL OR s.date <= CAST($2 AS DATE))
+  AND ($3::VARCHAR IS NULL OR coalesce(p.category, '(unknown)') = $3)
+  AND ($4::VARCHAR IS NULL OR coalesce(st.state, '(unknown)') = $4)
+  AND ($5::VARCHAR IS NULL OR s.store_id = $5)
 GROUP BY ALL
 ORDER BY revenue_cents DESC, s.product_id
-LIMIT $3;
+LIMIT $6;

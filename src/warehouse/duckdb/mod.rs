@@ -16,8 +16,8 @@ pub use load::{managed, FACT_TABLES};
 pub use stream::{DuckDbEventSink, STREAM_TABLES};
 
 use super::{
-    BasketStats, CategorySales, DateFilter, HourlyStock, ProductSales, RefreshReport, StoreRevenue,
-    Warehouse, WarehouseError,
+    AnalyticsFilter, BasketStats, CategorySales, HourlySales, HourlyStock, ProductSales,
+    RefreshReport, StoreRevenue, Warehouse, WarehouseError,
 };
 use crate::lake::Lake;
 use crate::model::{parse_date, PartitionHour, Table};
@@ -274,36 +274,50 @@ impl Warehouse for DuckDbWarehouse {
 
     async fn sales_by_category(
         &self,
-        filter: DateFilter,
+        filter: AnalyticsFilter,
     ) -> Result<Vec<CategorySales>, WarehouseError> {
-        self.with_conn(move |conn, _| query::sales_by_category(conn, filter))
+        self.with_conn(move |conn, _| query::sales_by_category(conn, &filter))
+            .await
+    }
+
+    async fn sales_by_hour(
+        &self,
+        filter: AnalyticsFilter,
+    ) -> Result<Vec<HourlySales>, WarehouseError> {
+        self.with_conn(move |conn, _| query::sales_by_hour(conn, &filter))
             .await
     }
 
     async fn revenue_by_store(
         &self,
-        filter: DateFilter,
+        filter: AnalyticsFilter,
     ) -> Result<Vec<StoreRevenue>, WarehouseError> {
-        self.with_conn(move |conn, _| query::revenue_by_store(conn, filter))
+        self.with_conn(move |conn, _| query::revenue_by_store(conn, &filter))
             .await
     }
 
     async fn top_products(
         &self,
-        filter: DateFilter,
+        filter: AnalyticsFilter,
         limit: u32,
     ) -> Result<Vec<ProductSales>, WarehouseError> {
-        self.with_conn(move |conn, _| query::top_products(conn, filter, limit))
+        self.with_conn(move |conn, _| query::top_products(conn, &filter, limit))
             .await
     }
 
-    async fn stock_by_hour(&self, filter: DateFilter) -> Result<Vec<HourlyStock>, WarehouseError> {
-        self.with_conn(move |conn, _| query::stock_by_hour(conn, filter))
+    async fn stock_by_hour(
+        &self,
+        filter: AnalyticsFilter,
+    ) -> Result<Vec<HourlyStock>, WarehouseError> {
+        self.with_conn(move |conn, _| query::stock_by_hour(conn, &filter))
             .await
     }
 
-    async fn basket_stats(&self, filter: DateFilter) -> Result<Vec<BasketStats>, WarehouseError> {
-        self.with_conn(move |conn, _| query::basket_stats(conn, filter))
+    async fn basket_stats(
+        &self,
+        filter: AnalyticsFilter,
+    ) -> Result<Vec<BasketStats>, WarehouseError> {
+        self.with_conn(move |conn, _| query::basket_stats(conn, &filter))
             .await
     }
 

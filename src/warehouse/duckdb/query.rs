@@ -4,7 +4,8 @@
 use super::{partition_hour, query_error, sql};
 use crate::model::PartitionHour;
 use crate::warehouse::{
-    BasketStats, CategorySales, DateFilter, HourlyStock, ProductSales, StoreRevenue, WarehouseError,
+    AnalyticsFilter, BasketStats, CategorySales, HourlySales, HourlyStock, ProductSales,
+    StoreRevenue, WarehouseError,
 };
 use duckdb::{Connection, Params, Row};
 use std::collections::BTreeMap;
@@ -68,16 +69,28 @@ pub fn dimension_sources(
     Ok(sources)
 }
 
+/// The five leading parameters of every `analytics/*.sql`: dates, category, state, store.
+fn slice(filter: &AnalyticsFilter) -> [Option<String>; 5] {
+    let (from, to) = filter.dates.bounds();
+    [
+        from,
+        to,
+        filter.category.clone(),
+        filter.state.clone(),
+        filter.store_id.clone(),
+    ]
+}
+
 pub fn sales_by_category(
     conn: &Connection,
-    filter: DateFilter,
+    filter: &AnalyticsFilter,
 ) -> Result<Vec<CategorySales>, WarehouseError> {
-    let (from, to) = filter.bounds();
+    let [from, to, category, state, store] = slice(filter);
     rows(
         conn,
         "analytics/sales_by_category.sql",
         sql::analytics::SALES_BY_CATEGORY,
-        duckdb::params![from, to],
+        duckdb::params![from, to, category, state, store],
         |r| {
             Ok(CategorySales {
                 date: r.get(0)?,
@@ -89,16 +102,38 @@ pub fn sales_by_category(
     )
 }
 
+pub fn sales_by_hour(
+    conn: &Connection,
+    filter: &AnalyticsFilter,
+) -> Result<Vec<HourlySales>, WarehouseError> {
+    let [from, to, category, state, store] = slice(filter);
+    rows(
+        conn,
+        "analytics/sales_by_hour.sql",
+        sql::analytics::SALES_BY_HOUR,
+        duckdb::params![from, to, category, state, store],
+        |r| {
+            Ok(HourlySales {
+                date: r.get(0)?,
+                hour: r.get::<_, i32>(1)?.clamp(0, 23) as u8,
+                category: r.get(2)?,
+                units: r.get(3)?,
+                revenue_cents: r.get(4)?,
+            })
+        },
+    )
+}
+
 pub fn revenue_by_store(
     conn: &Connection,
-    filter: DateFilter,
+    filter: &AnalyticsFilter,
 ) -> Result<Vec<StoreRevenue>, WarehouseError> {
-    let (from, to) = filter.bounds();
+    let [from, to, category, state, store] = slice(filter);
     rows(
         conn,
         "analytics/revenue_by_store.sql",
         sql::analytics::REVENUE_BY_STORE,
-        duckdb::params![from, to],
+        duckdb::params![from, to, category, state, store],
         |r| {
             Ok(StoreRevenue {
                 state: r.get(0)?,
@@ -115,15 +150,15 @@ pub fn revenue_by_store(
 
 pub fn top_products(
     conn: &Connection,
-    filter: DateFilter,
+    filter: &AnalyticsFilter,
     limit: u32,
 ) -> Result<Vec<ProductSales>, WarehouseError> {
-    let (from, to) = filter.bounds();
+    let [from, to, category, state, store] = slice(filter);
     rows(
         conn,
         "analytics/top_products.sql",
         sql::analytics::TOP_PRODUCTS,
-        duckdb::params![from, to, i64::from(limit)],
+        duckdb::params![from, to, category, state, store, i64::from(limit)],
         |r| {
             Ok(ProductSales {
                 product_id: r.get(0)?,
@@ -138,14 +173,14 @@ pub fn top_products(
 
 pub fn stock_by_hour(
     conn: &Connection,
-    filter: DateFilter,
+    filter: &AnalyticsFilter,
 ) -> Result<Vec<HourlyStock>, WarehouseError> {
-    let (from, to) = filter.bounds();
+    let [from, to, category, state, store] = slice(filter);
     rows(
         conn,
         "analytics/stock_by_hour.sql",
         sql::analytics::STOCK_BY_HOUR,
-        duckdb::params![from, to],
+        duckdb::params![from, to, category, state, store],
         |r| {
             Ok(HourlyStock {
                 date: r.get(0)?,
@@ -160,14 +195,14 @@ pub fn stock_by_hour(
 
 pub fn basket_stats(
     conn: &Connection,
-    filter: DateFilter,
+    filter: &AnalyticsFilter,
 ) -> Result<Vec<BasketStats>, WarehouseError> {
-    let (from, to) = filter.bounds();
+    let [from, to, category, state, store] = slice(filter);
     rows(
         conn,
         "analytics/basket_stats.sql",
         sql::analytics::BASKET_STATS,
-        duckdb::params![from, to],
+        duckdb::params![from, to, category, state, store],
         |r| {
             Ok(BasketStats {
                 date: r.get(0)?,

@@ -62,6 +62,7 @@ pub const DIMENSION_SOURCES: &str = include_str!("../../../sql/duckdb/state/dime
 pub mod analytics {
     pub const SALES_BY_CATEGORY: &str =
         include_str!("../../../sql/duckdb/analytics/sales_by_category.sql");
+    pub const SALES_BY_HOUR: &str = include_str!("../../../sql/duckdb/analytics/sales_by_hour.sql");
     pub const REVENUE_BY_STORE: &str =
         include_str!("../../../sql/duckdb/analytics/revenue_by_store.sql");
     pub const TOP_PRODUCTS: &str = include_str!("../../../sql/duckdb/analytics/top_products.sql");

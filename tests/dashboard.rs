@@ -1,0 +1,327 @@
+//! `GET /dashboard` and its fragments through the real router (`oneshot`): the empty
+//! warehouse, a day of data, filters, and bad filter values on the page and in JSON.
+#![cfg(feature = "duckdb")]
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use retail_pipeline::api::build_router;
+use retail_pipeline::app::{App, AppState, ServiceSettings};
+use retail_pipeline::config::Config;
+use retail_pipeline::model::{Scale, ScaleName};
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::Duration;
+use tower::ServiceExt;
+
+struct TestApp {
+    app: Arc<App>,
+    router: Router,
+    _dir: tempfile::TempDir,
+}
+
+async fn test_app() -> TestApp {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = Config::local(dir.path(), 42, Scale::preset(ScaleName::Small));
+    let settings = ServiceSettings {
+        max_jobs: 4,
+        jobs_per_generate: 2,
+        ..ServiceSettings::default()
+    };
+    let app = Arc::new(App::build(config, settings).await.expect("app"));
+    TestApp {
+        router: build_router(AppState(app.clone())),
+        app,
+        _dir: dir,
+    }
+}
+
+struct Reply {
+    status: StatusCode,
+    content_type: String,
+    csp: String,
+    body: String,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+}
+
+async fn call(router: &Router, method: Method, uri: &str, body: Option<&str>) -> Reply {
+    let mut req = Request::builder().method(method).uri(uri);
+    if body.is_some() {
+        req = req.header(header::CONTENT_TYPE, "application/json");
+    }
+    let req = req
+        .body(body.map_or_else(Body::empty, |b| Body::from(b.to_owned())))
+        .expect("request");
+    let res = router.clone().oneshot(req).await.expect("response");
+    let header = |name| {
+        res.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned()
+    };
+    let (status, content_type, csp) = (
+        res.status(),
+        header(header::CONTENT_TYPE),
+        header(header::CONTENT_SECURITY_POLICY),
+    );
+    let bytes = res.into_body().collect().await.expect("body").to_bytes();
+    Reply {
+        status,
+        content_type,
+        csp,
+        body: String::from_utf8(bytes.to_vec()).expect("utf-8"),
+    }
+}
+
+async fn get(router: &Router, uri: &str) -> Reply {
+    call(router, Method::GET, uri, None).await
+}
+
+async fn load_one_day(t: &TestApp) {
+    let accepted = call(
+        &t.router,
+        Method::POST,
+        "/generate",
+        Some(r#"{"date":"2026-11-20"}"#),
+    )
+    .await
+    .json();
+    let id = accepted["job_id"].as_str().expect("job id").to_owned();
+    for _ in 0..1200 {
+        if get(&t.router, &format!("/jobs/{id}")).await.json()["state"] != "running" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let job = call(&t.router, Method::POST, "/bq/refresh?wait=true", None)
+        .await
+        .json();
+    assert_eq!(job["state"], "completed", "{job}");
+}
+
+/// The page asks for nothing outside this service: no absolute URLs in src/href/action.
+fn assert_self_contained(html: &str) {
+    for attr in ["src=\"", "href=\"", "action=\""] {
+        for (i, _) in html.match_indices(attr) {
+            let value = &html[i + attr.len()..];
+            assert!(
+                value.starts_with('/') || value.starts_with('#'),
+                "{attr}{} is not on this service",
+                &value[..value.len().min(60)]
+            );
+        }
+    }
+    assert!(!html.contains("//cdn") && !html.contains("https://"));
+}
+
+#[tokio::test]
+async fn empty_warehouse_says_what_to_do() {
+    let t = test_app().await;
+    let r = get(&t.router, "/dashboard").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.content_type, "text/html; charset=utf-8");
+    assert!(r.csp.contains("default-src 'none'") && r.csp.contains("connect-src 'self'"));
+    assert!(r.body.starts_with("<!doctype html>"));
+    assert!(r.body.contains("The warehouse is empty"), "{}", r.body);
+    assert!(r.body.contains("POST /generate") || r.body.contains("-XPOST localhost:8080/generate"));
+    assert!(r.body.contains("bq/refresh") && r.body.contains("retail-pipeline refresh"));
+    assert!(!r.body.contains("<svg"), "no empty charts");
+    assert_self_contained(&r.body);
+    // The pipeline panel is there even so, and the script that refreshes it.
+    assert!(r.body.contains(r#"id="live""#) && r.body.contains("<script>"));
+
+    let data = get(&t.router, "/dashboard/data").await;
+    assert_eq!(data.status, StatusCode::OK);
+    let data = data.json();
+    assert_eq!(data["charts"]["warehouse_loaded"], false);
+    assert_eq!(data["totals"]["revenue_cents"], 0);
+}
+
+#[tokio::test]
+async fn a_loaded_day_is_charted_and_filters_narrow_it() {
+    let t = test_app().await;
+    load_one_day(&t).await;
+
+    let r = get(&t.router, "/dashboard").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_self_contained(&r.body);
+    for id in [
+        "daily-revenue",
+        "daily-units",
+        "hourly-revenue",
+        "hourly-units",
+        "state-revenue",
+        "store-revenue",
+        "top-products",
+        "stock",
+    ] {
+        let start = r
+            .body
+            .find(&format!(r#"<svg class="chart" id="{id}""#))
+            .unwrap_or_else(|| panic!("chart {id} missing"));
+        let svg = &r.body[start..start + r.body[start..].find("</svg>").expect("end")];
+        assert!(svg.contains(r#"role="img""#) && svg.contains(&format!(r#"id="{id}-title""#)));
+        assert!(
+            svg.contains("<rect") || svg.contains("<polyline"),
+            "{id} has marks"
+        );
+        assert!(!svg.contains("No data"), "{id} has data");
+    }
+    assert!(r.body.contains("Data table"), "text alternatives");
+    assert!(r.body.contains(r#"data-watermark="2026-11-20T23""#));
+
+    // The JSON agrees with the analytics endpoints.
+    let data = get(&t.router, "/dashboard/data").await.json();
+    let baskets = get(&t.router, "/analytics/basket-stats").await.json();
+    let revenue: i64 = baskets
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|d| d["revenue_cents"].as_i64().expect("cents"))
+        .sum();
+    assert!(revenue > 0);
+    assert_eq!(data["totals"]["revenue_cents"], revenue);
+    assert_eq!(
+        data["charts"]["hourly"]
+            .as_array()
+            .expect("hourly")
+            .iter()
+            .map(|h| h["hour"].as_u64().expect("hour"))
+            .collect::<std::collections::BTreeSet<_>>()
+            .len(),
+        24
+    );
+    assert_eq!(data["live"]["lag_hours"], 0);
+
+    // Filters: one store's page shows only that store; the form keeps the choice.
+    let store = &t.app.world.stores[0];
+    let r = get(
+        &t.router,
+        &format!(
+            "/dashboard?from=2026-11-20&to=2026-11-20&store_id={}&category=&state=",
+            store.id
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r
+        .body
+        .contains(&format!(r#"<option value="{}" selected>"#, store.id)));
+    let data = get(&t.router, &format!("/dashboard/data?store_id={}", store.id))
+        .await
+        .json();
+    let stores = data["charts"]["stores"].as_array().expect("stores");
+    assert_eq!(stores.len(), 1);
+    assert_eq!(stores[0]["store_id"], store.id.as_str());
+    let one: i64 = data["totals"]["revenue_cents"].as_i64().expect("cents");
+    assert!(one > 0 && one < revenue);
+    let data = get(&t.router, "/dashboard/data?category=Toys").await.json();
+    assert!(data["charts"]["products"]
+        .as_array()
+        .expect("products")
+        .iter()
+        .all(|p| p["category"] == "Toys"));
+
+    // A range with no data: the page says so instead of blank charts.
+    let r = get(&t.router, "/dashboard?from=2027-01-01").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("No sales or stock match these filters"));
+
+    // The fragments the page's script fetches.
+    let live = get(&t.router, "/dashboard/live").await;
+    assert_eq!(live.status, StatusCode::OK);
+    assert!(live.body.contains("Warehouse watermark") && live.body.contains("completed"));
+    assert!(!live.body.contains("<html"));
+    let charts = get(&t.router, "/dashboard/charts?category=Grocery").await;
+    assert_eq!(charts.status, StatusCode::OK);
+    assert!(charts.body.contains(r#"id="daily-revenue""#) && !charts.body.contains("<html"));
+}
+
+#[tokio::test]
+async fn bad_filters_show_on_the_page_and_as_json_errors() {
+    let t = test_app().await;
+    for (query, field, code, status) in [
+        (
+            "category=Spaceships",
+            "category",
+            "invalid_filter",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "state=ZZ",
+            "state",
+            "invalid_filter",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "store_id=S9999",
+            "store_id",
+            "invalid_filter",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "from=2026-02-30",
+            "from",
+            "invalid_date",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "from=2026-11-21&to=2026-11-20",
+            "to",
+            "invalid_range",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ] {
+        let page = get(&t.router, &format!("/dashboard?{query}")).await;
+        assert_eq!(page.status, status, "{query}");
+        assert!(page.content_type.starts_with("text/html"));
+        assert!(
+            page.body.contains(r#"role="alert""#),
+            "{query}: {}",
+            page.body
+        );
+        assert!(page.body.contains("Reset the filters"));
+        let json = get(&t.router, &format!("/dashboard/data?{query}")).await;
+        assert_eq!(json.status, status, "{query}");
+        let err = json.json();
+        assert_eq!(
+            (err["code"].as_str(), err["field"].as_str()),
+            (Some(code), Some(field))
+        );
+        let fragment = get(&t.router, &format!("/dashboard/charts?{query}")).await;
+        assert_eq!(fragment.status, status);
+        assert!(fragment.body.contains(r#"role="alert""#));
+    }
+    // The message names the bad value, escaped.
+    let page = get(&t.router, "/dashboard?category=%3Cb%3Ex").await;
+    assert!(
+        page.body.contains("unknown category &#39;&lt;b&gt;x&#39;"),
+        "{}",
+        page.body
+    );
+    // Unknown parameters are refused the same way.
+    let page = get(&t.router, "/dashboard?colour=red").await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(page.body.contains(r#"role="alert""#));
+    // The analytics endpoints take the same filters.
+    let err = get(&t.router, "/analytics/sales-by-hour?state=ZZ")
+        .await
+        .json();
+    assert_eq!(err["code"], "invalid_filter");
+}
+
+#[tokio::test]
+async fn the_dashboard_is_in_the_openapi_document() {
+    let t = test_app().await;
+    let doc = get(&t.router, "/openapi.json").await.json();
+    for path in ["/dashboard", "/dashboard/data", "/analytics/sales-by-hour"] {
+        assert!(doc["paths"][path]["get"].is_object(), "{path} documented");
+    }
+}

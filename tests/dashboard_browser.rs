@@ -1,0 +1,358 @@
+//! The dashboard as a person sees it: the real `serve` binary on a loopback port with a day
+//! of data loaded and a scenario running, opened by headless Chromium (Debian's `chromium`).
+//! Checks that the charts have data, that the page's script refreshes it in place, and that
+//! no request left 127.0.0.1 (Chromium's own network log); saves a screenshot for review.
+//! Without Chromium installed the test says SKIPPED and returns.
+#![cfg(feature = "duckdb")]
+
+use serde_json::Value;
+use std::collections::{BTreeSet, HashMap};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn chromium() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    ["chromium", "chromium-browser"]
+        .into_iter()
+        .find_map(|name| {
+            std::env::split_paths(&path)
+                .map(|dir| dir.join(name))
+                .find(|p| p.is_file())
+        })
+}
+
+struct Service(Child);
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start(data: &Path) -> (Service, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_retail-pipeline"))
+        .arg("--data-dir")
+        .arg(data)
+        .args([
+            "serve",
+            "--port",
+            "0",
+            "--bind",
+            "127.0.0.1",
+            "--schedule",
+            "false",
+        ])
+        .env("RUST_LOG", "warn")
+        .env_remove("RP_API_TOKEN")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("first line");
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_owned();
+    assert!(addr.starts_with("127.0.0.1:"), "{addr}");
+    (Service(child), addr)
+}
+
+fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("timeout");
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("write");
+    let mut response = String::new();
+    s.read_to_string(&mut response).expect("read");
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = response.split("\r\n\r\n").nth(1).unwrap_or("").to_owned();
+    (status, body)
+}
+
+fn json(body: &str) -> Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+}
+
+/// Runs Chromium headless on `url` with a fresh profile and a network log; returns stdout.
+fn run_chromium(bin: &Path, out: &Path, name: &str, url: &str, mode: &[String]) -> String {
+    let profile = tempfile::tempdir().expect("profile dir");
+    let net_log = out.join(format!("{name}.netlog.json"));
+    let mut child = Command::new(bin)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-quic",
+            "--no-first-run",
+            "--no-default-browser-check",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-extensions",
+            "--disable-domain-reliability",
+            "--metrics-recording-only",
+            "--hide-scrollbars",
+            // A safety net: nothing but 127.0.0.1 resolves. The log below still shows any
+            // request that was attempted.
+            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+            "--window-size=1400,2400",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("--log-net-log={}", net_log.display()))
+        .args(mode)
+        .arg(url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn chromium");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stdout.read_to_string(&mut s);
+        s
+    });
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            let mut err = String::new();
+            if let Some(mut e) = child.stderr.take() {
+                let _ = e.read_to_string(&mut err);
+            }
+            assert!(status.success(), "chromium {name} failed: {status}\n{err}");
+            break;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("chromium {name} did not finish in 120 s");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let dom = reader.join().expect("stdout reader");
+    assert_only_loopback(&net_log);
+    dom
+}
+
+/// What Chromium's network log shows: the page asked only 127.0.0.1, and no socket reached
+/// anywhere else. Chromium itself tries a few Google hosts at start (component updates,
+/// accounts); `--host-resolver-rules` sends those nowhere, and the log must show that none of
+/// them connected: no TCP connection and no UDP datagram to any address but loopback (a UDP
+/// `connect` without a datagram is the resolver's IPv6 probe and sends nothing).
+fn assert_only_loopback(net_log: &Path) {
+    let text = std::fs::read_to_string(net_log).expect("net log written");
+    // Chromium may stop before closing the JSON array; close it for parsing.
+    let log: Value = serde_json::from_str(&text)
+        .or_else(|_| serde_json::from_str(&format!("{}]}}", text.trim_end().trim_end_matches(','))))
+        .unwrap_or_else(|e| panic!("net log {}: {e}", net_log.display()));
+    let names = |table: &str| -> HashMap<u64, String> {
+        log["constants"][table]
+            .as_object()
+            .expect("net log constants")
+            .iter()
+            .filter_map(|(k, v)| Some((v.as_u64()?, k.clone())))
+            .collect()
+    };
+    let (event_types, source_types) = (names("logEventTypes"), names("logSourceType"));
+    let events = log["events"].as_array().expect("events");
+    let loopback = |a: &str| a.starts_with("127.") || a.starts_with("[::1]");
+    let (mut page, mut blocked) = (Vec::new(), BTreeSet::new());
+    let (mut udp_probes, mut sent) = (BTreeSet::new(), BTreeSet::new());
+    for e in events {
+        let kind = e["type"].as_u64().and_then(|t| event_types.get(&t));
+        let source = e["source"]["id"].as_u64().unwrap_or(0);
+        let source_type = e["source"]["type"]
+            .as_u64()
+            .and_then(|t| source_types.get(&t))
+            .map_or("", String::as_str);
+        let p = &e["params"];
+        match kind.map(String::as_str) {
+            Some("URL_REQUEST_START_JOB") => {
+                let (Some(url), initiator) = (p["url"].as_str(), p["initiator"].as_str()) else {
+                    continue;
+                };
+                let external = !url
+                    .split("://")
+                    .nth(1)
+                    .is_some_and(|rest| rest.starts_with("127.0.0.1"));
+                if initiator.is_some_and(|i| i.starts_with("http://127.0.0.1"))
+                    || url.starts_with("http://127.0.0.1")
+                {
+                    assert!(!external, "the page asked for {url}");
+                    page.push(url.to_owned());
+                } else if external {
+                    blocked.insert(url.split('?').next().unwrap_or(url).to_owned());
+                }
+            }
+            Some("TCP_CONNECT_ATTEMPT" | "SOCKET_CONNECT" | "UDP_CONNECT") => {
+                let Some(address) = p["address"].as_str() else {
+                    continue;
+                };
+                if loopback(address) {
+                    continue;
+                }
+                assert!(
+                    source_type.starts_with("UDP"),
+                    "a {source_type} connection left 127.0.0.1: {address}"
+                );
+                udp_probes.insert(source);
+            }
+            Some("UDP_BYTES_SENT" | "SOCKET_BYTES_SENT") => {
+                sent.insert(source);
+            }
+            _ => {}
+        }
+    }
+    assert!(
+        page.iter().any(|u| u.starts_with("http://127.0.0.1:")),
+        "the log has the page's own requests"
+    );
+    assert!(
+        udp_probes.is_disjoint(&sent),
+        "a UDP datagram left 127.0.0.1"
+    );
+    if !blocked.is_empty() {
+        eprintln!(
+            "chromium's own background requests, refused by the resolver rule (never connected): {blocked:?}"
+        );
+    }
+}
+
+/// The inside of `<svg ... id="{id}" ...>...</svg>` in a dumped DOM.
+fn chart<'a>(dom: &'a str, id: &str) -> &'a str {
+    let start = dom
+        .find(&format!(r#"id="{id}""#))
+        .unwrap_or_else(|| panic!("chart {id} not in the DOM"));
+    let end = dom[start..].find("</svg>").expect("svg end");
+    &dom[start..start + end]
+}
+
+#[test]
+fn headless_chromium_sees_charts_with_data_and_nothing_leaves_loopback() {
+    let Some(bin) = chromium() else {
+        eprintln!(
+            "SKIPPED: headless_chromium_sees_charts_with_data_and_nothing_leaves_loopback needs Debian's chromium; run apt-get install -y chromium chromium-driver"
+        );
+        return;
+    };
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("dashboard-browser");
+    std::fs::create_dir_all(&out).expect("output dir");
+    let data = tempfile::tempdir().expect("data dir");
+    let (_service, addr) = start(data.path());
+
+    // The empty warehouse first: the page says what to do.
+    let url = format!("http://{addr}/dashboard");
+    let dom = run_chromium(&bin, &out, "empty", &url, &["--dump-dom".into()]);
+    assert!(dom.contains("The warehouse is empty"), "{dom}");
+    run_chromium(
+        &bin,
+        &out,
+        "empty-shot",
+        &url,
+        &[format!(
+            "--screenshot={}",
+            out.join("dashboard-empty.png").display()
+        )],
+    );
+
+    // A day of data, merged; then a scenario streaming while the page is open.
+    let (status, body) = http(&addr, "POST", "/generate", r#"{"date":"2026-11-20"}"#);
+    assert_eq!(status, 202, "{body}");
+    let id = json(&body)["job_id"].as_str().expect("job id").to_owned();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while json(&http(&addr, "GET", &format!("/jobs/{id}"), "").1)["state"] == "running" {
+        assert!(Instant::now() < deadline, "generate took over 300 s");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let (status, body) = http(&addr, "POST", "/bq/refresh?wait=true", "");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(json(&body)["state"], "completed", "{body}");
+    let (status, body) = http(&addr, "POST", "/scenarios/burst_test/start", "");
+    assert_eq!(status, 202, "{body}");
+
+    // The DOM after the script has run for a while (virtual time): charts have marks, and
+    // the pipeline panel was swapped in place by the script.
+    let dom = run_chromium(
+        &bin,
+        &out,
+        "loaded",
+        &url,
+        &["--virtual-time-budget=8000".into(), "--dump-dom".into()],
+    );
+    std::fs::write(out.join("dashboard.html"), &dom).expect("save dom");
+    for id in [
+        "daily-revenue",
+        "daily-units",
+        "hourly-revenue",
+        "hourly-units",
+        "state-revenue",
+        "store-revenue",
+        "top-products",
+    ] {
+        let svg = chart(&dom, id);
+        assert!(svg.matches("<rect").count() >= 3, "{id} has bars");
+        assert!(!svg.contains("No data"), "{id} has data");
+    }
+    assert!(
+        chart(&dom, "stock").contains("<polyline"),
+        "stock has lines"
+    );
+    assert!(
+        dom.contains("burst_test") && dom.contains("running"),
+        "the scenario shows live"
+    );
+    // The footer line the script writes after each successful swap (not its own source text).
+    let footer = dom
+        .split(r#"<p id="updated" aria-live="polite">"#)
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .expect("footer");
+    assert!(
+        footer.starts_with("Updated "),
+        "the script refreshed the panel in place: {footer}"
+    );
+
+    // A filtered view, and the screenshot for review.
+    let filtered =
+        format!("http://{addr}/dashboard?category=Grocery&from=2026-11-20&to=2026-11-20");
+    let dom = run_chromium(&bin, &out, "filtered", &filtered, &["--dump-dom".into()]);
+    assert!(chart(&dom, "daily-revenue").contains("Grocery"));
+    assert!(!chart(&dom, "top-products").contains("Beverages"));
+    let shot = out.join("dashboard.png");
+    let _ = std::fs::remove_file(&shot);
+    run_chromium(
+        &bin,
+        &out,
+        "shot",
+        &url,
+        &[
+            "--virtual-time-budget=3000".into(),
+            format!("--screenshot={}", shot.display()),
+        ],
+    );
+    let png = std::fs::read(&shot).expect("screenshot written");
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 20_000,
+        "a real screenshot"
+    );
+    eprintln!("dashboard screenshot: {}", shot.display());
+}
