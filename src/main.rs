@@ -17,6 +17,12 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // The Google Cloud backends are built on their own branches but not wired in yet: refuse
+    // rather than quietly running on the embedded parts.
+    if config.backend == retail_pipeline::config::Backend::Gcp {
+        eprintln!("error: --backend gcp is not wired into this build yet; run with --backend local (see README, Status)");
+        return ExitCode::from(2);
+    }
     retail_pipeline::telemetry::init(config.log_format, config.trace_project());
     tracing::info!(config = %serde_json::to_string(&config).unwrap_or_default(), "starting");
     let runtime = match tokio::runtime::Builder::new_multi_thread()
