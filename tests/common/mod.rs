@@ -1,4 +1,5 @@
-//! Helpers shared by the integration tests: parsing the generator's CSV back into rows.
+//! Helpers shared by the integration tests: parsing the generator's CSV back into rows, and
+//! one raw HTTP/1.1 request to a server started as a child process.
 
 #![allow(dead_code)] // each test binary uses a different subset
 
@@ -52,4 +53,32 @@ pub fn int(row: &HashMap<String, String>, col: &str) -> i64 {
     row[col]
         .parse()
         .unwrap_or_else(|_| panic!("{col} = {:?} is an integer", row[col]))
+}
+
+/// One HTTP/1.1 request to `addr` (a `retail-pipeline serve` child); the status and the body.
+pub fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    body: &str,
+    read_timeout: std::time::Duration,
+) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(read_timeout)).expect("timeout");
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("write");
+    let mut response = String::new();
+    s.read_to_string(&mut response).expect("read");
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = response.split("\r\n\r\n").nth(1).unwrap_or("").to_owned();
+    (status, body)
 }
