@@ -15,6 +15,8 @@ pub mod auth;
 pub mod bus;
 pub mod cli;
 pub mod config;
+#[cfg(feature = "gcp")]
+pub mod gcp;
 pub mod generate;
 pub mod jobs;
 pub mod lake;
