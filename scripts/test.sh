@@ -47,4 +47,8 @@ cargo test --locked "$@"
 if [ "$#" -eq 0 ]; then
     echo "== API fuzzing (schemathesis)" >&2
     scripts/fuzz-api.sh "$CARGO_TARGET_DIR/debug/retail-pipeline"
+    # One minute of the soak (scripts/soak.sh --minutes 10 is the full one): memory and file
+    # handles flat, nothing logged at warning or above, every streamed event accounted for.
+    echo "== soak (1 minute)" >&2
+    scripts/soak.sh --minutes 1 --binary "$CARGO_TARGET_DIR/debug/retail-pipeline"
 fi
