@@ -226,7 +226,7 @@ impl App {
             .jobs
             .start(JobKind::Generate, name, "hours", progress.clone())?;
         let (app, task_job) = (self.clone(), job.clone());
-        tokio::spawn(async move {
+        spawn_job(&job, async move {
             let outcome = app.generate(range, force, progress, &task_job).await;
             match outcome {
                 Ok((summary, skipped)) => {
@@ -271,7 +271,7 @@ impl App {
             .jobs
             .start(JobKind::Refresh, name, "hours", progress.clone())?;
         let (app, task_job) = (self.clone(), job.clone());
-        tokio::spawn(async move {
+        spawn_job(&job, async move {
             match warehouse.refresh(&app.lake).await {
                 Ok(report) => {
                     let loaded = report.hours_loaded.len() as u64;
@@ -330,7 +330,7 @@ impl App {
         )?;
         let runner = ScenarioRunner::new(self.pools.clone(), self.bus.clone(), &self.topics.events);
         let task_job = job.clone();
-        tokio::spawn(async move {
+        spawn_job(&job, async move {
             let outcome = runner
                 .run(
                     &spec,
@@ -435,6 +435,15 @@ async fn open_warehouse(config: &Config) -> anyhow::Result<OpenedWarehouse> {
 #[cfg(not(feature = "duckdb"))]
 async fn open_warehouse(_config: &Config) -> anyhow::Result<OpenedWarehouse> {
     Ok((None, None))
+}
+
+/// Runs a job's task inside its `job` span. Created here, in the caller's context, the span is
+/// a child of the request (or schedule tick) that started the job, so the job's logs and its
+/// trace span group under the caller's trace.
+fn spawn_job(job: &Job, task: impl std::future::Future<Output = ()> + Send + 'static) {
+    let kind = crate::metrics::json_name(&job.kind);
+    let span = tracing::info_span!("job", job = %job.id, kind = %kind, name = %job.name);
+    tokio::spawn(tracing::Instrument::instrument(task, span));
 }
 
 /// Looks back up to a week for the newest complete hour: enough for status at start-up,

@@ -23,7 +23,14 @@ fn main() -> ExitCode {
         eprintln!("error: --backend gcp is not wired into this build yet; run with --backend local (see README, Status)");
         return ExitCode::from(2);
     }
-    retail_pipeline::telemetry::init(config.log_format, config.trace_project());
+    if let Err(msg) = retail_pipeline::telemetry::init(
+        config.log_format,
+        config.trace_project(),
+        config.otlp_endpoint.as_deref(),
+    ) {
+        eprintln!("error: {msg}");
+        return ExitCode::from(2);
+    }
     tracing::info!(config = %serde_json::to_string(&config).unwrap_or_default(), "starting");
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

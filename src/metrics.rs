@@ -231,7 +231,8 @@ impl Exposition {
     }
 }
 
-fn json_name<T: serde::Serialize>(v: &T) -> String {
+/// The name serde gives a unit variant (`JobKind::Generate` -> `generate`).
+pub(crate) fn json_name<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_value(v)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))

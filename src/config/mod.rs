@@ -39,6 +39,10 @@ pub struct CommonArgs {
     /// Where the pipeline runs: local (embedded parts under --data-dir) or gcp.
     #[arg(long, env = "RP_BACKEND", default_value = "local", global = true)]
     pub backend: Backend,
+    /// OpenTelemetry collector (OTLP/HTTP, `http://host:4318`) that receives a span per request
+    /// and per job; also read from OTEL_EXPORTER_OTLP_ENDPOINT. Unset: no spans are exported.
+    #[arg(long, env = "RP_OTLP_ENDPOINT", global = true)]
+    pub otlp_endpoint: Option<String>,
     #[command(flatten)]
     pub gcp: GcpArgs,
 }
@@ -61,6 +65,8 @@ pub struct Config {
     pub backend: Backend,
     /// Set exactly when `backend` is `Gcp`.
     pub gcp: Option<GcpConfig>,
+    /// Where request and job spans are exported, if anywhere (validated `http://host:port`).
+    pub otlp_endpoint: Option<String>,
 }
 
 impl Config {
@@ -83,6 +89,14 @@ impl Config {
             Backend::Local => None,
             Backend::Gcp => Some(GcpConfig::from_args(&args.gcp)?),
         };
+        let otlp_endpoint = args
+            .otlp_endpoint
+            .clone()
+            .or_else(|| std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT").ok())
+            .filter(|e| !e.trim().is_empty());
+        if let Some(endpoint) = &otlp_endpoint {
+            crate::telemetry::otlp::Target::parse(endpoint)?;
+        }
         Ok(Self {
             data_dir: args.data_dir.clone(),
             seed: args.seed,
@@ -90,6 +104,7 @@ impl Config {
             log_format: args.log_format,
             backend: args.backend,
             gcp,
+            otlp_endpoint,
         })
     }
 
@@ -102,6 +117,7 @@ impl Config {
             log_format: LogFormat::Text,
             backend: Backend::Local,
             gcp: None,
+            otlp_endpoint: None,
         }
     }
 
