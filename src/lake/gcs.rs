@@ -367,7 +367,11 @@ mod tests {
         assert_eq!(s.prefix(), Some("lake/v1"));
         assert_eq!(s.name("a/b.csv"), "lake/v1/a/b.csv");
         assert_eq!(s.relative("lake/v1/a/b.csv"), Some("a/b.csv"));
-        assert_eq!(s.relative("lake/v1x/a"), None, "lake/v1x is not below lake/v1");
+        assert_eq!(
+            s.relative("lake/v1x/a"),
+            None,
+            "lake/v1x is not below lake/v1"
+        );
         assert_eq!(s.relative("other/a"), None);
         let root = store(None, Some("/"));
         assert_eq!(root.prefix(), None);
