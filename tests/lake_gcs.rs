@@ -180,61 +180,69 @@ async fn a_lake_on_gcs_is_byte_identical_to_a_local_one() {
     );
 }
 
-/// A TCP proxy to `target` that closes the first `drop_first` connections at once and, if
-/// `corrupt` is given, replaces its first bytes by the second in what the client sends.
+/// A TCP proxy to `target` that closes the first `drop_first` connections at once and
+/// applies its corruptions to what passes.
 struct FaultyProxy {
     addr: SocketAddr,
     connections: Arc<AtomicUsize>,
 }
 
+/// The first occurrence of `.0` in each read is replaced by `.1` (same length).
 type Corruption = Option<(&'static [u8], &'static [u8])>;
 
-async fn faulty_proxy(target: SocketAddr, drop_first: usize, corrupt: Corruption) -> FaultyProxy {
+#[derive(Clone, Copy, Default)]
+struct Faults {
+    drop_first: usize,
+    /// In what the client sends.
+    corrupt_up: Corruption,
+    /// In what the server answers.
+    corrupt_down: Corruption,
+}
+
+async fn faulty_proxy(target: SocketAddr, faults: Faults) -> FaultyProxy {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let connections = Arc::new(AtomicUsize::new(0));
     let seen = connections.clone();
     tokio::spawn(async move {
         while let Ok((inbound, _)) = listener.accept().await {
-            if seen.fetch_add(1, Ordering::SeqCst) < drop_first {
+            if seen.fetch_add(1, Ordering::SeqCst) < faults.drop_first {
                 drop(inbound);
                 continue;
             }
-            tokio::spawn(forward(inbound, target, corrupt));
+            let Ok(outbound) = TcpStream::connect(target).await else {
+                continue;
+            };
+            let (from_client, to_client) = inbound.into_split();
+            let (from_server, to_server) = outbound.into_split();
+            tokio::spawn(pump(from_client, to_server, faults.corrupt_up));
+            tokio::spawn(pump(from_server, to_client, faults.corrupt_down));
         }
     });
     FaultyProxy { addr, connections }
 }
 
-async fn forward(inbound: TcpStream, target: SocketAddr, corrupt: Corruption) {
+async fn pump(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    corrupt: Corruption,
+) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let Ok(outbound) = TcpStream::connect(target).await else {
-        return;
-    };
-    let (mut from_client, mut to_client) = inbound.into_split();
-    let (mut from_server, mut to_server) = outbound.into_split();
-    let upstream = async move {
-        let mut buf = vec![0u8; 64 * 1024];
-        while let Ok(n) = from_client.read(&mut buf).await {
-            if n == 0 {
-                break;
-            }
-            if let Some((find, replace)) = corrupt {
-                if let Some(at) = buf[..n].windows(find.len()).position(|w| w == find) {
-                    buf[at..at + replace.len()].copy_from_slice(replace);
-                }
-            }
-            if to_server.write_all(&buf[..n]).await.is_err() {
-                break;
+    let mut buf = vec![0u8; 64 * 1024];
+    while let Ok(n) = from.read(&mut buf).await {
+        if n == 0 {
+            break;
+        }
+        if let Some((find, replace)) = corrupt {
+            if let Some(at) = buf[..n].windows(find.len()).position(|w| w == find) {
+                buf[at..at + replace.len()].copy_from_slice(replace);
             }
         }
-        let _ = to_server.shutdown().await;
-    };
-    let downstream = async move {
-        let _ = tokio::io::copy(&mut from_server, &mut to_client).await;
-        let _ = to_client.shutdown().await;
-    };
-    tokio::join!(upstream, downstream);
+        if to.write_all(&buf[..n]).await.is_err() {
+            break;
+        }
+    }
+    let _ = to.shutdown().await;
 }
 
 fn emulator_addr(endpoint: &str) -> SocketAddr {
@@ -265,7 +273,14 @@ async fn puts_are_retried_through_dropped_connections_and_fail_cleanly() {
         )
     };
 
-    let flaky = faulty_proxy(target, 2, None).await;
+    let flaky = faulty_proxy(
+        target,
+        Faults {
+            drop_first: 2,
+            ..Faults::default()
+        },
+    )
+    .await;
     let path = p("faults/retried.csv");
     through(&flaky)
         .put(&path, Bytes::from_static(b"a,b\n1,2\n"))
@@ -278,7 +293,14 @@ async fn puts_are_retried_through_dropped_connections_and_fail_cleanly() {
     );
     assert_eq!(&direct.get(&path).await.expect("get")[..], b"a,b\n1,2\n");
 
-    let dead = faulty_proxy(target, usize::MAX, None).await;
+    let dead = faulty_proxy(
+        target,
+        Faults {
+            drop_first: usize::MAX,
+            ..Faults::default()
+        },
+    )
+    .await;
     let lost = p("faults/lost.csv");
     let err = through(&dead)
         .put(&lost, Bytes::from_static(b"never\n"))
@@ -344,7 +366,14 @@ async fn bytes_damaged_on_the_way_fail_the_put() {
         return;
     };
     let target = emulator_addr(&gcs_test_endpoint().expect("endpoint"));
-    let proxy = faulty_proxy(target, 0, Some((&b"precious"[..], &b"PRECIOUS"[..]))).await;
+    let proxy = faulty_proxy(
+        target,
+        Faults {
+            corrupt_up: Some((&b"precious"[..], &b"PRECIOUS"[..])),
+            ..Faults::default()
+        },
+    )
+    .await;
     let store = GcsStore::new(
         gcp_test_http(RetryPolicy::NONE),
         Some(format!("http://{}", proxy.addr)),
@@ -366,5 +395,51 @@ async fn bytes_damaged_on_the_way_fail_the_put() {
     assert_eq!(
         &direct.get(&path).await.expect("get")[..],
         b"id\nPRECIOUS\n"
+    );
+}
+
+#[tokio::test]
+async fn bytes_damaged_on_the_way_back_fail_the_get_after_every_try() {
+    let Some(direct) = gcs_store_for_test(None).await else {
+        return;
+    };
+    let path = p("damaged/y.csv");
+    direct
+        .put(&path, Bytes::from_static(b"id\nprecious\n"))
+        .await
+        .expect("put");
+    let target = emulator_addr(&gcs_test_endpoint().expect("endpoint"));
+    let proxy = faulty_proxy(
+        target,
+        Faults {
+            corrupt_down: Some((&b"precious"[..], &b"PRECIOUS"[..])),
+            ..Faults::default()
+        },
+    )
+    .await;
+    let retry = RetryPolicy {
+        attempts: 3,
+        first_backoff: Duration::from_millis(5),
+        max_backoff: Duration::from_millis(20),
+    };
+    let store = GcsStore::new(
+        gcp_test_http(retry),
+        Some(format!("http://{}", proxy.addr)),
+        direct.bucket(),
+        None,
+    );
+    let err = store
+        .get(&path)
+        .await
+        .expect_err("damaged downloads are refused");
+    eprintln!("damaged get: {err}");
+    assert!(
+        err.to_string().contains("crc32c") && err.to_string().contains("gave up after 3 tries"),
+        "{err}"
+    );
+    // Through a clean connection the same object reads fine.
+    assert_eq!(
+        &direct.get(&path).await.expect("get")[..],
+        b"id\nprecious\n"
     );
 }

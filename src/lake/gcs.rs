@@ -188,6 +188,23 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
+/// The CRC32C the service keeps for a downloaded object, from `x-goog-hash: crc32c=..,md5=..`;
+/// `None` when absent or when the body is transcoded (stored compressed), as it then differs.
+fn kept_crc32c(headers: &reqwest::header::HeaderMap) -> Option<String> {
+    let encoding = headers
+        .get("x-goog-stored-content-encoding")
+        .and_then(|v| v.to_str().ok());
+    if encoding.is_some_and(|e| e != "identity") {
+        return None;
+    }
+    headers
+        .get_all("x-goog-hash")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .find_map(|kv| kv.trim().strip_prefix("crc32c=").map(str::to_owned))
+}
+
 /// Cloud Storage's form of a CRC32C: base64 of its four big-endian bytes.
 fn crc32c_base64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(crc32c::crc32c(bytes).to_be_bytes())
@@ -244,20 +261,41 @@ impl BlobStore for GcsStore {
     }
 
     /// Downloads the whole object; `NotFound` if there is none (an upload in flight is not
-    /// an object yet).
+    /// an object yet). The bytes are checked against the CRC32C the service keeps
+    /// (`x-goog-hash`); a damaged or cut-off body is fetched again, within the retry policy.
     async fn get(&self, path: &BlobPath) -> Result<Bytes, StoreError> {
         let name = self.name(path.as_str());
         let url = format!("{}?alt=media", self.object_url(&name));
         let what = "downloading";
-        let response = match self.http.send(what, |c| c.get(&url)).await {
-            Ok(response) => response,
-            Err(e) if e.is_not_found() => return Err(StoreError::NotFound(path.clone())),
-            Err(e) => return Err(self.error(&self.location(&name), e)),
-        };
-        response.bytes().await.map_err(|e| StoreError::Backend {
-            location: self.location(&name),
-            message: format!("{what}: reading the body: {e}"),
-        })
+        let policy = self.http.retry;
+        let mut attempt = 1;
+        loop {
+            let response = match self.http.send(what, |c| c.get(&url)).await {
+                Ok(response) => response,
+                Err(e) if e.is_not_found() => return Err(StoreError::NotFound(path.clone())),
+                Err(e) => return Err(self.error(&self.location(&name), e)),
+            };
+            let kept = kept_crc32c(response.headers());
+            let problem = match response.bytes().await {
+                Ok(bytes) => match kept {
+                    Some(kept) if kept != crc32c_base64(&bytes) => format!(
+                        "{what}: the bytes received have crc32c {}, the service keeps {kept}",
+                        crc32c_base64(&bytes)
+                    ),
+                    _ => return Ok(bytes),
+                },
+                Err(e) => format!("{what}: reading the body: {e}"),
+            };
+            if attempt >= policy.attempts {
+                return Err(StoreError::Backend {
+                    location: self.location(&name),
+                    message: format!("{problem} (gave up after {attempt} tries)"),
+                });
+            }
+            tracing::debug!(object = %name, attempt, %problem, "gcs download retried");
+            tokio::time::sleep(policy.backoff(attempt)).await;
+            attempt += 1;
+        }
     }
 
     /// Reads the object's metadata: a 404 is `false`, never `NotFound`.
@@ -415,6 +453,24 @@ mod tests {
         assert_ne!(chosen, boundary);
         assert!(!contains(tricky.as_bytes(), chosen.as_bytes()));
         assert!(body.ends_with(format!("\r\n--{chosen}--\r\n").as_bytes()));
+    }
+
+    #[test]
+    fn reads_the_kept_crc32c_from_x_goog_hash() {
+        use reqwest::header::{HeaderMap, HeaderValue};
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-goog-hash",
+            HeaderValue::from_static("crc32c=mnG7TA==,md5=XUFAKrxLKna5cZ2REBfFkg=="),
+        );
+        assert_eq!(kept_crc32c(&h).as_deref(), Some("mnG7TA=="));
+        assert_eq!(crc32c_base64(b"hello"), "mnG7TA==");
+        h.insert(
+            "x-goog-stored-content-encoding",
+            HeaderValue::from_static("gzip"),
+        );
+        assert_eq!(kept_crc32c(&h), None, "transcoded bodies are not checked");
+        assert_eq!(kept_crc32c(&HeaderMap::new()), None);
     }
 
     #[test]
