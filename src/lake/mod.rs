@@ -2,10 +2,14 @@
 //! manifest written after its data.
 
 pub mod contract;
+#[cfg(feature = "gcp")]
+mod gcs;
 mod local;
 mod manifest;
 mod store;
 
+#[cfg(feature = "gcp")]
+pub use gcs::GcsStore;
 pub use local::LocalDirStore;
 pub use manifest::{crc32c_hex, layout, LakeIdentity, Manifest, ManifestFile};
 pub use store::{BlobPath, BlobStore, ObjectMeta, StoreError};

@@ -82,3 +82,62 @@ pub fn http(
     let body = response.split("\r\n\r\n").nth(1).unwrap_or("").to_owned();
     (status, body)
 }
+
+/// The fake-gcs-server base URL from `RP_TEST_GCS_ENDPOINT`, or `None` after a loud SKIPPED line.
+#[cfg(feature = "gcp")]
+pub fn gcs_test_endpoint() -> Option<String> {
+    match std::env::var("RP_TEST_GCS_ENDPOINT") {
+        Ok(e) if !e.is_empty() => Some(e),
+        _ => {
+            eprintln!(
+                "SKIPPED: RP_TEST_GCS_ENDPOINT not set (scripts/emulators.sh starts the emulator)"
+            );
+            None
+        }
+    }
+}
+
+/// A bucket name no other test, process or earlier run on the shared emulator has used.
+#[cfg(feature = "gcp")]
+pub fn unique_gcs_bucket() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() % 1_000_000_000_000)
+        .unwrap_or(0);
+    format!(
+        "rp-test-{}-{}-{nanos}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Anonymous credentials (nothing asks a token endpoint), 30 s per request, `retry` tries.
+#[cfg(feature = "gcp")]
+pub fn gcp_test_http(retry: retail_pipeline::gcp::RetryPolicy) -> retail_pipeline::gcp::GcpHttp {
+    retail_pipeline::gcp::GcpHttp::new(
+        retail_pipeline::gcp::Credentials::Anonymous,
+        std::time::Duration::from_secs(30),
+    )
+    .expect("http client")
+    .with_retry(retry)
+}
+
+/// A `GcsStore` on the emulator in a fresh bucket of its own (created), below `prefix`; `None`
+/// (after a SKIPPED line) when `RP_TEST_GCS_ENDPOINT` is unset.
+#[cfg(feature = "gcp")]
+pub async fn gcs_store_for_test(prefix: Option<&str>) -> Option<retail_pipeline::lake::GcsStore> {
+    let endpoint = gcs_test_endpoint()?;
+    let store = retail_pipeline::lake::GcsStore::new(
+        gcp_test_http(retail_pipeline::gcp::RetryPolicy::default()),
+        Some(endpoint),
+        unique_gcs_bucket(),
+        prefix.map(str::to_owned),
+    );
+    store
+        .ensure_bucket("rp-test")
+        .await
+        .expect("create the test bucket");
+    Some(store)
+}
