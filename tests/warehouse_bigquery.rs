@@ -7,8 +7,9 @@
 mod warehouse_fixture;
 
 use retail_pipeline::gcp::{Credentials, GcpHttp};
+use retail_pipeline::lake::{crc32c_hex, Manifest};
 use retail_pipeline::model::{PartitionHour, Table};
-use retail_pipeline::warehouse::bigquery::BigQueryWarehouse;
+use retail_pipeline::warehouse::bigquery::{BigQueryWarehouse, STAGING_PREFIX};
 use retail_pipeline::warehouse::{AnalyticsFilter, DateFilter, Warehouse};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -47,6 +48,46 @@ async fn open(endpoint: &str, dataset: &str) -> BigQueryWarehouse {
     )
     .await
     .expect("open the BigQuery warehouse")
+}
+
+/// Drops a test's dataset and everything in it.
+async fn drop_dataset(endpoint: &str, dataset: &str) {
+    let http = GcpHttp::new(Credentials::Anonymous, Duration::from_secs(60)).expect("client");
+    let url =
+        format!("{endpoint}/bigquery/v2/projects/rp-test/datasets/{dataset}?deleteContents=true");
+    http.send("drop test dataset", |c| c.delete(&url))
+        .await
+        .expect("drop dataset");
+}
+
+/// The tables and views of a dataset (tables.list).
+async fn table_ids(endpoint: &str, dataset: &str) -> Vec<String> {
+    let http = GcpHttp::new(Credentials::Anonymous, Duration::from_secs(60)).expect("client");
+    let url = format!(
+        "{endpoint}/bigquery/v2/projects/rp-test/datasets/{dataset}/tables?maxResults=1000"
+    );
+    let list: serde_json::Value = http
+        .json("list tables", |c| c.get(&url))
+        .await
+        .expect("tables");
+    list["tables"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["tableReference"]["tableId"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Rewrites a data file and its manifest so that the checksums match bad content: only the
+/// warehouse's own loading can catch it then.
+fn replace_with_valid_manifest(f: &Fixture, table: Table, hour: PartitionHour, bytes: &[u8]) {
+    std::fs::write(f.file(table, hour), bytes).expect("write");
+    let path = f.manifest_file(table, hour);
+    let mut manifest: Manifest =
+        serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("manifest");
+    manifest.files[0].bytes = bytes.len() as u64;
+    manifest.files[0].crc32c = crc32c_hex(bytes);
+    std::fs::write(&path, serde_json::to_vec(&manifest).expect("json")).expect("write");
 }
 
 /// Rows per managed table, in `Table::ALL` order.
@@ -127,53 +168,134 @@ async fn refresh_loads_exactly_the_lake_keeps_late_hours_and_a_second_run_change
     let streams = w.stream_rows().await.expect("stream rows");
     assert_eq!(streams.len(), 4);
     assert!(streams.iter().all(|(_, n)| *n == 0));
+    drop_dataset(&endpoint, &dataset).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_corrupt_partition_fails_only_its_hour_and_loads_once_repaired() {
     let Some(endpoint) = endpoint() else { return };
     let f = Fixture::new();
-    let all = hours("2026-11-20T00", 3);
+    let all = hours("2026-11-20T22", 4);
     f.write(&all).await;
-    // Hour 1: one byte of the sales file changed after its manifest was written.
-    let sales = f.file(Table::SalesData, all[1]);
+    // Roles by what the lake holds: the alert case needs an hour with alerts.
+    let alert_hour = *all
+        .iter()
+        .rev()
+        .find(|h| lake_rows(&f, Table::NegativeInventoryAlerts, &[**h]) > 0)
+        .expect("an hour with alerts");
+    let others: Vec<PartitionHour> = all.iter().copied().filter(|h| *h != alert_hour).collect();
+    let (good, flipped, bad_number) = (others[0], others[1], others[2]);
+    // One byte of a sales file changed after its manifest was written.
+    let sales = f.file(Table::SalesData, flipped);
     let mut bytes = std::fs::read(&sales).expect("read");
     let at = bytes.len() / 2;
     bytes[at] = if bytes[at] == b'7' { b'8' } else { b'7' };
     std::fs::write(&sales, &bytes).expect("write");
-
-    let w = open(&endpoint, &unique_dataset()).await;
-    let report = w.refresh(&f.lake).await.expect("refresh");
-    let good = [all[0], all[2]];
-    assert_eq!(report.hours_loaded, good);
-    assert_eq!(report.failures.len(), 1, "{:#?}", report.failures);
-    let failure = &report.failures[0];
-    assert_eq!((failure.hour, failure.table), (all[1], Table::SalesData));
-    let text = failure.to_string();
-    assert!(
-        text.contains("sales_data/date=2026-11-20/hour=01/part-00000.csv"),
-        "{text} names the file"
+    // Inventory with a non-number in it, and a manifest that matches it: the load job fails
+    // after the hour's sales were staged.
+    let text = std::fs::read_to_string(f.file(Table::InventoryData, bad_number)).expect("read");
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    lines[5] = lines[5].replacen(",", ",x", 3);
+    let bad = lines.join("\n") + "\n";
+    replace_with_valid_manifest(&f, Table::InventoryData, bad_number, bad.as_bytes());
+    // An alert row claiming another hour, with a matching manifest: caught inside the hour's
+    // transaction after its inserts, which must roll back.
+    let text =
+        std::fs::read_to_string(f.file(Table::NegativeInventoryAlerts, alert_hour)).expect("read");
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let mut fields: Vec<String> = lines[1].split(',').map(str::to_owned).collect();
+    assert_eq!(fields[2], alert_hour.hour().to_string(), "{}", lines[1]);
+    fields[2] = ((alert_hour.hour() + 1) % 24).to_string();
+    lines[1] = fields.join(",");
+    let bad = lines.join("\n") + "\n";
+    replace_with_valid_manifest(
+        &f,
+        Table::NegativeInventoryAlerts,
+        alert_hour,
+        bad.as_bytes(),
     );
-    assert!(text.contains("crc32c"), "{text} says why");
-    // Nothing of hour 1 in any fact table; the other hours whole.
-    assert_eq!(counts(&w).await, expected(&f, &good));
+
+    let dataset = unique_dataset();
+    let w = open(&endpoint, &dataset).await;
+    let report = w.refresh(&f.lake).await.expect("refresh");
+    assert_eq!(report.hours_loaded, vec![good]);
+    let file = |table: Table, hour: PartitionHour| {
+        format!(
+            "{table}/date={}/hour={:02}/part-00000.csv",
+            hour.date_string(),
+            hour.hour()
+        )
+    };
+    let mut want = vec![
+        (
+            flipped,
+            Table::SalesData,
+            file(Table::SalesData, flipped),
+            "crc32c",
+        ),
+        (
+            bad_number,
+            Table::InventoryData,
+            file(Table::InventoryData, bad_number),
+            "x",
+        ),
+        (
+            alert_hour,
+            Table::SalesData,
+            format!(
+                "date={}/hour={:02}",
+                alert_hour.date_string(),
+                alert_hour.hour()
+            ),
+            "not of partition",
+        ),
+    ];
+    want.sort_by_key(|w| w.0);
+    assert_eq!(report.failures.len(), want.len(), "{:#?}", report.failures);
+    for (failure, (hour, table, path, why)) in report.failures.iter().zip(&want) {
+        assert_eq!((failure.hour, failure.table), (*hour, *table), "{failure}");
+        let text = failure.to_string();
+        assert!(text.contains(path.as_str()), "{text} names {path}");
+        assert!(text.contains(why), "{text} says {why}");
+    }
+    // Nothing of the failed hours in any fact table; the good hour whole.
+    assert_eq!(counts(&w).await, expected(&f, &[good]));
     let hourly = w
         .stock_by_hour(DateFilter::all().into())
         .await
         .expect("stock by hour");
     let loaded: Vec<u8> = hourly.iter().map(|r| r.hour).collect();
-    assert_eq!(loaded, vec![0, 2]);
-    assert_eq!(report.watermark_after, Some(all[2]));
+    assert_eq!(loaded, vec![good.hour()]);
+    assert_eq!(report.watermark_after, Some(good));
+    // Every staging table was dropped, failed loads' included.
+    let tables = table_ids(&endpoint, &dataset).await;
+    assert!(
+        !tables.iter().any(|t| t.starts_with(STAGING_PREFIX)),
+        "{tables:?}"
+    );
+    assert_eq!(
+        tables.len(),
+        12,
+        "managed, state, stream tables and a view: {tables:?}"
+    );
 
-    // Regenerated, the hour loads on the next refresh.
-    for table in Table::ALL {
-        std::fs::remove_file(f.manifest_file(table, all[1])).expect("rm manifest");
+    // Regenerated, the failed hours load on the next refresh.
+    for hour in &others[1..] {
+        for table in Table::ALL {
+            std::fs::remove_file(f.manifest_file(table, *hour)).expect("rm manifest");
+        }
     }
-    f.write(&all[1..2]).await;
+    for table in Table::ALL {
+        std::fs::remove_file(f.manifest_file(table, alert_hour)).expect("rm manifest");
+    }
+    let mut repaired = vec![flipped, bad_number, alert_hour];
+    repaired.sort();
+    f.write(&repaired).await;
     let report = w.refresh(&f.lake).await.expect("refresh repaired");
     assert!(report.failures.is_empty(), "{:#?}", report.failures);
-    assert_eq!(report.hours_loaded, vec![all[1]]);
+    assert_eq!(report.hours_loaded, repaired);
     assert_eq!(counts(&w).await, expected(&f, &all));
+    drop_dataset(&endpoint, &dataset).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -182,8 +304,34 @@ async fn every_analytics_query_equals_the_duckdb_warehouse() {
     let f = Fixture::new();
     let all = hours("2026-11-20T23", 3);
     f.write(&all).await;
-    let bq = open(&endpoint, &unique_dataset()).await;
+    let dataset = unique_dataset();
+    let bq = open(&endpoint, &dataset).await;
     let duck = f.warehouse().await;
+
+    // The same tables and columns, in the same order, as the DuckDB warehouse (whose `_ext`
+    // views are external tables here, not created by the code).
+    let names = |cols: Vec<(String, String)>| -> Vec<String> {
+        cols.into_iter().map(|(t, c)| format!("{t}.{c}")).collect()
+    };
+    let want = names(
+        duck.columns()
+            .await
+            .expect("duckdb columns")
+            .into_iter()
+            .filter(|c| !c.table.ends_with("_ext"))
+            .map(|c| (c.table, c.column))
+            .collect(),
+    );
+    let got = names(
+        bq.columns()
+            .await
+            .expect("bigquery columns")
+            .into_iter()
+            .map(|(t, c, _)| (t, c))
+            .collect(),
+    );
+    assert_eq!(got, want);
+
     let report = bq.refresh(&f.lake).await.expect("bigquery refresh");
     assert!(report.failures.is_empty(), "{:#?}", report.failures);
     duck.refresh(&f.lake).await.expect("duckdb refresh");

@@ -9,13 +9,6 @@
 -- Delete-then-insert makes it idempotent: running it again leaves one copy of the hour.
 BEGIN TRANSACTION;
 
--- The alert file's own date and hour must be the partition's.
-SELECT CASE WHEN COUNT(*) > 0 THEN ERROR(CONCAT('negative_inventory_alerts: ',
-    CAST(COUNT(*) AS STRING), ' rows are not of partition ', CAST({{date}} AS STRING),
-    ' hour ', CAST({{hour}} AS STRING))) ELSE 0 END AS misplaced
-FROM `${project}.${dataset}.{{alerts_stage}}`
-WHERE date <> {{date}} OR hour <> {{hour}};
-
 DELETE FROM `${project}.${dataset}.sales_data_managed` WHERE date = {{date}} AND hour = {{hour}};
 INSERT INTO `${project}.${dataset}.sales_data_managed` (transaction_id, line_number, sold_at,
     store_id, product_id, customer_id, quantity, unit_price, total_amount, payment_method,
@@ -38,6 +31,14 @@ INSERT INTO `${project}.${dataset}.negative_inventory_alerts` (alert_id, date, h
 SELECT alert_id, date, hour, store_id, product_id, opening_stock, restocked, returned,
     units_sold, closing_stock, detected_at, {{ingested_at}}
 FROM `${project}.${dataset}.{{alerts_stage}}`;
+
+-- The alert file's own date and hour must be the partition's. Checked after the inserts,
+-- inside the transaction: an error here rolls the hour's deletes and inserts back.
+SELECT CASE WHEN COUNT(*) > 0 THEN ERROR(CONCAT('negative_inventory_alerts: ',
+    CAST(COUNT(*) AS STRING), ' rows are not of partition ', CAST({{date}} AS STRING),
+    ' hour ', CAST({{hour}} AS STRING))) ELSE 0 END AS misplaced
+FROM `${project}.${dataset}.{{alerts_stage}}`
+WHERE date <> {{date}} OR hour <> {{hour}};
 
 MERGE `${project}.${dataset}.partition_state` AS t
 USING (

@@ -29,6 +29,9 @@ pub const MANAGED_TABLES: [&str; 5] = [
     "negative_inventory_alerts",
 ];
 
+/// Staging tables (one per loaded partition, dropped after its load) start with this.
+pub const STAGING_PREFIX: &str = "_staging_";
+
 /// The stream tables, in the order `stream_rows` lists them.
 pub const STREAM_TABLES: [&str; 4] = [
     "order_events",
@@ -95,6 +98,23 @@ impl BigQueryWarehouse {
     pub async fn table_rows(&self) -> Result<Vec<(String, u64)>, WarehouseError> {
         self.counts("state/table_rows.sql", sql::TABLE_ROWS, &MANAGED_TABLES)
             .await
+    }
+
+    /// Every column of the dataset's tables and views as `(table, column, type)`, ordered by
+    /// table then position (staging tables left out).
+    pub async fn columns(&self) -> Result<Vec<(String, String, String)>, WarehouseError> {
+        let name = "state/columns.sql";
+        let rows = self.run(name, sql::COLUMNS, &[]).await?;
+        let mut columns = Vec::with_capacity(rows.len());
+        for row in rows {
+            let mut cells = row.into_iter();
+            let mut next = || cells.next().flatten().unwrap_or_default();
+            let (table, column, kind) = (next(), next(), next());
+            if !table.starts_with(STAGING_PREFIX) {
+                columns.push((table, column, kind));
+            }
+        }
+        Ok(columns)
     }
 
     /// Fills `${project}`/`${dataset}` into `template` and runs it with `params`.

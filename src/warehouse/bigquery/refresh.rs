@@ -2,7 +2,7 @@
 //! bytes with load jobs and run one transaction; dimensions merged from the newest hour.
 
 use super::client::request_id;
-use super::{sql, BigQueryWarehouse};
+use super::{sql, BigQueryWarehouse, STAGING_PREFIX};
 use crate::lake::layout;
 use crate::lake::Lake;
 use crate::model::{PartitionHour, Table};
@@ -146,7 +146,7 @@ impl BigQueryWarehouse {
     /// against the manifest. Returns the staging table's name.
     async fn stage(&self, part: &VerifiedPartition) -> Result<String, PartitionFailure> {
         let stage = format!(
-            "_staging_{}_{}_{:02}_{}",
+            "{STAGING_PREFIX}{}_{}_{:02}_{}",
             part.table,
             part.hour.date().format("%Y%m%d"),
             part.hour.hour(),

@@ -34,6 +34,7 @@ pub const WATERMARK: &str = include_str!("../../../sql/bigquery/state/watermark.
 pub const DIMENSION_SOURCES: &str =
     include_str!("../../../sql/bigquery/state/dimension_sources.sql");
 pub const TABLE_ROWS: &str = include_str!("../../../sql/bigquery/state/table_rows.sql");
+pub const COLUMNS: &str = include_str!("../../../sql/bigquery/state/columns.sql");
 pub const STREAM_ROWS: &str = include_str!("../../../sql/bigquery/state/stream_rows.sql");
 
 /// Merges one dimension partition (catalog or stores) from its staging table.
