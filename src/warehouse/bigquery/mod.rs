@@ -20,6 +20,9 @@ use client::{BqClient, BqError, Param};
 /// The public BigQuery API.
 pub const DEFAULT_ENDPOINT: &str = "https://bigquery.googleapis.com";
 
+/// The dataset the interface contract names as `--bq-dataset`'s default.
+pub const DEFAULT_DATASET: &str = "retail_ds";
+
 /// The managed tables in `Table::ALL` order, as `table_rows` lists them.
 pub const MANAGED_TABLES: [&str; 5] = [
     "product_catalog_managed",
