@@ -1,7 +1,10 @@
 //! The warehouse: managed tables filled incrementally from the lake, and the analytics over
 //! them. One trait, held as `Arc<dyn Warehouse>`; the embedded implementation is DuckDB
-//! (`duckdb` feature), BigQuery comes later with the same tables, columns and contract.
+//! (`duckdb` feature), BigQuery the Cloud one (`gcp` feature), with the same tables, columns
+//! and contract.
 
+#[cfg(feature = "gcp")]
+pub mod bigquery;
 #[cfg(feature = "duckdb")]
 pub mod duckdb;
 mod fetch;

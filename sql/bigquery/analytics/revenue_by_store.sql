@@ -1,0 +1,22 @@
+-- Revenue per store, with its state and city, ordered by state then revenue. With a category,
+-- baskets count the transactions that bought something in it.
+-- Parameters (named, typed): @date_from, @date_to DATE (NULL for open); @category, @state,
+-- @store_id STRING (NULL for all). Money comes back as INT64 cents.
+SELECT
+    COALESCE(st.state, '(unknown)') AS state,
+    s.store_id,
+    st.store_name,
+    st.city,
+    COUNT(DISTINCT s.transaction_id) AS baskets,
+    CAST(SUM(s.quantity) AS INT64) AS units,
+    CAST(SUM(s.total_amount) * 100 AS INT64) AS revenue_cents
+FROM `${project}.${dataset}.sales_data_managed` AS s
+LEFT JOIN `${project}.${dataset}.stores_managed` AS st USING (store_id)
+LEFT JOIN `${project}.${dataset}.product_catalog_managed` AS p USING (product_id)
+WHERE (@date_from IS NULL OR s.date >= @date_from)
+  AND (@date_to IS NULL OR s.date <= @date_to)
+  AND (@category IS NULL OR COALESCE(p.category, '(unknown)') = @category)
+  AND (@state IS NULL OR COALESCE(st.state, '(unknown)') = @state)
+  AND (@store_id IS NULL OR s.store_id = @store_id)
+GROUP BY 1, 2, 3, 4
+ORDER BY state, revenue_cents DESC, store_id;

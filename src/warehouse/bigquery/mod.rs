@@ -1,0 +1,254 @@
+//! BigQuery as the warehouse: the tables and analytics of `sql/bigquery/` in one dataset,
+//! filled from the lake by load jobs of the verified partition bytes, over REST
+//! (`crate::gcp::GcpHttp`). Same tables, columns and contract as the DuckDB warehouse.
+
+mod client;
+mod query;
+mod refresh;
+mod sql;
+
+use super::{
+    AnalyticsFilter, BasketStats, CategorySales, HourlySales, HourlyStock, ProductSales,
+    RefreshReport, StoreRevenue, Warehouse, WarehouseError,
+};
+use crate::gcp::GcpHttp;
+use crate::lake::Lake;
+use crate::model::PartitionHour;
+use async_trait::async_trait;
+use client::{BqClient, BqError, Param};
+
+/// The public BigQuery API.
+pub const DEFAULT_ENDPOINT: &str = "https://bigquery.googleapis.com";
+
+/// The dataset the interface contract names as `--bq-dataset`'s default.
+pub const DEFAULT_DATASET: &str = "retail_ds";
+
+/// The managed tables in `Table::ALL` order, as `table_rows` lists them.
+pub const MANAGED_TABLES: [&str; 5] = [
+    "product_catalog_managed",
+    "stores_managed",
+    "sales_data_managed",
+    "inventory_data_managed",
+    "negative_inventory_alerts",
+];
+
+/// Staging tables (one per loaded partition, dropped after its load) start with this.
+pub const STAGING_PREFIX: &str = "_staging_";
+
+/// The stream tables, in the order `stream_rows` lists them.
+pub const STREAM_TABLES: [&str; 4] = [
+    "order_events",
+    "inventory_events",
+    "user_activity_events",
+    "dead_letter_events",
+];
+
+#[derive(Debug)]
+pub struct BigQueryWarehouse {
+    client: BqClient,
+    names: sql::Names,
+    /// Refreshes run one at a time; two would load the same hours twice over.
+    refresh_lock: tokio::sync::Mutex<()>,
+}
+
+impl BigQueryWarehouse {
+    /// Connects to BigQuery (`endpoint` None = https://bigquery.googleapis.com; Some(url) = an
+    /// emulator) and creates the dataset and every table and view of `sql/bigquery/` that is
+    /// missing. Idempotent: nothing existing is dropped or changed.
+    pub async fn open(
+        http: GcpHttp,
+        endpoint: Option<String>,
+        project: String,
+        dataset: String,
+        location: String,
+    ) -> Result<Self, WarehouseError> {
+        let names = sql::Names::new(project, dataset, location).map_err(|message| {
+            WarehouseError::Query {
+                query: "open".into(),
+                message,
+            }
+        })?;
+        let base = endpoint.unwrap_or_else(|| DEFAULT_ENDPOINT.to_string());
+        let client = BqClient::new(http, base, names.project.clone(), names.location.clone());
+        let warehouse = Self {
+            client,
+            names,
+            refresh_lock: tokio::sync::Mutex::new(()),
+        };
+        for (name, text) in sql::SETUP {
+            warehouse.run(name, text, &[]).await?;
+        }
+        Ok(warehouse)
+    }
+
+    pub fn project(&self) -> &str {
+        &self.names.project
+    }
+
+    pub fn dataset(&self) -> &str {
+        &self.names.dataset
+    }
+
+    /// `sql/bigquery/01_external_tables.sql` for this dataset over `gs://bucket`, for console
+    /// users (the warehouse itself never creates or reads the external tables).
+    pub fn external_tables_ddl(&self, bucket: &str) -> String {
+        self.names
+            .fill(sql::EXTERNAL_TABLES)
+            .replace("${bucket}", bucket)
+    }
+
+    /// Rows in each managed table, in `Table::ALL` order (`MANAGED_TABLES`).
+    pub async fn table_rows(&self) -> Result<Vec<(String, u64)>, WarehouseError> {
+        self.counts("state/table_rows.sql", sql::TABLE_ROWS, &MANAGED_TABLES)
+            .await
+    }
+
+    /// Every column of the dataset's tables and views as `(table, column, type)`, ordered by
+    /// table then position (staging tables left out).
+    pub async fn columns(&self) -> Result<Vec<(String, String, String)>, WarehouseError> {
+        let name = "state/columns.sql";
+        let rows = self.run(name, sql::COLUMNS, &[]).await?;
+        let mut columns = Vec::with_capacity(rows.len());
+        for row in rows {
+            let mut cells = row.into_iter();
+            let mut next = || cells.next().flatten().unwrap_or_default();
+            let (table, column, kind) = (next(), next(), next());
+            if !table.starts_with(STAGING_PREFIX) {
+                columns.push((table, column, kind));
+            }
+        }
+        Ok(columns)
+    }
+
+    /// Fills `${project}`/`${dataset}` into `template` and runs it with `params`.
+    async fn run(
+        &self,
+        name: &str,
+        template: &str,
+        params: &[Param],
+    ) -> Result<Vec<client::Row>, WarehouseError> {
+        self.client
+            .query(name, &self.names.fill(template), params)
+            .await
+            .map_err(|e| query_error(name, e))
+    }
+
+    /// `(table, count)` rows ordered as `order` lists the tables.
+    async fn counts(
+        &self,
+        name: &str,
+        template: &str,
+        order: &[&str],
+    ) -> Result<Vec<(String, u64)>, WarehouseError> {
+        let rows = self.run(name, template, &[]).await?;
+        let mut counts = Vec::with_capacity(order.len());
+        for table in order {
+            let n = rows
+                .iter()
+                .find(|r| r.first().and_then(|c| c.as_deref()) == Some(table))
+                .and_then(|r| r.get(1).cloned().flatten())
+                .and_then(|n| n.parse::<u64>().ok())
+                .ok_or_else(|| WarehouseError::Query {
+                    query: name.to_string(),
+                    message: format!("no row count for {table}"),
+                })?;
+            counts.push(((*table).to_string(), n));
+        }
+        Ok(counts)
+    }
+}
+
+fn query_error(name: &str, e: BqError) -> WarehouseError {
+    WarehouseError::Query {
+        query: name.to_string(),
+        message: e.0,
+    }
+}
+
+#[async_trait]
+impl Warehouse for BigQueryWarehouse {
+    /// The trait's contract, in BigQuery: each pending hour's verified bytes are staged by load
+    /// jobs, then one multi-statement transaction replaces the hour and records it in
+    /// `partition_state` (atomic per hour; a failed hour leaves nothing). Idempotent; the
+    /// watermark lives in `refresh_watermark`.
+    async fn refresh(&self, lake: &Lake) -> Result<RefreshReport, WarehouseError> {
+        self.refresh_lake(lake).await
+    }
+
+    /// The newest fact hour in `refresh_watermark`; `None` before the first load.
+    async fn watermark(&self) -> Result<Option<PartitionHour>, WarehouseError> {
+        Ok(self
+            .hours("state/watermark.sql", sql::WATERMARK)
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    /// `analytics/sales_by_category.sql`, filters as query parameters. Read-only.
+    async fn sales_by_category(
+        &self,
+        filter: AnalyticsFilter,
+    ) -> Result<Vec<CategorySales>, WarehouseError> {
+        self.sales_by_category_rows(&filter).await
+    }
+
+    /// `analytics/sales_by_hour.sql`, filters as query parameters. Read-only.
+    async fn sales_by_hour(
+        &self,
+        filter: AnalyticsFilter,
+    ) -> Result<Vec<HourlySales>, WarehouseError> {
+        self.sales_by_hour_rows(&filter).await
+    }
+
+    /// `analytics/revenue_by_store.sql`, filters as query parameters. Read-only.
+    async fn revenue_by_store(
+        &self,
+        filter: AnalyticsFilter,
+    ) -> Result<Vec<StoreRevenue>, WarehouseError> {
+        self.revenue_by_store_rows(&filter).await
+    }
+
+    /// `analytics/top_products.sql`, filters and limit as query parameters. Read-only.
+    async fn top_products(
+        &self,
+        filter: AnalyticsFilter,
+        limit: u32,
+    ) -> Result<Vec<ProductSales>, WarehouseError> {
+        self.top_products_rows(&filter, limit).await
+    }
+
+    /// `analytics/stock_by_hour.sql`, filters as query parameters. Read-only.
+    async fn stock_by_hour(
+        &self,
+        filter: AnalyticsFilter,
+    ) -> Result<Vec<HourlyStock>, WarehouseError> {
+        self.stock_by_hour_rows(&filter).await
+    }
+
+    /// `analytics/basket_stats.sql`, filters as query parameters. Read-only.
+    async fn basket_stats(
+        &self,
+        filter: AnalyticsFilter,
+    ) -> Result<Vec<BasketStats>, WarehouseError> {
+        self.basket_stats_rows(&filter).await
+    }
+
+    /// Rows in each stream table (`STREAM_TABLES` order). Read-only.
+    async fn stream_rows(&self) -> Result<Vec<(String, u64)>, WarehouseError> {
+        self.counts("state/stream_rows.sql", sql::STREAM_ROWS, &STREAM_TABLES)
+            .await
+    }
+
+    /// `bigquery:<project>.<dataset>` and the endpoint when it is not Google's.
+    fn describe(&self) -> String {
+        let base = self.client.base();
+        if base == DEFAULT_ENDPOINT {
+            format!("bigquery:{}.{}", self.names.project, self.names.dataset)
+        } else {
+            format!(
+                "bigquery:{}.{} at {base}",
+                self.names.project, self.names.dataset
+            )
+        }
+    }
+}

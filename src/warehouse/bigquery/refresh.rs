@@ -1,0 +1,256 @@
+//! The refresh: list the lake, read what is loaded, then per pending hour stage the verified
+//! bytes with load jobs and run one transaction; dimensions merged from the newest hour.
+
+use super::client::request_id;
+use super::{sql, BigQueryWarehouse, STAGING_PREFIX};
+use crate::lake::layout;
+use crate::lake::Lake;
+use crate::model::{PartitionHour, Table};
+use crate::warehouse::{
+    dimension_candidates, fetch_partition, list_lake_hours, pending_hours, DimensionMerge,
+    PartitionFailure, RefreshReport, VerifiedPartition, Warehouse, WarehouseError,
+};
+use bytes::Bytes;
+use std::time::Instant;
+
+/// The fact tables of an hour, loaded together (as in the DuckDB warehouse).
+const FACT_TABLES: [Table; 3] = [
+    Table::SalesData,
+    Table::InventoryData,
+    Table::NegativeInventoryAlerts,
+];
+const DIMENSIONS: [Table; 2] = [Table::ProductCatalog, Table::Stores];
+/// `refresh/load_hour.sql`'s placeholders for each of `FACT_TABLES`.
+const HOUR_KEYS: [[&str; 3]; 3] = [
+    ["sales_stage", "sales_rows", "sales_crc32c"],
+    ["inventory_stage", "inventory_rows", "inventory_crc32c"],
+    ["alerts_stage", "alerts_rows", "alerts_crc32c"],
+];
+
+/// BigQuery's message, for a failure's reason.
+fn reason(e: WarehouseError) -> String {
+    match e {
+        WarehouseError::Query { message, .. } => message,
+        other => other.to_string(),
+    }
+}
+
+/// The partition's files as one CSV: the first file whole, the others without their header
+/// line (each file's header was checked to be the contract's by `fetch_partition`). These are
+/// the verified bytes, loaded as they are.
+fn one_csv(part: &VerifiedPartition) -> Bytes {
+    if part.contents.len() == 1 {
+        return part.contents[0].clone();
+    }
+    let mut out = Vec::with_capacity(part.contents.iter().map(Bytes::len).sum());
+    for (i, bytes) in part.contents.iter().enumerate() {
+        let body = if i == 0 {
+            &bytes[..]
+        } else {
+            bytes
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(&[][..], |at| &bytes[at + 1..])
+        };
+        out.extend_from_slice(body);
+        if !out.is_empty() && !out.ends_with(b"\n") {
+            out.push(b'\n');
+        }
+    }
+    Bytes::from(out)
+}
+
+fn failure(part: &VerifiedPartition, reason: String) -> PartitionFailure {
+    PartitionFailure {
+        hour: part.hour,
+        table: part.table,
+        path: part.paths(),
+        reason,
+    }
+}
+
+impl BigQueryWarehouse {
+    /// `Warehouse::refresh`: see the trait for the contract.
+    pub(super) async fn refresh_lake(&self, lake: &Lake) -> Result<RefreshReport, WarehouseError> {
+        let _one_at_a_time = self.refresh_lock.lock().await;
+        let started = Instant::now();
+        let lake_hours = list_lake_hours(lake).await?;
+        let loaded = self
+            .hours("state/loaded_hours.sql", sql::LOADED_HOURS)
+            .await?;
+        let watermark = self.watermark().await?;
+        let sources = self.dimension_sources().await?;
+        let mut report = RefreshReport::new(watermark);
+        report.hours_incomplete = lake_hours.incomplete.len();
+
+        let loaded = loaded.into_iter().collect();
+        for hour in pending_hours(&lake_hours.complete, &loaded) {
+            let mut parts = Vec::with_capacity(FACT_TABLES.len());
+            for table in FACT_TABLES {
+                match fetch_partition(lake, table, hour).await {
+                    Ok(part) => parts.push(part),
+                    Err(failure) => {
+                        report.failures.push(failure);
+                        break;
+                    }
+                }
+            }
+            if parts.len() < FACT_TABLES.len() {
+                continue;
+            }
+            let hour_started = Instant::now();
+            match self.load_hour(hour, &parts).await {
+                Ok(()) => {
+                    report.hours_loaded.push(hour);
+                    for part in &parts {
+                        report.add_rows(part.table, part.manifest.rows);
+                    }
+                }
+                Err(failure) => report.failures.push(failure),
+            }
+            tracing::debug!(%hour, ms = hour_started.elapsed().as_millis() as u64, "hour loaded");
+        }
+
+        for table in DIMENSIONS {
+            let current = sources.get(table.name()).copied();
+            for hour in dimension_candidates(&lake_hours.complete, current) {
+                let part = match fetch_partition(lake, table, hour).await {
+                    Ok(part) => part,
+                    Err(failure) => {
+                        report.failures.push(failure);
+                        continue;
+                    }
+                };
+                match self.merge_dimension(&part).await {
+                    Ok(()) => {
+                        report.add_rows(table, part.manifest.rows);
+                        report
+                            .dimensions_merged
+                            .push(DimensionMerge { table, hour });
+                        break;
+                    }
+                    Err(failure) => report.failures.push(failure),
+                }
+            }
+        }
+
+        for failure in &report.failures {
+            tracing::error!(%failure, "partition not loaded");
+        }
+        report.watermark_after = self.watermark().await?;
+        report.elapsed_ms = started.elapsed().as_millis() as u64;
+        Ok(report)
+    }
+
+    /// Loads one partition's bytes into a new staging table and checks the rows loaded
+    /// against the manifest. Returns the staging table's name.
+    async fn stage(&self, part: &VerifiedPartition) -> Result<String, PartitionFailure> {
+        let stage = format!(
+            "{STAGING_PREFIX}{}_{}_{:02}_{}",
+            part.table,
+            part.hour.date().format("%Y%m%d"),
+            part.hour.hour(),
+            request_id()
+        );
+        let what = format!("loading {} {}", part.table, part.hour);
+        let result = self
+            .client
+            .load_csv(
+                &what,
+                &self.names.dataset,
+                &stage,
+                &sql::staging_schema(part.table),
+                one_csv(part),
+            )
+            .await;
+        let checked = match result {
+            Ok(rows) if rows == part.manifest.rows => Ok(()),
+            Ok(rows) => Err(format!(
+                "loaded {rows} rows, the manifest says {}",
+                part.manifest.rows
+            )),
+            Err(e) => Err(e.0),
+        };
+        match checked {
+            Ok(()) => Ok(stage),
+            Err(reason) => {
+                self.drop_staging(std::slice::from_ref(&stage)).await;
+                Err(failure(part, reason))
+            }
+        }
+    }
+
+    /// Drops staging tables; a failure is logged, never fatal (their names are unique).
+    async fn drop_staging(&self, stages: &[String]) {
+        for stage in stages {
+            if let Err(e) = self
+                .client
+                .delete_table("dropping a staging table", &self.names.dataset, stage)
+                .await
+            {
+                tracing::warn!(table = %stage, error = %e.0, "staging table not dropped");
+            }
+        }
+    }
+
+    /// Stages the hour's fact partitions, then replaces the hour in one transaction
+    /// (`refresh/load_hour.sql`). On any failure nothing of the hour is loaded.
+    async fn load_hour(
+        &self,
+        hour: PartitionHour,
+        parts: &[VerifiedPartition],
+    ) -> Result<(), PartitionFailure> {
+        let mut stages = Vec::with_capacity(parts.len());
+        for part in parts {
+            match self.stage(part).await {
+                Ok(stage) => stages.push(stage),
+                Err(failure) => {
+                    self.drop_staging(&stages).await;
+                    return Err(failure);
+                }
+            }
+        }
+        let ingested_at = sql::timestamp(chrono::Utc::now());
+        let mut vars = vec![
+            ("date", sql::date(hour.date())),
+            ("hour", hour.hour().to_string()),
+            ("ingested_at", ingested_at),
+        ];
+        for ((part, stage), [stage_key, rows_key, crc_key]) in
+            parts.iter().zip(&stages).zip(HOUR_KEYS)
+        {
+            vars.push((stage_key, stage.clone()));
+            vars.push((rows_key, part.manifest.rows.to_string()));
+            vars.push((crc_key, sql::string(&part.crc32c())));
+        }
+        let script = sql::render(sql::LOAD_HOUR, &vars);
+        let result = self.run("refresh/load_hour.sql", &script, &[]).await;
+        self.drop_staging(&stages).await;
+        result.map(|_| ()).map_err(|e| PartitionFailure {
+            hour,
+            table: Table::SalesData,
+            path: layout::partition(hour),
+            reason: reason(e),
+        })
+    }
+
+    /// Stages one dimension partition and merges it by id (`refresh/<table>.sql`).
+    async fn merge_dimension(&self, part: &VerifiedPartition) -> Result<(), PartitionFailure> {
+        let Some((name, template)) = sql::merge_dimension(part.table) else {
+            return Err(failure(part, "not a dimension table".into()));
+        };
+        let stage = self.stage(part).await?;
+        let vars = [
+            ("date", sql::date(part.hour.date())),
+            ("hour", part.hour.hour().to_string()),
+            ("ingested_at", sql::timestamp(chrono::Utc::now())),
+            ("stage", stage.clone()),
+            ("rows", part.manifest.rows.to_string()),
+            ("crc32c", sql::string(&part.crc32c())),
+        ];
+        let script = sql::render(template, &vars);
+        let result = self.run(name, &script, &[]).await;
+        self.drop_staging(std::slice::from_ref(&stage)).await;
+        result.map(|_| ()).map_err(|e| failure(part, reason(e)))
+    }
+}

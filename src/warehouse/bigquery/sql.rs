@@ -1,0 +1,213 @@
+//! The SQL files of `sql/bigquery/`, embedded at compile time, and how they are filled in:
+//! `${project}`, `${dataset}`, `${location}` from validated names, `{{name}}` in the refresh
+//! scripts from typed values formatted here. User input never goes through here: analytics
+//! filters are query parameters.
+
+use crate::model::Table;
+use chrono::{DateTime, NaiveDate, Utc};
+
+/// Run in this order at every open; each is idempotent and never drops a table.
+/// `01_external_tables.sql` is not among them: no emulator supports external tables.
+pub const SETUP: [(&str, &str); 4] = [
+    (
+        "00_dataset.sql",
+        include_str!("../../../sql/bigquery/00_dataset.sql"),
+    ),
+    (
+        "02_managed_tables.sql",
+        include_str!("../../../sql/bigquery/02_managed_tables.sql"),
+    ),
+    (
+        "03_event_tables.sql",
+        include_str!("../../../sql/bigquery/03_event_tables.sql"),
+    ),
+    (
+        "04_order_events_clean.sql",
+        include_str!("../../../sql/bigquery/04_order_events_clean.sql"),
+    ),
+];
+
+pub const EXTERNAL_TABLES: &str = include_str!("../../../sql/bigquery/01_external_tables.sql");
+pub const LOAD_HOUR: &str = include_str!("../../../sql/bigquery/refresh/load_hour.sql");
+pub const LOADED_HOURS: &str = include_str!("../../../sql/bigquery/state/loaded_hours.sql");
+pub const WATERMARK: &str = include_str!("../../../sql/bigquery/state/watermark.sql");
+pub const DIMENSION_SOURCES: &str =
+    include_str!("../../../sql/bigquery/state/dimension_sources.sql");
+pub const TABLE_ROWS: &str = include_str!("../../../sql/bigquery/state/table_rows.sql");
+pub const COLUMNS: &str = include_str!("../../../sql/bigquery/state/columns.sql");
+pub const STREAM_ROWS: &str = include_str!("../../../sql/bigquery/state/stream_rows.sql");
+
+/// Merges one dimension partition (catalog or stores) from its staging table.
+pub fn merge_dimension(table: Table) -> Option<(&'static str, &'static str)> {
+    match table {
+        Table::ProductCatalog => Some((
+            "refresh/product_catalog.sql",
+            include_str!("../../../sql/bigquery/refresh/product_catalog.sql"),
+        )),
+        Table::Stores => Some((
+            "refresh/stores.sql",
+            include_str!("../../../sql/bigquery/refresh/stores.sql"),
+        )),
+        _ => None,
+    }
+}
+
+pub mod analytics {
+    pub const SALES_BY_CATEGORY: &str =
+        include_str!("../../../sql/bigquery/analytics/sales_by_category.sql");
+    pub const SALES_BY_HOUR: &str =
+        include_str!("../../../sql/bigquery/analytics/sales_by_hour.sql");
+    pub const REVENUE_BY_STORE: &str =
+        include_str!("../../../sql/bigquery/analytics/revenue_by_store.sql");
+    pub const TOP_PRODUCTS: &str = include_str!("../../../sql/bigquery/analytics/top_products.sql");
+    pub const STOCK_BY_HOUR: &str =
+        include_str!("../../../sql/bigquery/analytics/stock_by_hour.sql");
+    pub const BASKET_STATS: &str = include_str!("../../../sql/bigquery/analytics/basket_stats.sql");
+}
+
+/// Where the warehouse lives; each part checked to be a plain BigQuery name, so it can stand
+/// in the SQL text as it is.
+#[derive(Debug, Clone)]
+pub struct Names {
+    pub project: String,
+    pub dataset: String,
+    pub location: String,
+}
+
+impl Names {
+    pub fn new(project: String, dataset: String, location: String) -> Result<Self, String> {
+        let ok = |s: &str, extra: &[char], max: usize| {
+            !s.is_empty()
+                && s.len() <= max
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || extra.contains(&c))
+        };
+        if !ok(&project, &['-', ':', '.'], 128) {
+            return Err(format!("invalid BigQuery project id '{project}'"));
+        }
+        if !ok(&dataset, &[], 1024) {
+            return Err(format!(
+                "invalid BigQuery dataset name '{dataset}' (letters, digits, underscores)"
+            ));
+        }
+        if !ok(&location, &['-'], 64) {
+            return Err(format!("invalid BigQuery location '{location}'"));
+        }
+        Ok(Self {
+            project,
+            dataset,
+            location,
+        })
+    }
+
+    /// The file with `${project}`, `${dataset}` and `${location}` filled in, and its
+    /// whole-line comments left out (the emulator would take an `@name` in a comment for a
+    /// parameter).
+    pub fn fill(&self, template: &str) -> String {
+        let lines: Vec<&str> = template
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("--"))
+            .collect();
+        lines
+            .join("\n")
+            .replace("${project}", &self.project)
+            .replace("${dataset}", &self.dataset)
+            .replace("${location}", &self.location)
+    }
+}
+
+/// Substitutes `{{name}}` placeholders. Panics on a placeholder left unfilled: a mismatch
+/// between a template and its caller, caught by the tests below.
+pub fn render(template: &str, vars: &[(&str, String)]) -> String {
+    let mut out = template.to_string();
+    for (name, value) in vars {
+        out = out.replace(&format!("{{{{{name}}}}}"), value);
+    }
+    assert!(
+        !out.contains("{{"),
+        "SQL template has an unfilled placeholder: {}",
+        out.lines().find(|l| l.contains("{{")).unwrap_or_default()
+    );
+    out
+}
+
+/// A GoogleSQL string literal; backslashes and quotes escaped.
+pub fn string(s: &str) -> String {
+    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+pub fn date(d: NaiveDate) -> String {
+    format!("DATE '{}'", d.format("%Y-%m-%d"))
+}
+
+pub fn timestamp(t: DateTime<Utc>) -> String {
+    format!("TIMESTAMP '{}+00'", t.format("%Y-%m-%d %H:%M:%S%.6f"))
+}
+
+/// The staging table's column types, from the data contract's column names.
+pub fn column_type(column: &str) -> &'static str {
+    match column {
+        "unit_price" | "list_price" | "cost_price" | "total_amount" => "NUMERIC",
+        "line_number" | "quantity" | "size_sqft" | "opening_stock" | "restocked" | "returned"
+        | "units_sold" | "closing_stock" | "par_level" | "hour" => "INT64",
+        "sold_at" | "detected_at" => "TIMESTAMP",
+        "opened_on" | "date" => "DATE",
+        _ => "STRING",
+    }
+}
+
+/// The schema of a lake table's staging table: its CSV columns, in order.
+pub fn staging_schema(table: Table) -> Vec<(&'static str, &'static str)> {
+    table
+        .columns()
+        .iter()
+        .map(|c| (*c, column_type(c)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_renders_with_its_callers_placeholders() {
+        let names = Names::new("p".into(), "d".into(), "US".into()).expect("names");
+        let mut vars: Vec<(&str, String)> =
+            ["date", "hour", "ingested_at", "stage", "rows", "crc32c"]
+                .into_iter()
+                .map(|k| (k, "x".to_string()))
+                .collect();
+        for prefix in ["sales", "inventory", "alerts"] {
+            for suffix in ["stage", "rows", "crc32c"] {
+                let key: &'static str = Box::leak(format!("{prefix}_{suffix}").into_boxed_str());
+                vars.push((key, "x".into()));
+            }
+        }
+        render(&names.fill(LOAD_HOUR), &vars);
+        for table in [Table::ProductCatalog, Table::Stores] {
+            let (_, text) = merge_dimension(table).expect("dimension");
+            render(&names.fill(text), &vars);
+        }
+        for (_, text) in SETUP {
+            assert!(!names.fill(text).contains("${"));
+        }
+    }
+
+    #[test]
+    fn names_are_checked_and_literals_escaped() {
+        assert!(Names::new("my-proj".into(), "retail_ds".into(), "EU".into()).is_ok());
+        assert!(Names::new("p".into(), "d`; DROP".into(), "US".into()).is_err());
+        assert!(Names::new("p q".into(), "d".into(), "US".into()).is_err());
+        assert_eq!(string("it's \\"), "'it\\'s \\\\'");
+        let d = NaiveDate::from_ymd_opt(2026, 11, 20).expect("date");
+        assert_eq!(date(d), "DATE '2026-11-20'");
+    }
+
+    #[test]
+    fn staging_schemas_cover_the_contract() {
+        let sales = staging_schema(Table::SalesData);
+        assert_eq!(sales.len(), Table::SalesData.columns().len());
+        assert!(sales.contains(&("total_amount", "NUMERIC")));
+        assert!(sales.contains(&("sold_at", "TIMESTAMP")));
+    }
+}
