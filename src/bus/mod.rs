@@ -13,7 +13,7 @@ pub mod subscriber;
 pub use alerts::{alert_messages, publish_alerts, ALERT_EVENT_TYPE, ALERT_SCHEMA_VERSION};
 pub use local::{LocalBus, Subscription, TopicStats};
 #[cfg(feature = "gcp")]
-pub use pubsub::{PubSubBus, PubSubConfig, PublishStats};
+pub use pubsub::{PubSubBus, PubSubConfig, PublishStats, Pulled};
 pub use sink::{DeadLetter, EventSink, LakeEventSink, MemorySink, SinkBatch, SinkError, TeeSink};
 pub use subscriber::{
     spawn_subscriber, StatsSnapshot, Subscriber, SubscriberConfig, SubscriberStats,

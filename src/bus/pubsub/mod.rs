@@ -19,6 +19,8 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use wire::{Bodies, PublishResponse};
 
+pub use pull::Pulled;
+
 const REAL_ENDPOINT: &str = "https://pubsub.googleapis.com";
 const JSON: &str = "application/json";
 /// How long the subscriber may hold a pulled batch before Pub/Sub redelivers it.

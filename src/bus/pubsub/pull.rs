@@ -9,8 +9,8 @@
 
 use super::wire::PullResponse;
 use super::{PubSubBus, JSON};
-use crate::bus::Subscriber;
-use crate::gcp::RetryPolicy;
+use crate::bus::{Message, Subscriber};
+use crate::gcp::{GcpError, RetryPolicy};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -34,6 +34,68 @@ const DRAIN_MAX_ERRORS: u32 = 5;
 /// Most ack ids in one acknowledge request (well under its 512 kB limit).
 const ACK_CHUNK: usize = 500;
 
+/// A message taken from a subscription, with the id that acknowledges it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pulled {
+    pub ack_id: String,
+    pub message: Message,
+}
+
+impl PubSubBus {
+    /// One pull of up to `max_batch_messages` messages from `subscription`, answered at once
+    /// (empty when nothing is ready). Not retried: the caller decides. The messages are
+    /// leased for the ack deadline (60 s); unacknowledged, they are delivered again.
+    pub async fn pull(&self, subscription: &str) -> Result<Vec<Pulled>, GcpError> {
+        let name = self.subscription_name(subscription);
+        let url = format!("{}:pull", self.subscription_url(subscription));
+        let body = serde_json::json!({
+            "maxMessages": self.config.max_batch_messages,
+            "returnImmediately": true,
+        })
+        .to_string();
+        let what = format!("pulling pubsub subscription {name}");
+        let response = self
+            .http
+            .send_with(RetryPolicy::NONE, &what, |c| {
+                c.post(&url)
+                    .header("content-type", JSON)
+                    .timeout(PULL_TIMEOUT)
+                    .body(body.clone())
+            })
+            .await?;
+        let answer: PullResponse = crate::gcp::http::read_json(&what, response).await?;
+        Ok(answer
+            .received
+            .into_iter()
+            .map(|r| Pulled {
+                ack_id: r.ack_id,
+                message: r.message.into_message(),
+            })
+            .collect())
+    }
+
+    /// Acknowledges pulled messages so that they are not delivered again. Retried on
+    /// transient errors; acknowledging twice is harmless.
+    pub async fn acknowledge(&self, subscription: &str, ack_ids: &[String]) -> Result<(), GcpError> {
+        let what = format!(
+            "acknowledging on pubsub subscription {}",
+            self.subscription_name(subscription)
+        );
+        let url = format!("{}:acknowledge", self.subscription_url(subscription));
+        for chunk in ack_ids.chunks(ACK_CHUNK) {
+            let body = serde_json::json!({ "ackIds": chunk }).to_string();
+            self.http
+                .send(&what, |c| {
+                    c.post(&url)
+                        .header("content-type", JSON)
+                        .body(body.clone())
+                })
+                .await?;
+        }
+        Ok(())
+    }
+}
+
 pub(super) async fn run(
     bus: Arc<PubSubBus>,
     subscription: String,
@@ -42,20 +104,13 @@ pub(super) async fn run(
     stop: CancellationToken,
 ) {
     let name = bus.subscription_name(&subscription);
-    let url = bus.subscription_url(&subscription);
-    let (pull_url, ack_url) = (format!("{url}:pull"), format!("{url}:acknowledge"));
-    let body = serde_json::json!({
-        "maxMessages": bus.config.max_batch_messages,
-        "returnImmediately": true,
-    })
-    .to_string();
     let (mut idle, mut pause) = (IDLE_FIRST, ERROR_FIRST);
     let (mut empties, mut errors) = (0, 0);
     tracing::debug!(subscription = %name, "pubsub pull started");
     loop {
         let draining = stop.is_cancelled();
-        match pull(&bus, &name, &pull_url, &body).await {
-            Ok(response) if response.received.is_empty() => {
+        match bus.pull(&subscription).await {
+            Ok(pulled) if pulled.is_empty() => {
                 (pause, errors) = (ERROR_FIRST, 0);
                 if draining {
                     empties += 1;
@@ -68,15 +123,16 @@ pub(super) async fn run(
                     idle = (idle * 2).min(IDLE_MAX);
                 }
             }
-            Ok(response) => {
+            Ok(pulled) => {
                 (idle, pause, empties, errors) = (IDLE_FIRST, ERROR_FIRST, 0, 0);
-                let (ack_ids, messages): (Vec<String>, Vec<_>) = response
-                    .received
-                    .into_iter()
-                    .map(|r| (r.ack_id, r.message.into_message()))
-                    .unzip();
+                let (ack_ids, messages): (Vec<String>, Vec<Message>) =
+                    pulled.into_iter().map(|p| (p.ack_id, p.message)).unzip();
                 subscriber.handle_batch(&topic, messages).await;
-                acknowledge(&bus, &name, &ack_url, &ack_ids).await;
+                // A lost acknowledgement is not fatal: Pub/Sub redelivers after the deadline
+                // and consumers drop the duplicates.
+                if let Err(error) = bus.acknowledge(&subscription, &ack_ids).await {
+                    tracing::warn!(subscription = %name, messages = ack_ids.len(), %error, "pubsub ack failed; they will be redelivered");
+                }
             }
             Err(error) => {
                 tracing::warn!(subscription = %name, %error, ?pause, "pubsub pull failed");
@@ -102,45 +158,5 @@ async fn sleep_unless(stop: &CancellationToken, d: Duration) {
     tokio::select! {
         () = stop.cancelled() => {}
         () = tokio::time::sleep(d) => {}
-    }
-}
-
-/// One pull, not retried here: the loop backs off itself.
-async fn pull(
-    bus: &PubSubBus,
-    name: &str,
-    url: &str,
-    body: &str,
-) -> Result<PullResponse, crate::gcp::GcpError> {
-    let what = format!("pulling pubsub subscription {name}");
-    let response = bus
-        .http
-        .send_with(RetryPolicy::NONE, &what, |c| {
-            c.post(url)
-                .header("content-type", JSON)
-                .timeout(PULL_TIMEOUT)
-                .body(body.to_string())
-        })
-        .await?;
-    crate::gcp::http::read_json(&what, response).await
-}
-
-/// Acknowledges handled messages. A lost acknowledgement is logged, not fatal: Pub/Sub
-/// redelivers those messages after the ack deadline and consumers drop the duplicates.
-async fn acknowledge(bus: &PubSubBus, name: &str, url: &str, ack_ids: &[String]) {
-    let what = format!("acknowledging on pubsub subscription {name}");
-    for chunk in ack_ids.chunks(ACK_CHUNK) {
-        let body = serde_json::json!({ "ackIds": chunk }).to_string();
-        let sent = bus
-            .http
-            .send(&what, |c| {
-                c.post(url)
-                    .header("content-type", JSON)
-                    .body(body.clone())
-            })
-            .await;
-        if let Err(error) = sent {
-            tracing::warn!(subscription = %name, messages = chunk.len(), %error, "pubsub ack failed; they will be redelivered");
-        }
     }
 }
