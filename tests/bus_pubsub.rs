@@ -26,7 +26,9 @@ fn emulator() -> Option<String> {
     match std::env::var("PUBSUB_EMULATOR_HOST") {
         Ok(host) if !host.is_empty() => Some(host),
         _ => {
-            eprintln!("SKIPPED: PUBSUB_EMULATOR_HOST not set (scripts/emulators.sh starts the emulator)");
+            eprintln!(
+                "SKIPPED: PUBSUB_EMULATOR_HOST not set (scripts/emulators.sh starts the emulator)"
+            );
             None
         }
     }
@@ -128,7 +130,10 @@ async fn ten_thousand_events_in_one_call_come_back_exact() {
     eprintln!("published 10,000 in {:?}: {stats:?}", started.elapsed());
     assert!(stats.requests >= 10, "{stats:?}");
     assert_eq!((stats.accepted, stats.in_flight), (10_000, 0));
-    let got = collect(&bus, &sub, Duration::from_secs(60), |g| g.len() >= sent.len()).await;
+    let got = collect(&bus, &sub, Duration::from_secs(60), |g| {
+        g.len() >= sent.len()
+    })
+    .await;
     assert_eq!(got.len(), sent.len(), "no message lost, none doubled");
     assert_eq!(multiset(&got), multiset(&sent));
     assert!(got.iter().all(|m| m.ordering_key.is_none()));
@@ -160,8 +165,14 @@ async fn each_ordering_key_arrives_in_publish_order() {
     for m in &got {
         let text = String::from_utf8(m.data.to_vec()).unwrap();
         let (key, seq) = text.split_once(':').unwrap();
-        assert_eq!(m.ordering_key.as_deref(), Some(format!("key-{key}").as_str()));
-        by_key.entry(key.to_string()).or_default().push(seq.parse().unwrap());
+        assert_eq!(
+            m.ordering_key.as_deref(),
+            Some(format!("key-{key}").as_str())
+        );
+        by_key
+            .entry(key.to_string())
+            .or_default()
+            .push(seq.parse().unwrap());
     }
     assert_eq!(by_key.len(), 8);
     for (key, seqs) in by_key {
@@ -211,7 +222,10 @@ async fn in_flight_messages_never_exceed_the_bound() {
     let stats = bus.stats();
     assert_eq!(stats.peak_in_flight, 25, "{stats:?}");
     assert!(max_seen <= 25 && max_seen > 0, "watcher saw {max_seen}");
-    assert_eq!((stats.accepted, stats.requests, stats.in_flight), (2_400, 160, 0));
+    assert_eq!(
+        (stats.accepted, stats.requests, stats.in_flight),
+        (2_400, 160, 0)
+    );
     let got = collect(&bus, &sub, Duration::from_secs(60), |g| g.len() >= 2_400).await;
     let distinct: BTreeSet<_> = got.iter().map(|m| m.data.clone()).collect();
     assert_eq!((got.len(), distinct.len()), (2_400, 2_400));
@@ -233,8 +247,18 @@ async fn the_pull_loop_lands_alerts_and_events_in_the_subscriber() {
     let subscriber = Subscriber::new(store.clone(), sink.clone(), SubscriberConfig::default());
     let stop = CancellationToken::new();
     let pulls = [
-        bus.spawn_pull(alerts_sub, alerts_topic.clone(), subscriber.clone(), stop.clone()),
-        bus.spawn_pull(events_sub, events_topic.clone(), subscriber.clone(), stop.clone()),
+        bus.spawn_pull(
+            alerts_sub,
+            alerts_topic.clone(),
+            subscriber.clone(),
+            stop.clone(),
+        ),
+        bus.spawn_pull(
+            events_sub,
+            events_topic.clone(),
+            subscriber.clone(),
+            stop.clone(),
+        ),
     ];
 
     let world = World::new(42, &Scale::preset(ScaleName::Small));
@@ -242,7 +266,9 @@ async fn the_pull_loop_lands_alerts_and_events_in_the_subscriber() {
     for hour in ["2026-11-20T17", "2026-11-20T18", "2026-11-20T19"] {
         let alerts = hour_alerts(&world, hour.parse().unwrap());
         alert_ids.extend(alerts.iter().map(|a| a.alert_id.clone()));
-        bus.publish(&alerts_topic, alert_messages(&alerts)).await.unwrap();
+        bus.publish(&alerts_topic, alert_messages(&alerts))
+            .await
+            .unwrap();
     }
     let sent = events("ps-e2e", 3_000);
     bus.publish(&events_topic, sent.clone()).await.unwrap();
@@ -260,7 +286,10 @@ async fn the_pull_loop_lands_alerts_and_events_in_the_subscriber() {
     assert!(!alert_ids.is_empty());
     assert!(stats.reconciles(), "{stats:?}");
     assert_eq!(stats.received, total, "{stats:?}");
-    assert_eq!((stats.rows(), stats.dead_letters, stats.failed), (total, 0, 0));
+    assert_eq!(
+        (stats.rows(), stats.dead_letters, stats.failed),
+        (total, 0, 0)
+    );
     assert_eq!(stats.alerts, alert_ids.len() as u64);
     let rows = sink.rows();
     // Alerts parse only with a matching alert_id attribute: none was dead-lettered.
@@ -374,7 +403,10 @@ async fn a_cut_connection_fails_fast_and_a_republish_delivers_everything() {
         panic!("{err:?}")
     };
     assert_eq!(t, &topic);
-    assert!(message.starts_with("0 of 500 messages accepted"), "{message}");
+    assert!(
+        message.starts_with("0 of 500 messages accepted"),
+        "{message}"
+    );
     assert!(message.contains(&format!("topics/{topic}")), "{message}");
     proxied.flush().await.unwrap();
     assert_eq!(proxied.stats().in_flight, 0);
@@ -387,7 +419,10 @@ async fn a_cut_connection_fails_fast_and_a_republish_delivers_everything() {
     })
     .await;
     let distinct: BTreeSet<String> = got.iter().map(event_id).collect();
-    assert_eq!(distinct, expected, "every event arrives (duplicates allowed)");
+    assert_eq!(
+        distinct, expected,
+        "every event arrives (duplicates allowed)"
+    );
 }
 
 #[tokio::test]
@@ -405,12 +440,26 @@ async fn unknown_topics_and_unsubscribed_topics_are_refused_and_setup_is_idempot
 
     let missing = unique("missing");
     let started = Instant::now();
-    let err = bus.publish(&missing, vec![Message::new("x")]).await.unwrap_err();
+    let err = bus
+        .publish(&missing, vec![Message::new("x")])
+        .await
+        .unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(2), "not retried");
     let text = err.to_string();
-    assert!(text.contains(&format!("topics/{missing}")) && text.contains("does not exist"), "{text}");
+    assert!(
+        text.contains(&format!("topics/{missing}")) && text.contains("does not exist"),
+        "{text}"
+    );
 
-    let err = bus.publish(&other, vec![Message::new("x")]).await.unwrap_err();
-    assert_eq!(err, BusError::NoSubscription { topic: other.clone() });
+    let err = bus
+        .publish(&other, vec![Message::new("x")])
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        BusError::NoSubscription {
+            topic: other.clone()
+        }
+    );
     bus.publish(&topic, Vec::new()).await.unwrap();
 }

@@ -105,7 +105,9 @@ impl PubSubBus {
         };
         Self {
             http,
-            base: emulator.clone().unwrap_or_else(|| REAL_ENDPOINT.to_string()),
+            base: emulator
+                .clone()
+                .unwrap_or_else(|| REAL_ENDPOINT.to_string()),
             emulator,
             project: project.into(),
             permits: Semaphore::new(config.max_in_flight),
@@ -158,7 +160,9 @@ impl PubSubBus {
         let what = format!("creating pubsub topic {}", self.topic_name(topic));
         match self
             .http
-            .send(&what, |c| c.put(&url).header("content-type", JSON).body("{}"))
+            .send(&what, |c| {
+                c.put(&url).header("content-type", JSON).body("{}")
+            })
             .await
         {
             Ok(_) => Ok(()),
@@ -188,9 +192,7 @@ impl PubSubBus {
         let created = self
             .http
             .send(&what, |c| {
-                c.put(&url)
-                    .header("content-type", JSON)
-                    .body(body.clone())
+                c.put(&url).header("content-type", JSON).body(body.clone())
             })
             .await;
         match created {
@@ -214,7 +216,10 @@ impl PubSubBus {
         if existing.topic != topic_name {
             return Err(backend(
                 topic,
-                format!("subscription {name} exists on another topic, {}", existing.topic),
+                format!(
+                    "subscription {name} exists on another topic, {}",
+                    existing.topic
+                ),
             ));
         }
         if !existing.ordering {
@@ -272,7 +277,10 @@ impl PubSubBus {
                 })
             }
             Err(e) if e.is_not_found() => {
-                return Err(backend(topic, format!("pubsub topic {name} does not exist")))
+                return Err(backend(
+                    topic,
+                    format!("pubsub topic {name} does not exist"),
+                ))
             }
             Err(e) if e.status() == Some(403) => {
                 tracing::warn!(topic = %name, error = %e, "pubsub topic check not permitted; skipped");
@@ -407,8 +415,7 @@ impl Publisher for PubSubBus {
             }
             accepted += body.count;
             self.requests.fetch_add(1, Ordering::AcqRel);
-            self.accepted
-                .fetch_add(body.count as u64, Ordering::AcqRel);
+            self.accepted.fetch_add(body.count as u64, Ordering::AcqRel);
         }
         Ok(())
     }

@@ -76,7 +76,11 @@ impl PubSubBus {
 
     /// Acknowledges pulled messages so that they are not delivered again. Retried on
     /// transient errors; acknowledging twice is harmless.
-    pub async fn acknowledge(&self, subscription: &str, ack_ids: &[String]) -> Result<(), GcpError> {
+    pub async fn acknowledge(
+        &self,
+        subscription: &str,
+        ack_ids: &[String],
+    ) -> Result<(), GcpError> {
         let what = format!(
             "acknowledging on pubsub subscription {}",
             self.subscription_name(subscription)
@@ -86,9 +90,7 @@ impl PubSubBus {
             let body = serde_json::json!({ "ackIds": chunk }).to_string();
             self.http
                 .send(&what, |c| {
-                    c.post(&url)
-                        .header("content-type", JSON)
-                        .body(body.clone())
+                    c.post(&url).header("content-type", JSON).body(body.clone())
                 })
                 .await?;
         }

@@ -186,7 +186,11 @@ mod tests {
         let bodies: Vec<Body> = Bodies::new(&all, 1_000, 10_000_000).collect();
         let counts: Vec<usize> = bodies.iter().map(|b| b.count).collect();
         assert_eq!(counts, [1_000, 1_000, 500]);
-        assert_eq!(parse(&bodies), all, "every message once, in order, unchanged");
+        assert_eq!(
+            parse(&bodies),
+            all,
+            "every message once, in order, unchanged"
+        );
     }
 
     #[test]
@@ -221,10 +225,16 @@ mod tests {
             {"ackId":"a1","message":{"data":"aGk=","attributes":{"k":"v"},"messageId":"1","orderingKey":"s/p"}},
             {"ackId":"a2","message":{"messageId":"2"}}]}"#;
         let r: PullResponse = serde_json::from_slice(json).unwrap();
-        let m: Vec<Message> = r.received.into_iter().map(|r| r.message.into_message()).collect();
+        let m: Vec<Message> = r
+            .received
+            .into_iter()
+            .map(|r| r.message.into_message())
+            .collect();
         assert_eq!(
             m[0],
-            Message::new("hi").with_attribute("k", "v").with_ordering_key("s/p")
+            Message::new("hi")
+                .with_attribute("k", "v")
+                .with_ordering_key("s/p")
         );
         assert_eq!(m[1], Message::new(""));
     }
