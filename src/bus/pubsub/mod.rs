@@ -234,7 +234,8 @@ impl PubSubBus {
     /// Pulls `subscription` until `stop` fires, hands each batch to
     /// `subscriber.handle_batch(topic, ..)` and acknowledges it only after that returns. After
     /// `stop`, keeps pulling until the subscription comes back empty, then returns. Errors
-    /// are logged and retried with backoff; the loop ends only through `stop`.
+    /// are logged and retried with backoff; the loop ends only through `stop`. A batch held
+    /// longer than the ack deadline (60 s) is delivered again; consumers drop the duplicates.
     pub fn spawn_pull(
         self: &Arc<Self>,
         subscription: String,
@@ -381,7 +382,8 @@ impl Publisher for PubSubBus {
     /// messages (back-pressure over all callers) and is retried on transient errors by
     /// `GcpHttp` (at least once: consumers deduplicate). The first publish to a topic checks
     /// that it exists (else `Backend`, not retried, naming the topic) and has a subscription
-    /// (else `NoSubscription`). A failure says how many messages of the call were accepted.
+    /// (else `NoSubscription`). A failure says how many messages of the call were accepted;
+    /// retry the whole batch before publishing more with the same keys, or their order breaks.
     async fn publish(&self, topic: &str, messages: Vec<Message>) -> Result<(), BusError> {
         let _call = CallGuard::enter(self);
         if messages.is_empty() {
@@ -442,5 +444,54 @@ impl Publisher for PubSubBus {
             Some(url) => format!("pubsub projects/{} (emulator {url})", self.project),
             None => format!("pubsub projects/{}", self.project),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gcp::Credentials;
+    use std::time::Duration;
+
+    fn bus(endpoint: Option<&str>, config: PubSubConfig) -> PubSubBus {
+        let http = GcpHttp::new(Credentials::Anonymous, Duration::from_secs(5)).unwrap();
+        PubSubBus::new(http, endpoint.map(String::from), "proj-1", config)
+    }
+
+    #[test]
+    fn endpoints_names_and_description() {
+        let emu = bus(Some("127.0.0.1:8085"), PubSubConfig::default());
+        assert_eq!(
+            emu.describe(),
+            "pubsub projects/proj-1 (emulator http://127.0.0.1:8085)"
+        );
+        assert_eq!(
+            emu.topic_url("a b"),
+            "http://127.0.0.1:8085/v1/projects/proj-1/topics/a%20b"
+        );
+        let real = bus(None, PubSubConfig::default());
+        assert_eq!(real.describe(), "pubsub projects/proj-1");
+        assert_eq!(
+            real.subscription_url("s-1"),
+            "https://pubsub.googleapis.com/v1/projects/proj-1/subscriptions/s-1"
+        );
+        assert_eq!(real.topic_name("t-1"), "projects/proj-1/topics/t-1");
+    }
+
+    #[test]
+    fn zero_limits_are_raised_to_one() {
+        let b = bus(
+            Some("http://127.0.0.1:1/"),
+            PubSubConfig {
+                max_batch_messages: 0,
+                max_batch_bytes: 0,
+                max_in_flight: 0,
+            },
+        );
+        assert_eq!(
+            (b.config().max_batch_messages, b.config().max_in_flight),
+            (1, 1)
+        );
+        assert_eq!(b.base, "http://127.0.0.1:1");
     }
 }
