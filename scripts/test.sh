@@ -23,16 +23,32 @@ if [ "${RP_EMULATORS:-on}" != off ]; then
     trap 'scripts/emulators.sh stop; rm -rf "$RP_EMULATOR_RUN"' EXIT
     eval "$(scripts/emulators.sh start)"
 fi
+sudo_cmd=""
+if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then sudo_cmd="sudo -n"; fi
 # Headless Chromium for the dashboard's browser test (tests/dashboard_browser.rs), from
 # Debian's packages. Best effort: without it that test says SKIPPED.
 if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
     echo "== installing chromium for the dashboard test" >&2
-    sudo_cmd=""
-    if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then sudo_cmd="sudo -n"; fi
     { $sudo_cmd apt-get install -y chromium chromium-driver >/dev/null 2>&1 ||
         { $sudo_cmd apt-get update >/dev/null 2>&1 &&
             $sudo_cmd apt-get install -y chromium chromium-driver >/dev/null 2>&1; }; } ||
         echo "warning: could not install chromium; the dashboard browser test will be SKIPPED" >&2
 fi
+# The shellcheck linter for tests/deploy.rs, from Debian's packages; best effort like Chromium.
+if ! command -v shellcheck >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+    { $sudo_cmd apt-get install -y shellcheck >/dev/null 2>&1 ||
+        { $sudo_cmd apt-get update >/dev/null 2>&1 &&
+            $sudo_cmd apt-get install -y shellcheck >/dev/null 2>&1; }; } ||
+        echo "warning: could not install shellcheck; tests/deploy.rs will skip that check" >&2
+fi
 echo "== cargo test" >&2
 cargo test --locked "$@"
+# Every endpoint fuzzed from the OpenAPI document against the binary the tests just built.
+if [ "$#" -eq 0 ]; then
+    echo "== API fuzzing (schemathesis)" >&2
+    scripts/fuzz-api.sh "$CARGO_TARGET_DIR/debug/retail-pipeline"
+    # One minute of the soak (scripts/soak.sh --minutes 10 is the full one): memory and file
+    # handles flat, nothing logged at warning or above, every streamed event accounted for.
+    echo "== soak (1 minute)" >&2
+    scripts/soak.sh --minutes 1 --binary "$CARGO_TARGET_DIR/debug/retail-pipeline"
+fi

@@ -99,6 +99,7 @@ pub async fn snapshot(app: &AppState) -> StatusResponse {
     params(("id" = String, Path, description = "Job id, as returned when the job started")),
     responses(
         (status = 200, description = "The job", body = JobView),
+        (status = 400, description = "Not a job id (letters, digits and dashes)", body = super::error::ErrorBody),
         (status = 404, description = "No such job", body = super::error::ErrorBody),
     ))]
 pub async fn job(
@@ -112,6 +113,8 @@ pub async fn job(
     params(("id" = String, Path, description = "Job id")),
     responses(
         (status = 202, description = "Cancellation requested; the job stops after the work in flight", body = JobView),
+        (status = 400, description = "Not a job id (letters, digits and dashes)", body = super::error::ErrorBody),
+        (status = 401, description = "Missing or wrong bearer token", body = super::error::ErrorBody),
         (status = 404, description = "No such job", body = super::error::ErrorBody),
         (status = 409, description = "The job has already finished", body = super::error::ErrorBody),
     ),

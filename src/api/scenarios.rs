@@ -47,6 +47,7 @@ pub async fn list() -> Json<Vec<ScenarioInfo>> {
     params(("name" = String, Path, description = "A name from GET /scenarios")),
     responses(
         (status = 202, description = "Scenario started", body = JobAccepted),
+        (status = 401, description = "Missing or wrong bearer token", body = super::error::ErrorBody),
         (status = 404, description = "Unknown scenario", body = super::error::ErrorBody),
         (status = 409, description = "A scenario is already running", body = super::error::ErrorBody),
         (status = 429, description = "Too many jobs running", body = super::error::ErrorBody),
@@ -84,7 +85,11 @@ pub struct CustomScenarioBody {
     responses(
         (status = 202, description = "Scenario started", body = JobAccepted),
         (status = 400, description = "Invalid rate, duration or event type", body = super::error::ErrorBody),
+        (status = 401, description = "Missing or wrong bearer token", body = super::error::ErrorBody),
         (status = 409, description = "A scenario is already running", body = super::error::ErrorBody),
+        (status = 413, description = "Body too large", body = super::error::ErrorBody),
+        (status = 415, description = "A body that is not sent as application/json", body = super::error::ErrorBody),
+        (status = 429, description = "Too many jobs running", body = super::error::ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn start_custom(
@@ -111,7 +116,7 @@ fn start(app: &AppState, spec: ScenarioSpec) -> Result<(StatusCode, Json<JobAcce
 }
 
 #[utoipa::path(get, path = "/sample/{type}", tag = "scenarios",
-    params(("type" = String, Path, description = "order, inventory or user_activity")),
+    params(("type" = String, Path, description = "order, inventory or user_activity", example = "order")),
     responses(
         (status = 200, description = "One example event of the type, as the bus carries it", content_type = "application/json"),
         (status = 404, description = "Unknown event type", body = super::error::ErrorBody),

@@ -82,7 +82,8 @@ impl Credentials {
             .map(PathBuf::from)
             .or_else(|| {
                 let home = std::env::var_os("HOME")?;
-                let p = PathBuf::from(home).join(".config/gcloud/application_default_credentials.json");
+                let p =
+                    PathBuf::from(home).join(".config/gcloud/application_default_credentials.json");
                 p.exists().then_some(p)
             });
         let Some(path) = path else {
@@ -143,8 +144,8 @@ impl Credentials {
             }
         }
         let fresh = self.fetch(client).await?;
-        let renew_at = Instant::now()
-            + Duration::from_secs(fresh.expires_in).saturating_sub(EARLY_RENEWAL);
+        let renew_at =
+            Instant::now() + Duration::from_secs(fresh.expires_in).saturating_sub(EARLY_RENEWAL);
         *slot = Some((fresh.access_token.clone(), renew_at));
         Ok(Some(fresh.access_token))
     }
@@ -243,7 +244,8 @@ mod tests {
 
     #[test]
     fn reads_both_file_kinds_and_refuses_others() {
-        let user = r#"{"type":"authorized_user","client_id":"c","client_secret":"s","refresh_token":"r"}"#;
+        let user =
+            r#"{"type":"authorized_user","client_id":"c","client_secret":"s","refresh_token":"r"}"#;
         assert_eq!(
             Credentials::from_json(user).unwrap().describe(),
             "authorized user"
@@ -262,13 +264,17 @@ mod tests {
     #[tokio::test]
     async fn fixed_credentials_make_no_request() {
         // A client whose every request would fail proves no request is attempted.
+        crate::tls::install_crypto_provider();
         let client = reqwest::Client::builder()
             .timeout(Duration::from_millis(1))
             .build()
             .unwrap();
         assert_eq!(Credentials::Anonymous.token(&client).await.unwrap(), None);
         assert_eq!(
-            Credentials::Static("t".into()).token(&client).await.unwrap(),
+            Credentials::Static("t".into())
+                .token(&client)
+                .await
+                .unwrap(),
             Some("t".into())
         );
     }

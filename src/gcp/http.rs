@@ -257,13 +257,18 @@ mod tests {
                 .saturating_mul(1 << (n - 1))
                 .min(p.max_backoff);
             let b = p.backoff(n);
-            assert!(b >= exp / 2 && b <= exp, "try {n}: {b:?} outside [{:?}, {exp:?}]", exp / 2);
+            assert!(
+                b >= exp / 2 && b <= exp,
+                "try {n}: {b:?} outside [{:?}, {exp:?}]",
+                exp / 2
+            );
         }
     }
 
     #[test]
     fn reads_googles_error_text() {
-        let body = br#"{"error":{"code":404,"message":"No such object: b/o","status":"NOT_FOUND"}}"#;
+        let body =
+            br#"{"error":{"code":404,"message":"No such object: b/o","status":"NOT_FOUND"}}"#;
         assert_eq!(google_message(body), "No such object: b/o");
         assert_eq!(google_message(b"plain text"), "plain text");
     }

@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# Soak: a stress scenario (the highest custom rate) for --minutes N while an hourly generate
+# and a refresh run every 20 s, on the embedded default. Samples the service's memory (RSS)
+# and open file handles every 5 s and fails if either grows, if any error or warning is
+# logged, or if the streamed events do not reconcile. Writes its figures to a JSON file.
+#
+#   scripts/soak.sh [--minutes N] [--binary PATH] [--out FILE]
+# Defaults: 10 minutes, $CARGO_TARGET_DIR/release/retail-pipeline (built if missing),
+# $CARGO_TARGET_DIR/soak/soak-<minutes>m.json. CI runs a 1-minute soak of the debug binary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+target="${CARGO_TARGET_DIR:-$HOME/.cache/retail-pipeline/target}"
+minutes=10
+binary=""
+out=""
+while [ "$#" -gt 0 ]; do
+    case "$1" in
+        --minutes) minutes=$2; shift 2 ;;
+        --binary) binary=$2; shift 2 ;;
+        --out) out=$2; shift 2 ;;
+        *) echo "usage: scripts/soak.sh [--minutes N] [--binary PATH] [--out FILE]" >&2; exit 2 ;;
+    esac
+done
+case "$minutes" in ''|*[!0-9]*|0) echo "soak: --minutes must be a whole number above 0" >&2; exit 2 ;; esac
+if [ -z "$binary" ]; then
+    binary="$target/release/retail-pipeline"
+    [ -x "$binary" ] || cargo build --release --locked --quiet
+fi
+out="${out:-$target/soak/soak-${minutes}m.json}"
+mkdir -p "$(dirname "$out")"
+
+log() { echo "soak: $*" >&2; }
+
+work=$(mktemp -d)
+pid=""
+# shellcheck disable=SC2317 # called by the trap
+cleanup() {
+    if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+base="http://127.0.0.1:$port"
+RUST_LOG=info "$binary" --data-dir "$work/data" --log-format json \
+    serve --port "$port" --bind 127.0.0.1 >"$work/serve.out" 2>"$work/serve.log" &
+pid=$!
+for _ in $(seq 1 300); do
+    curl -fsS "$base/healthz" >/dev/null 2>&1 && break
+    sleep 0.1
+done
+post() { curl -fsS -X POST -H 'content-type: application/json' "$base$1" ${2:+-d "$2"}; }
+
+seconds=$((minutes * 60))
+rate=60000
+post /scenarios/custom/start "{\"events_per_minute\": $rate, \"duration_seconds\": $seconds}" >/dev/null
+log "stress scenario at $rate events/min for $minutes min against pid $pid"
+samples="$work/samples.tsv"
+start=$(date +%s)
+hour=0
+next_job=$start
+while :; do
+    now=$(date +%s)
+    elapsed=$((now - start))
+    rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")
+    fds=$(find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 | wc -l)
+    printf '%s\t%s\t%s\n' "$elapsed" "$rss" "$fds" >>"$samples"
+    if [ "$now" -ge "$next_job" ]; then
+        # One new hour, then a refresh, every 20 s: the hourly pipeline, sped up.
+        printf -v h '%02d' $((hour % 24))
+        day=$((1 + hour / 24))
+        post /generate "{\"date\": \"2026-02-$(printf '%02d' "$day")\", \"hour\": $((10#$h))}" >/dev/null
+        post /bq/refresh >/dev/null
+        hour=$((hour + 1))
+        next_job=$((now + 20))
+    fi
+    if ! curl -fsS "$base/status" | grep -q '"kind":"scenario","name":"custom","state":"running"'; then
+        [ "$elapsed" -ge "$seconds" ] && break
+    fi
+    [ "$elapsed" -gt $((seconds + 120)) ] && { log "the scenario did not end in time"; break; }
+    sleep 5
+done
+# Let the last refresh end, then read the final state.
+sleep 2
+post "/bq/refresh?wait=true" >/dev/null
+curl -fsS "$base/status" >"$work/status.json"
+kill -TERM "$pid"
+wait "$pid" || true
+pid=""
+
+python3 - "$samples" "$work/status.json" "$work/serve.log" "$out" "$minutes" "$rate" <<'PY'
+import json, statistics, sys
+samples_path, status_path, log_path, out_path, minutes, rate = sys.argv[1:]
+rows = [tuple(int(x) for x in line.split("\t")) for line in open(samples_path) if line.strip()]
+status = json.load(open(status_path))
+problems = []
+quarter = max(1, len(rows) // 4)
+first = statistics.median(r[1] for r in rows[:quarter])
+last = statistics.median(r[1] for r in rows[-quarter:])
+fds = [r[2] for r in rows]
+bad_lines = []
+for line in open(log_path):
+    try:
+        entry = json.loads(line)
+    except ValueError:
+        continue
+    if entry.get("severity") in ("ERROR", "CRITICAL", "WARNING"):
+        bad_lines.append(entry.get("message", line.strip()))
+scenario = next((j for j in status["jobs"] if j["kind"] == "scenario"), None)
+stream = status["stream"]
+expected = int(rate) * int(minutes)
+if scenario is None or scenario["state"] != "completed" or scenario["done"] != expected:
+    problems.append(f"scenario: {scenario and (scenario['state'], scenario['done'])}, expected completed with {expected}")
+accounted = stream["orders"] + stream["inventory"] + stream["user_activity"] + stream["alerts"] + stream["dead_letters"] + stream["failed"]
+if stream["received"] != accounted or stream["failed"] or stream["dead_letters"]:
+    problems.append(f"stream does not reconcile: {stream}")
+# Memory is flat when the last quarter's median RSS is within 10% (+16 MiB of allocator slack)
+# of the first quarter's; handles when they never vary by more than 8.
+if last > first * 1.10 + 16 * 1024:
+    problems.append(f"memory grew: median RSS {first:.0f} KiB in the first quarter, {last:.0f} KiB in the last")
+if max(fds) - min(fds) > 8:
+    problems.append(f"file handles vary from {min(fds)} to {max(fds)}")
+if bad_lines:
+    problems.append(f"{len(bad_lines)} error/warning log lines, first: {bad_lines[0]}")
+jobs = [j for j in status["jobs"] if j["kind"] in ("generate", "refresh")]
+report = {
+    "minutes": int(minutes),
+    "rate_events_per_minute": int(rate),
+    "events_sent": scenario and scenario["done"],
+    "events_per_sec_measured": scenario and scenario["rate_per_sec"],
+    "stream": stream,
+    "rss_kib": {"first_quarter_median": first, "last_quarter_median": last, "max": max(r[1] for r in rows)},
+    "open_fds": {"min": min(fds), "max": max(fds)},
+    "generate_and_refresh_jobs": len(jobs),
+    "failed_jobs": sum(1 for j in jobs if j["state"] == "failed"),
+    "error_log_lines": len(bad_lines),
+    "samples": len(rows),
+    "problems": problems,
+}
+if report["failed_jobs"]:
+    problems.append(f"{report['failed_jobs']} generate/refresh jobs failed")
+json.dump(report, open(out_path, "w"), indent=2)
+print(json.dumps({k: report[k] for k in ("events_sent", "rss_kib", "open_fds", "generate_and_refresh_jobs", "problems")}))
+sys.exit(1 if problems else 0)
+PY
+log "figures in $out"
