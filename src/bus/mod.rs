@@ -5,11 +5,15 @@
 pub mod alerts;
 pub mod archive;
 mod local;
+#[cfg(feature = "gcp")]
+mod pubsub;
 pub mod sink;
 pub mod subscriber;
 
 pub use alerts::{alert_messages, publish_alerts, ALERT_EVENT_TYPE, ALERT_SCHEMA_VERSION};
 pub use local::{LocalBus, Subscription, TopicStats};
+#[cfg(feature = "gcp")]
+pub use pubsub::{PubSubBus, PubSubConfig, PublishStats, Pulled};
 pub use sink::{DeadLetter, EventSink, LakeEventSink, MemorySink, SinkBatch, SinkError, TeeSink};
 pub use subscriber::{
     spawn_subscriber, StatsSnapshot, Subscriber, SubscriberConfig, SubscriberStats,
