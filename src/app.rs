@@ -1,9 +1,9 @@
 //! The application: every part of the pipeline wired once from the configuration, shared by
 //! the HTTP handlers, the internal schedule and the CLI.
 
+use crate::backends::{open_bus, open_lake, open_stream_store, open_warehouse};
 use crate::bus::{
-    spawn_subscriber, EventSink, LakeEventSink, LocalBus, Publisher, Subscriber, SubscriberConfig,
-    TeeSink, Topics,
+    EventSink, LakeEventSink, Publisher, Subscriber, SubscriberConfig, TeeSink, Topics,
 };
 use crate::config::Config;
 use crate::generate::events::EventPools;
@@ -13,7 +13,7 @@ use crate::jobs::{
     run_hours, Counters, Job, JobKind, JobRegistry, JobState, RegistryError, RunProgress,
 };
 use crate::jobs::{AlertPublisher, RunTarget};
-use crate::lake::{Lake, LakeError, LakeIdentity, LocalDirStore};
+use crate::lake::{Lake, LakeError, LakeIdentity};
 use crate::metrics::Metrics;
 use crate::model::{HourRange, PartitionHour, Table};
 use crate::warehouse::Warehouse;
@@ -94,8 +94,8 @@ pub struct App {
     pub metrics: Metrics,
     /// The warehouse, when this build has one (the `duckdb` feature).
     pub warehouse: Option<Arc<dyn Warehouse>>,
-    /// The in-process bus (the embedded stand-in for Pub/Sub) and its topic names.
-    pub bus: Arc<LocalBus>,
+    /// The bus (the in-process one, or Pub/Sub) and its topic names.
+    pub bus: Arc<dyn Publisher>,
     pub topics: Topics,
     /// Fake-data pools for events, drawn once from the world.
     pub pools: Arc<EventPools>,
@@ -129,10 +129,7 @@ pub enum StartError {
 impl App {
     /// Opens the backends named by the configuration and builds the world.
     pub async fn build(config: Config, settings: ServiceSettings) -> anyhow::Result<Self> {
-        use anyhow::Context;
-        let store = LocalDirStore::open(config.lake_dir())
-            .with_context(|| format!("cannot write to data dir {}", config.data_dir.display()))?;
-        let lake = Lake::new(Arc::new(store));
+        let lake = open_lake(&config).await?;
         let identity = config.identity();
         lake.ensure_identity(&identity).await?;
         let (seed, scale) = (config.seed, config.scale.clone());
@@ -143,13 +140,18 @@ impl App {
             let world = world.clone();
             Arc::new(tokio::task::spawn_blocking(move || EventPools::new(world)).await?)
         };
+        let topics = match &config.gcp {
+            Some(g) => Topics {
+                alerts: g.alerts_topic.clone(),
+                events: g.events_topic.clone(),
+            },
+            None => Topics::default(),
+        };
+        let (bus, feed) = open_bus(&config, &topics).await?;
         // Streamed rows live beside the lake, not in it: the lake's tables hold only the
         // generator's CSV partitions.
-        let stream = LocalDirStore::open(config.data_dir.join("stream"))?;
-        let bus = Arc::new(LocalBus::default());
-        let topics = Topics::default();
-        let mut sinks: Vec<Arc<dyn EventSink>> =
-            vec![Arc::new(LakeEventSink::new(Arc::new(stream)))];
+        let stream = open_stream_store(&config).await?;
+        let mut sinks: Vec<Arc<dyn EventSink>> = vec![Arc::new(LakeEventSink::new(stream))];
         sinks.extend(warehouse_sink);
         let subscriber = Subscriber::new(
             lake.store().clone(),
@@ -157,16 +159,7 @@ impl App {
             SubscriberConfig::default(),
         );
         let subscriber_stop = CancellationToken::new();
-        let subscriber_tasks = [topics.alerts.as_str(), topics.events.as_str()]
-            .into_iter()
-            .map(|topic| {
-                spawn_subscriber(
-                    subscriber.clone(),
-                    bus.subscribe(topic),
-                    subscriber_stop.clone(),
-                )
-            })
-            .collect();
+        let subscriber_tasks = feed.spawn(&topics, &subscriber, &subscriber_stop);
         Ok(Self {
             warehouse,
             bus,
@@ -419,22 +412,6 @@ impl App {
         }
         Ok((summary, skipped))
     }
-}
-
-/// The warehouse, and the sink that lands streamed events in its tables.
-type OpenedWarehouse = (Option<Arc<dyn Warehouse>>, Option<Arc<dyn EventSink>>);
-
-#[cfg(feature = "duckdb")]
-async fn open_warehouse(config: &Config) -> anyhow::Result<OpenedWarehouse> {
-    use crate::warehouse::duckdb::{DuckDbEventSink, DuckDbWarehouse};
-    let w = Arc::new(DuckDbWarehouse::open(config.warehouse_file(), config.lake_dir()).await?);
-    let sink: Arc<dyn EventSink> = Arc::new(DuckDbEventSink::new(w.clone()));
-    Ok((Some(w), Some(sink)))
-}
-
-#[cfg(not(feature = "duckdb"))]
-async fn open_warehouse(_config: &Config) -> anyhow::Result<OpenedWarehouse> {
-    Ok((None, None))
 }
 
 /// Runs a job's task inside its `job` span. Created here, in the caller's context, the span is

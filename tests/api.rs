@@ -6,7 +6,6 @@ use axum::Router;
 use http_body_util::BodyExt;
 use retail_pipeline::api::build_router;
 use retail_pipeline::app::{App, AppState, ServiceSettings};
-use retail_pipeline::bus::Publisher;
 use retail_pipeline::config::Config;
 use retail_pipeline::model::{Scale, ScaleName};
 use serde_json::{json, Value};

@@ -2,7 +2,6 @@
 
 use super::error::AppError;
 use crate::app::AppState;
-use crate::bus::Publisher;
 use crate::jobs::{JobState, JobView};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;

@@ -6,7 +6,6 @@ use super::{default_jobs, Outcome, UsageError};
 use crate::config::Config;
 use crate::generate::World;
 use crate::jobs::{rolling_window, run_hours, RunProgress, RunTarget};
-use crate::lake::{Lake, LocalDirStore};
 use crate::model::{parse_date, parse_hour, HourRange, PartitionHour, Table};
 use anyhow::Context;
 use chrono::Utc;
@@ -99,15 +98,10 @@ async fn execute(
     jobs: Option<u16>,
     shard: Option<(u32, u32)>,
 ) -> anyhow::Result<Outcome> {
-    let lake_dir = config.lake_dir();
-    let store = LocalDirStore::open(&lake_dir).map_err(|e| {
-        UsageError(format!(
-            "cannot write to data dir {}: {}",
-            config.data_dir.display(),
-            root_cause(&e)
-        ))
-    })?;
-    let lake = Lake::new(Arc::new(store));
+    let lake = crate::backends::open_lake(config)
+        .await
+        .map_err(|e| UsageError(format!("{e}: {}", e.root_cause())))?;
+    let location = lake.store().describe();
     let identity = config.identity();
     lake.ensure_identity(&identity)
         .await
@@ -143,7 +137,7 @@ async fn execute(
             range.from(),
             range.to(),
             shard.map_or(String::new(), |(i, n)| format!(" of task {i}/{n}")),
-            lake_dir.display()
+            location
         );
         return Ok(Outcome::Done);
     }
@@ -182,7 +176,7 @@ async fn execute(
     println!(
         "wrote {} hours to {} in {:.2}s: {} rows ({} sales lines, {} negative-stock alerts), {:.1} MB{}",
         summary.hours,
-        lake_dir.display(),
+        location,
         secs,
         rows,
         sales,
@@ -201,12 +195,4 @@ async fn execute(
         return Ok(Outcome::Interrupted);
     }
     Ok(Outcome::Done)
-}
-
-fn root_cause(e: &dyn std::error::Error) -> String {
-    let mut cause = e;
-    while let Some(next) = cause.source() {
-        cause = next;
-    }
-    cause.to_string()
 }

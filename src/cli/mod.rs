@@ -64,15 +64,13 @@ pub(crate) async fn start_app(
     config: Config,
     settings: crate::app::ServiceSettings,
 ) -> anyhow::Result<std::sync::Arc<crate::app::App>> {
-    let data_dir = config.data_dir.clone();
+    let place = match config.backend {
+        crate::config::Backend::Local => format!("data dir {}", config.data_dir.display()),
+        crate::config::Backend::Gcp => "Google Cloud".to_string(),
+    };
     let app = crate::app::App::build(config, settings)
         .await
-        .map_err(|e| {
-            UsageError(format!(
-                "cannot start on data dir {}: {e:#}",
-                data_dir.display()
-            ))
-        })?;
+        .map_err(|e| UsageError(format!("cannot start on {place}: {e:#}")))?;
     Ok(std::sync::Arc::new(app))
 }
 

@@ -10,39 +10,34 @@ pub struct RefreshArgs {
     pub json: bool,
 }
 
-#[cfg(not(feature = "duckdb"))]
-pub async fn refresh(_config: &Config, _args: RefreshArgs) -> anyhow::Result<Outcome> {
-    Err(UsageError(
-        "this build has no embedded warehouse; rebuild with the `duckdb` feature".into(),
-    )
-    .into())
-}
-
-#[cfg(feature = "duckdb")]
 pub async fn refresh(config: &Config, args: RefreshArgs) -> anyhow::Result<Outcome> {
-    use crate::lake::{Lake, LocalDirStore};
-    use crate::warehouse::duckdb::DuckDbWarehouse;
-    use crate::warehouse::{Warehouse, WarehouseError};
+    use crate::config::Backend;
+    use crate::warehouse::WarehouseError;
     use anyhow::Context;
-    use std::sync::Arc;
 
-    let lake_dir = config.lake_dir();
-    if !lake_dir.is_dir() {
+    if config.backend == Backend::Local && !config.lake_dir().is_dir() {
         return Err(UsageError(format!(
             "no lake at {}: run `retail-pipeline generate` first (or pass --data-dir)",
-            lake_dir.display()
+            config.lake_dir().display()
         ))
         .into());
     }
-    let store = LocalDirStore::open(&lake_dir)
-        .with_context(|| format!("opening the lake at {}", lake_dir.display()))?;
-    let lake = Lake::new(Arc::new(store));
-    let path = config.warehouse_file();
-    let warehouse = match DuckDbWarehouse::open(path.clone(), lake_dir.clone()).await {
-        Ok(w) => w,
+    let lake = crate::backends::open_lake(config).await?;
+    let warehouse = match crate::backends::open_warehouse(config).await {
+        Ok((Some(w), _)) => w,
+        Ok((None, _)) => {
+            return Err(UsageError(
+                "this build has no embedded warehouse; rebuild with the `duckdb` feature".into(),
+            )
+            .into())
+        }
         // Another process holds the file: the user's to resolve, in one line.
-        Err(e @ WarehouseError::Locked { .. }) => return Err(UsageError(e.to_string()).into()),
-        Err(e) => return Err(e).context("opening the warehouse"),
+        Err(e) => match e.downcast_ref::<WarehouseError>() {
+            Some(locked @ WarehouseError::Locked { .. }) => {
+                return Err(UsageError(locked.to_string()).into())
+            }
+            _ => return Err(e).context("opening the warehouse"),
+        },
     };
     let report = warehouse.refresh(&lake).await.context("refresh failed")?;
 
@@ -52,8 +47,8 @@ pub async fn refresh(config: &Config, args: RefreshArgs) -> anyhow::Result<Outco
         let hours = report.hours_loaded.len();
         println!(
             "refreshed {} from {} in {:.2}s: {hours} hour{} loaded",
-            path.display(),
-            lake_dir.display(),
+            warehouse.describe(),
+            lake.store().describe(),
             report.elapsed_ms as f64 / 1000.0,
             if hours == 1 { "" } else { "s" },
         );

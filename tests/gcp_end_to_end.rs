@@ -1,0 +1,316 @@
+//! The whole hour in `--backend gcp` mode, on the three emulators, through the real binary:
+//! `POST /generate` writes the hours to the bucket and publishes their alerts to Pub/Sub,
+//! `POST /bq/refresh` merges them into BigQuery, and a second refresh changes nothing.
+//!
+//! What the service wrote is checked straight against the emulators' REST APIs (not through
+//! our own backends), so a bug shared by writer and reader cannot hide. Skips, loudly, unless
+//! `scripts/emulators.sh` has started all three (scripts/test.sh does).
+#![cfg(feature = "gcp")]
+
+mod common;
+
+use retail_pipeline::gcp::{Credentials, GcpHttp};
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Emulators {
+    gcs: String,
+    bq: String,
+    pubsub: String,
+}
+
+fn emulators() -> Option<Emulators> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    match (
+        var("RP_TEST_GCS_ENDPOINT"),
+        var("RP_TEST_BQ_ENDPOINT"),
+        var("PUBSUB_EMULATOR_HOST"),
+    ) {
+        (Some(gcs), Some(bq), Some(pubsub)) => Some(Emulators {
+            gcs,
+            bq,
+            pubsub: format!("http://{pubsub}"),
+        }),
+        _ => {
+            eprintln!("SKIPPED: RP_TEST_GCS_ENDPOINT, RP_TEST_BQ_ENDPOINT and PUBSUB_EMULATOR_HOST must all be set (scripts/emulators.sh starts the emulators)");
+            None
+        }
+    }
+}
+
+/// Names unique to this run: the emulators are shared by every test.
+struct Names {
+    project: String,
+    bucket: String,
+    dataset: String,
+    alerts: String,
+    events: String,
+}
+
+fn names() -> Names {
+    let tag = format!(
+        "{}{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_micros())
+            .unwrap_or(0)
+    );
+    Names {
+        project: format!("e2e-{tag}").chars().take(30).collect(),
+        bucket: format!("rp-e2e-{tag}"),
+        dataset: format!("rp_e2e_{tag}"),
+        alerts: format!("alerts-{tag}"),
+        events: format!("events-{tag}"),
+    }
+}
+
+fn start(data: &std::path::Path, e: &Emulators, n: &Names) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_retail-pipeline"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(["--scale", "small", "--backend", "gcp"])
+        .args(["--gcp-project", &n.project, "--gcs-bucket", &n.bucket])
+        .args(["--bq-dataset", &n.dataset])
+        .args(["--alerts-topic", &n.alerts, "--events-topic", &n.events])
+        .args(["serve", "--port", "0", "--bind", "127.0.0.1"])
+        .env("STORAGE_EMULATOR_HOST", &e.gcs)
+        .env("BIGQUERY_EMULATOR_HOST", &e.bq)
+        .env(
+            "PUBSUB_EMULATOR_HOST",
+            e.pubsub.trim_start_matches("http://"),
+        )
+        // Nothing may reach for real credentials.
+        .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
+        .env("HOME", data)
+        .env("RUST_LOG", "warn")
+        .env_remove("RP_API_TOKEN")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("first line");
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .unwrap_or_else(|| panic!("serve did not start: {line:?}"))
+        .to_owned();
+    (child, addr)
+}
+
+fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, Value) {
+    let (status, body) = common::http(addr, method, path, body, Duration::from_secs(30));
+    (
+        status,
+        serde_json::from_str(&body).unwrap_or(Value::String(body)),
+    )
+}
+
+fn finished_job(addr: &str, accepted: &Value) -> Value {
+    let id = accepted["job_id"].as_str().expect("job id");
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let (status, job) = http(addr, "GET", &format!("/jobs/{id}"), "");
+        assert_eq!(status, 200, "{job}");
+        if job["state"] != "running" {
+            return job;
+        }
+        assert!(Instant::now() < deadline, "job {id} still running: {job}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Direct REST calls to an emulator, anonymous.
+async fn call(client: &GcpHttp, method: &str, url: String, body: Option<Value>) -> Value {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+    let response = client
+        .send("emulator check", |c| {
+            let r = c.request(method.clone(), &url);
+            match &body {
+                Some(b) => r
+                    .header("content-type", "application/json")
+                    .body(b.to_string()),
+                None => r,
+            }
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{url}: {e}"));
+    let bytes = response.bytes().await.expect("body");
+    serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+}
+
+async fn count_rows(client: &GcpHttp, e: &Emulators, n: &Names, table: &str) -> u64 {
+    let url = format!("{}/bigquery/v2/projects/{}/queries", e.bq, n.project);
+    let sql = format!(
+        "SELECT COUNT(*) AS n FROM `{}.{}.{table}`",
+        n.project, n.dataset
+    );
+    let answer = call(
+        client,
+        "POST",
+        url,
+        Some(json!({"query": sql, "useLegacySql": false})),
+    )
+    .await;
+    answer["rows"][0]["f"][0]["v"]
+        .as_str()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no count in {answer}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_hour_lands_in_the_bucket_pubsub_and_bigquery() {
+    let Some(e) = emulators() else { return };
+    let n = names();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let client = GcpHttp::new(Credentials::Anonymous, Duration::from_secs(30)).expect("client");
+    let (mut child, addr) = start(dir.path(), &e, &n);
+
+    // A subscription of our own on the alerts topic the service created at start.
+    let sub = format!("{}-check", n.alerts);
+    call(
+        &client,
+        "PUT",
+        format!("{}/v1/projects/{}/subscriptions/{sub}", e.pubsub, n.project),
+        Some(json!({"topic": format!("projects/{}/topics/{}", n.project, n.alerts)})),
+    )
+    .await;
+
+    // Three evening hours: small scale oversells then, so alerts are certain.
+    let body = r#"{"from": "2026-03-06T17", "to": "2026-03-06T19"}"#;
+    let (status, accepted) = http(&addr, "POST", "/generate", body);
+    assert_eq!(status, 202, "{accepted}");
+    let job = finished_job(&addr, &accepted);
+    assert_eq!(job["state"], "completed", "{job}");
+    let result = &job["result"];
+    assert_eq!(result["hours_written"], 3, "{job}");
+    let alerts = result["alerts"].as_u64().expect("alerts");
+    let sales = result["sales_lines"].as_u64().expect("sales lines");
+    assert!(alerts > 0, "the test needs alerts: {job}");
+    assert_eq!(result["alerts_published"].as_u64(), Some(alerts), "{job}");
+
+    // The bucket: each of the five tables has a data file and a manifest for each hour.
+    let listed = call(
+        &client,
+        "GET",
+        format!("{}/storage/v1/b/{}/o?maxResults=1000", e.gcs, n.bucket),
+        None,
+    )
+    .await;
+    let objects: BTreeSet<String> = listed["items"]
+        .as_array()
+        .expect("objects in the bucket")
+        .iter()
+        .filter_map(|o| o["name"].as_str().map(str::to_string))
+        .collect();
+    for table in retail_pipeline::model::Table::ALL {
+        for hour in 17..=19 {
+            let data = format!(
+                "{}/date=2026-03-06/hour={hour}/part-00000.csv",
+                table.name()
+            );
+            assert!(objects.contains(&data), "{data} missing from {objects:?}");
+            let manifest = format!(
+                "_manifests/{}/date=2026-03-06/hour={hour}.json",
+                table.name()
+            );
+            assert!(
+                objects.contains(&manifest),
+                "{manifest} missing from {objects:?}"
+            );
+        }
+    }
+
+    // Pub/Sub: exactly the alerts, each with its alert_id attribute.
+    let mut ids = BTreeSet::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while (ids.len() as u64) < alerts && Instant::now() < deadline {
+        let pulled = call(
+            &client,
+            "POST",
+            format!(
+                "{}/v1/projects/{}/subscriptions/{sub}:pull",
+                e.pubsub, n.project
+            ),
+            Some(json!({"maxMessages": 1000})),
+        )
+        .await;
+        let received = pulled["receivedMessages"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let mut acks = Vec::new();
+        for m in &received {
+            let id = m["message"]["attributes"]["alert_id"]
+                .as_str()
+                .unwrap_or_else(|| panic!("alert without alert_id: {m}"));
+            ids.insert(id.to_string());
+            acks.push(m["ackId"].clone());
+        }
+        if !acks.is_empty() {
+            call(
+                &client,
+                "POST",
+                format!(
+                    "{}/v1/projects/{}/subscriptions/{sub}:acknowledge",
+                    e.pubsub, n.project
+                ),
+                Some(json!({ "ackIds": acks })),
+            )
+            .await;
+        }
+    }
+    assert_eq!(ids.len() as u64, alerts, "distinct alerts pulled");
+
+    // BigQuery: the refresh merges all three hours, exactly.
+    let (status, accepted) = http(&addr, "POST", "/bq/refresh", "");
+    assert_eq!(status, 202, "{accepted}");
+    let job = finished_job(&addr, &accepted);
+    assert_eq!(job["state"], "completed", "{job}");
+    assert_eq!(
+        job["result"]["hours_loaded"],
+        json!(["2026-03-06T17", "2026-03-06T18", "2026-03-06T19"]),
+        "{job}"
+    );
+    assert_eq!(
+        count_rows(&client, &e, &n, "sales_data_managed").await,
+        sales
+    );
+    assert_eq!(
+        count_rows(&client, &e, &n, "negative_inventory_alerts").await,
+        alerts
+    );
+
+    // A second refresh finds nothing to do and changes nothing.
+    let (_, accepted) = http(&addr, "POST", "/bq/refresh", "");
+    let job = finished_job(&addr, &accepted);
+    assert_eq!(job["state"], "completed", "{job}");
+    assert_eq!(job["result"]["hours_loaded"], json!([]), "{job}");
+    assert_eq!(
+        count_rows(&client, &e, &n, "sales_data_managed").await,
+        sales
+    );
+
+    // Status names the cloud backends and the watermark.
+    let (_, status) = http(&addr, "GET", "/status", "");
+    assert_eq!(status["warehouse_watermark"], "2026-03-06T19", "{status}");
+    let backends = status["backends"].to_string();
+    assert!(
+        backends.contains(&n.bucket) && backends.contains("pubsub"),
+        "{backends}"
+    );
+
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let exit = child.wait().expect("wait");
+    assert!(exit.success(), "serve exited with {exit}");
+}
