@@ -4,6 +4,8 @@
 
 #![cfg(feature = "gcp")]
 
+mod common;
+
 use retail_pipeline::bus::{
     alert_messages, BusError, MemorySink, Message, PubSubBus, PubSubConfig, Publisher, Subscriber,
     SubscriberConfig,
@@ -14,11 +16,9 @@ use retail_pipeline::generate::{hour_alerts, World};
 use retail_pipeline::lake::{BlobPath, BlobStore, LocalDirStore};
 use retail_pipeline::model::{Scale, ScaleName};
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
 /// The emulator's address, or a loud skip.
@@ -316,54 +316,6 @@ async fn the_pull_loop_lands_alerts_and_events_in_the_subscriber() {
     assert!(!archived.is_empty());
 }
 
-/// A TCP proxy to the emulator that can be cut (every connection dropped, new ones closed at
-/// once) and reopened.
-struct Proxy {
-    addr: SocketAddr,
-    open: Arc<AtomicBool>,
-    cut: Arc<Mutex<CancellationToken>>,
-}
-
-impl Proxy {
-    async fn start(upstream: String) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let open = Arc::new(AtomicBool::new(true));
-        let cut = Arc::new(Mutex::new(CancellationToken::new()));
-        let (o, c) = (open.clone(), cut.clone());
-        tokio::spawn(async move {
-            while let Ok((mut client, _)) = listener.accept().await {
-                if !o.load(Ordering::Acquire) {
-                    drop(client);
-                    continue;
-                }
-                let token = c.lock().unwrap().clone();
-                let upstream = upstream.clone();
-                tokio::spawn(async move {
-                    let Ok(mut server) = TcpStream::connect(&upstream).await else {
-                        return;
-                    };
-                    tokio::select! {
-                        () = token.cancelled() => {}
-                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
-                    }
-                });
-            }
-        });
-        Self { addr, open, cut }
-    }
-
-    fn cut(&self) {
-        self.open.store(false, Ordering::Release);
-        self.cut.lock().unwrap().cancel();
-    }
-
-    fn reopen(&self) {
-        *self.cut.lock().unwrap() = CancellationToken::new();
-        self.open.store(true, Ordering::Release);
-    }
-}
-
 #[tokio::test]
 async fn a_cut_connection_fails_fast_and_a_republish_delivers_everything() {
     let Some(host) = emulator() else { return };
@@ -373,7 +325,7 @@ async fn a_cut_connection_fails_fast_and_a_republish_delivers_everything() {
     direct.ensure_topic(&topic).await.unwrap();
     direct.ensure_subscription(&topic, &sub).await.unwrap();
 
-    let proxy = Proxy::start(host.clone()).await;
+    let proxy = common::proxy::Proxy::start(host.clone()).await;
     let retry = RetryPolicy {
         attempts: 3,
         first_backoff: Duration::from_millis(20),

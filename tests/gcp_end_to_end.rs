@@ -1,6 +1,8 @@
 //! The whole hour in `--backend gcp` mode, on the three emulators, through the real binary:
 //! `POST /generate` writes the hours to the bucket and publishes their alerts to Pub/Sub,
-//! `POST /bq/refresh` merges them into BigQuery, and a second refresh changes nothing.
+//! `POST /bq/refresh` merges them into BigQuery, and a second refresh changes nothing. And
+//! storage lost in the middle of a job: a clear failure, only whole hours, a rerun that ends
+//! the work.
 //!
 //! What the service wrote is checked straight against the emulators' REST APIs (not through
 //! our own backends), so a bug shared by writer and reader cannot hide. Skips, loudly, unless
@@ -313,4 +315,93 @@ async fn a_whole_hour_lands_in_the_bucket_pubsub_and_bigquery() {
         .status();
     let exit = child.wait().expect("wait");
     assert!(exit.success(), "serve exited with {exit}");
+}
+
+/// Cloud Storage goes away in the middle of a three-day generate (a proxy in front of the
+/// shared emulator is cut): the job fails with an error naming the bucket, every hour the lake
+/// calls complete is whole and checks against its manifest, and the same request once storage
+/// is back writes exactly the missing hours.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn storage_lost_mid_generate_fails_cleanly_and_the_rerun_completes() {
+    use retail_pipeline::lake::{GcsStore, Lake};
+    use retail_pipeline::model::{PartitionHour, Table};
+    let Some(e) = emulators() else { return };
+    let n = names();
+    let proxy = common::proxy::Proxy::start(e.gcs.trim_start_matches("http://").to_string()).await;
+    let through = Emulators {
+        gcs: format!("http://{}", proxy.addr),
+        bq: e.bq.clone(),
+        pubsub: e.pubsub.clone(),
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (mut child, addr) = start(dir.path(), &through, &n);
+
+    let body = r#"{"from": "2026-03-07T00", "to": "2026-03-09T23"}"#;
+    let (status, accepted) = http(&addr, "POST", "/generate", body);
+    assert_eq!(status, 202, "{accepted}");
+    let id = accepted["job_id"].as_str().expect("job id").to_string();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (_, job) = http(&addr, "GET", &format!("/jobs/{id}"), "");
+        if job["done"].as_u64().unwrap_or(0) >= 1 || job["state"] != "running" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no progress: {job}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    proxy.cut();
+    let job = finished_job(&addr, &accepted);
+    assert_eq!(job["state"], "failed", "{job}");
+    let error = job["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains(&format!("gs://{}", n.bucket)),
+        "the error names the bucket: {error}"
+    );
+
+    // Straight to the emulator: what is complete is whole.
+    let client = GcpHttp::new(Credentials::Anonymous, Duration::from_secs(30)).expect("client");
+    let lake = Lake::new(std::sync::Arc::new(GcsStore::new(
+        client,
+        Some(e.gcs.clone()),
+        n.bucket.clone(),
+        None,
+    )));
+    let mut complete = 0;
+    for day in ["2026-03-07", "2026-03-08", "2026-03-09"] {
+        let date = day.parse().expect("date");
+        for h in lake.complete_hours(date).await.expect("list") {
+            let hour = PartitionHour::new(date, h).expect("hour");
+            for table in Table::ALL {
+                lake.verify(table, hour)
+                    .await
+                    .unwrap_or_else(|e| panic!("{table} {hour} is complete but not whole: {e}"));
+            }
+            complete += 1;
+        }
+    }
+    assert!(complete < 72, "the cut came before the end");
+
+    proxy.reopen();
+    let (status, accepted) = http(&addr, "POST", "/generate", body);
+    assert_eq!(status, 202, "{accepted}");
+    let job = finished_job(&addr, &accepted);
+    assert_eq!(job["state"], "completed", "{job}");
+    assert_eq!(job["result"]["hours_written"], 72 - complete, "{job}");
+    assert_eq!(job["result"]["hours_already_complete"], complete, "{job}");
+    for day in ["2026-03-07", "2026-03-08", "2026-03-09"] {
+        let hours = lake
+            .complete_hours(day.parse().expect("date"))
+            .await
+            .expect("list");
+        assert_eq!(hours.len(), 24, "{day}");
+    }
+    eprintln!(
+        "cut after {complete} whole hours; the rerun wrote the other {}",
+        72 - complete
+    );
+
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    assert!(child.wait().expect("wait").success());
 }

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod proxy;
+
 use retail_pipeline::generate::TableFile;
 use retail_pipeline::model::Table;
 use std::collections::HashMap;
