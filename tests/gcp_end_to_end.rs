@@ -301,6 +301,34 @@ async fn a_whole_hour_lands_in_the_bucket_pubsub_and_bigquery() {
         sales
     );
 
+    // The analytics and the dashboard read BigQuery through the same endpoints as DuckDB.
+    let (status, by_category) = http(
+        &addr,
+        "GET",
+        "/analytics/sales-by-category?date=2026-03-06",
+        "",
+    );
+    assert_eq!(status, 200, "{by_category}");
+    let units: u64 = by_category
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r["units"].as_u64().expect("units"))
+        .sum();
+    assert!(units >= sales, "{units} units over {sales} sales lines");
+    let (status, page) = common::http(
+        &addr,
+        "GET",
+        "/dashboard?from=2026-03-06&to=2026-03-06",
+        "",
+        Duration::from_secs(30),
+    );
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("<svg"),
+        "the dashboard draws charts from BigQuery"
+    );
+
     // Status names the cloud backends and the watermark.
     let (_, status) = http(&addr, "GET", "/status", "");
     assert_eq!(status["warehouse_watermark"], "2026-03-06T19", "{status}");
