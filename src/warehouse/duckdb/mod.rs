@@ -53,6 +53,12 @@ pub struct DuckDbWarehouse {
     refresh_lock: tokio::sync::Mutex<()>,
 }
 
+/// DuckDB's buffer pool defaults to 80% of the machine's memory and keeps what it read and
+/// wrote cached up to that: in a long-running service beside the generator that reads as a
+/// leak. Capped, it evicts (and spills to `<file>.tmp`) instead; queries over this warehouse's
+/// tables need far less.
+const LIMITS: &str = "SET memory_limit = '256MB';";
+
 #[derive(Debug)]
 struct Inner {
     path: PathBuf,
@@ -83,6 +89,8 @@ impl DuckDbWarehouse {
             })?;
         }
         let conn = Connection::open(path).map_err(|e| open_error(path, &e))?;
+        conn.execute_batch(LIMITS)
+            .map_err(|e| query_error("memory limit", &e))?;
         for (name, text) in sql::SETUP {
             conn.execute_batch(text)
                 .map_err(|e| query_error(name, &e))?;
