@@ -321,3 +321,43 @@ async fn streamed_events_land_once_in_bigquery() {
     assert!(staging.is_empty(), "staging tables left: {staging:?}");
     drop_dataset(&endpoint, &dataset).await;
 }
+
+#[tokio::test]
+async fn a_failed_write_names_the_table_and_leaves_no_staging_table() {
+    let Some(endpoint) = endpoint() else { return };
+    let dataset = unique_dataset();
+    let warehouse = open(&endpoint, &dataset).await;
+    let sink = BigQueryEventSink::new(warehouse.clone());
+    // The load into staging succeeds; the insert into the missing target fails.
+    let url = format!(
+        "{endpoint}/bigquery/v2/projects/{PROJECT}/datasets/{dataset}/tables/inventory_events"
+    );
+    http()
+        .send("drop a stream table", |c| c.delete(&url))
+        .await
+        .expect("drop inventory_events");
+
+    let error = sink
+        .write(&batch(0..30, 0..0))
+        .await
+        .expect_err("no target table");
+    let message = error.to_string();
+    assert!(
+        message.contains(&format!("{PROJECT}.{dataset}.inventory_events")),
+        "names the table: {message}"
+    );
+    let staging: Vec<String> = table_ids(&endpoint, &dataset)
+        .await
+        .into_iter()
+        .filter(|t| t.starts_with(STAGING_PREFIX))
+        .collect();
+    assert!(staging.is_empty(), "staging tables left: {staging:?}");
+    // Orders come first in a write and were kept; a retry would add only the rest.
+    let orders = count(
+        &endpoint,
+        &format!("SELECT COUNT(*) FROM `{PROJECT}.{dataset}.order_events`"),
+    )
+    .await;
+    assert_eq!(orders, batch(0..30, 0..0).orders.len() as u64);
+    drop_dataset(&endpoint, &dataset).await;
+}
