@@ -1,6 +1,7 @@
 //! The whole hour in `--backend gcp` mode, on the three emulators, through the real binary:
 //! `POST /generate` writes the hours to the bucket and publishes their alerts to Pub/Sub,
-//! `POST /bq/refresh` merges them into BigQuery, and a second refresh changes nothing. And
+//! `POST /bq/refresh` merges them into BigQuery, a second refresh changes nothing, and a
+//! scenario's events reach BigQuery's stream tables through Pub/Sub exactly once. And
 //! storage lost in the middle of a job: a clear failure, only whole hours, a rerun that ends
 //! the work.
 //!
@@ -328,6 +329,27 @@ async fn a_whole_hour_lands_in_the_bucket_pubsub_and_bigquery() {
         page.contains("<svg"),
         "the dashboard draws charts from BigQuery"
     );
+
+    // Streamed events: Pub/Sub, the in-process subscriber, BigQuery's stream tables, exactly.
+    let body = r#"{"events_per_minute": 6000, "duration_seconds": 2}"#;
+    let (status, accepted) = http(&addr, "POST", "/scenarios/custom/start", body);
+    assert_eq!(status, 202, "{accepted}");
+    let job = finished_job(&addr, &accepted);
+    assert_eq!(job["state"], "completed", "{job}");
+    assert_eq!(job["done"], 200, "{job}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let streamed = loop {
+        let mut total = 0;
+        for table in ["order_events", "inventory_events", "user_activity_events"] {
+            total += count_rows(&client, &e, &n, table).await;
+        }
+        if total >= 200 || Instant::now() > deadline {
+            break total;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert_eq!(streamed, 200, "every streamed event once in BigQuery");
+    assert_eq!(count_rows(&client, &e, &n, "dead_letter_events").await, 0);
 
     // Status names the cloud backends and the watermark.
     let (_, status) = http(&addr, "GET", "/status", "");
