@@ -15,7 +15,6 @@ mod common;
 use retail_pipeline::gcp::{Credentials, GcpHttp};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -95,17 +94,7 @@ fn start(data: &std::path::Path, e: &Emulators, n: &Names) -> (Child, String) {
         .stderr(Stdio::inherit())
         .spawn()
         .expect("spawn serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("first line");
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|s| s.split_whitespace().next())
-        .unwrap_or_else(|| panic!("serve did not start: {line:?}"))
-        .to_owned();
+    let addr = common::serve_address(&mut child);
     (child, addr)
 }
 

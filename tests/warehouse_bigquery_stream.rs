@@ -4,6 +4,8 @@
 //! (passing, loudly) without RP_TEST_BQ_ENDPOINT; each test works in a dataset of its own.
 #![cfg(feature = "gcp")]
 
+mod common;
+
 use retail_pipeline::bus::{DeadLetter, EventSink, SinkBatch};
 use retail_pipeline::gcp::{Credentials, GcpHttp};
 use retail_pipeline::generate::events::{Event, EventGenerator, EventPools, EventTime, EventType};
@@ -20,18 +22,6 @@ use std::time::Duration;
 
 const PROJECT: &str = "rp-test";
 const T0: i64 = 1_790_000_000_000;
-
-fn endpoint() -> Option<String> {
-    match std::env::var("RP_TEST_BQ_ENDPOINT") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            eprintln!(
-                "SKIPPED: RP_TEST_BQ_ENDPOINT not set (scripts/emulators.sh starts the emulator)"
-            );
-            None
-        }
-    }
-}
 
 fn unique_dataset() -> String {
     static N: AtomicU32 = AtomicU32::new(0);
@@ -201,7 +191,9 @@ fn keys(row: &impl serde::Serialize) -> BTreeSet<String> {
 
 #[tokio::test]
 async fn streamed_events_land_once_in_bigquery() {
-    let Some(endpoint) = endpoint() else { return };
+    let Some(endpoint) = common::bq_test_endpoint() else {
+        return;
+    };
     let dataset = unique_dataset();
     let warehouse = open(&endpoint, &dataset).await;
     let sink = BigQueryEventSink::new(warehouse.clone());
@@ -324,7 +316,9 @@ async fn streamed_events_land_once_in_bigquery() {
 
 #[tokio::test]
 async fn a_failed_write_names_the_table_and_leaves_no_staging_table() {
-    let Some(endpoint) = endpoint() else { return };
+    let Some(endpoint) = common::bq_test_endpoint() else {
+        return;
+    };
     let dataset = unique_dataset();
     let warehouse = open(&endpoint, &dataset).await;
     let sink = BigQueryEventSink::new(warehouse.clone());
