@@ -386,3 +386,35 @@ async fn a_subscription_sees_the_end_once_the_bus_is_gone() {
     let end = tokio::time::timeout(Duration::from_secs(5), sub.recv()).await;
     assert_eq!(end.expect("recv returns"), None);
 }
+
+/// Reads a `LocalBus` subscription for the shared contract suite.
+struct LocalReader(retail_pipeline::bus::Subscription);
+
+#[async_trait::async_trait]
+impl retail_pipeline::bus::contract::Reader for LocalReader {
+    async fn read(&mut self, n: usize, within: Duration) -> Vec<Message> {
+        let deadline = tokio::time::Instant::now() + within;
+        let mut got = Vec::new();
+        while got.len() < n {
+            let mut batch = Vec::new();
+            match tokio::time::timeout_at(deadline, self.0.recv_many(&mut batch, n - got.len()))
+                .await
+            {
+                Ok(0) | Err(_) => break,
+                Ok(k) => {
+                    self.0.ack(k);
+                    got.extend(batch);
+                }
+            }
+        }
+        got
+    }
+}
+
+#[tokio::test]
+async fn the_local_bus_keeps_the_publisher_contract() {
+    let bus = LocalBus::default();
+    let mut reader = LocalReader(bus.subscribe("contract-topic"));
+    retail_pipeline::bus::contract::run_all(&bus, "contract-topic", &mut reader, "nobody-reads")
+        .await;
+}

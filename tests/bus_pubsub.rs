@@ -415,3 +415,47 @@ async fn unknown_topics_and_unsubscribed_topics_are_refused_and_setup_is_idempot
     );
     bus.publish(&topic, Vec::new()).await.unwrap();
 }
+
+/// Reads a pull subscription for the shared contract suite.
+struct PullReader {
+    bus: Arc<PubSubBus>,
+    subscription: String,
+}
+
+#[async_trait::async_trait]
+impl retail_pipeline::bus::contract::Reader for PullReader {
+    async fn read(&mut self, n: usize, within: Duration) -> Vec<Message> {
+        let deadline = Instant::now() + within;
+        let mut got = Vec::new();
+        while got.len() < n && Instant::now() < deadline {
+            let pulled = self.bus.pull(&self.subscription).await.expect("pull");
+            if pulled.is_empty() {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+            let ids: Vec<String> = pulled.iter().map(|p| p.ack_id.clone()).collect();
+            self.bus
+                .acknowledge(&self.subscription, &ids)
+                .await
+                .expect("acknowledge");
+            got.extend(pulled.into_iter().map(|p| p.message));
+        }
+        got
+    }
+}
+
+#[tokio::test]
+async fn pubsub_keeps_the_publisher_contract() {
+    let Some(host) = emulator() else { return };
+    let project = unique("proj");
+    let bus = bus(&host, &project, PubSubConfig::default());
+    let (topic, sub, unread) = (unique("topic"), unique("sub"), unique("unread"));
+    bus.ensure_topic(&topic).await.unwrap();
+    bus.ensure_subscription(&topic, &sub).await.unwrap();
+    bus.ensure_topic(&unread).await.unwrap();
+    let mut reader = PullReader {
+        bus: bus.clone(),
+        subscription: sub,
+    };
+    retail_pipeline::bus::contract::run_all(bus.as_ref(), &topic, &mut reader, &unread).await;
+}

@@ -4,6 +4,7 @@
 
 pub mod alerts;
 pub mod archive;
+pub mod contract;
 mod local;
 #[cfg(feature = "gcp")]
 mod pubsub;
