@@ -218,7 +218,7 @@ mod gcp {
     }
 
     pub async fn warehouse(config: &Config) -> anyhow::Result<OpenedWarehouse> {
-        use crate::warehouse::bigquery::BigQueryWarehouse;
+        use crate::warehouse::bigquery::{BigQueryEventSink, BigQueryWarehouse};
         let g = settings(config)?;
         let w = BigQueryWarehouse::open(
             http(&g.bigquery_emulator)?,
@@ -229,6 +229,8 @@ mod gcp {
         )
         .await
         .with_context(|| format!("opening BigQuery dataset {}.{}", g.project, g.dataset))?;
-        Ok((Some(Arc::new(w)), None))
+        let w = Arc::new(w);
+        let sink = Arc::new(BigQueryEventSink::new(w.clone()));
+        Ok((Some(w), Some(sink)))
     }
 }

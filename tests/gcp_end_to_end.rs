@@ -1,6 +1,7 @@
 //! The whole hour in `--backend gcp` mode, on the three emulators, through the real binary:
 //! `POST /generate` writes the hours to the bucket and publishes their alerts to Pub/Sub,
-//! `POST /bq/refresh` merges them into BigQuery, and a second refresh changes nothing. And
+//! `POST /bq/refresh` merges them into BigQuery, a second refresh changes nothing, and a
+//! scenario's events reach BigQuery's stream tables through Pub/Sub exactly once. And
 //! storage lost in the middle of a job: a clear failure, only whole hours, a rerun that ends
 //! the work.
 //!
@@ -14,7 +15,6 @@ mod common;
 use retail_pipeline::gcp::{Credentials, GcpHttp};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -94,17 +94,7 @@ fn start(data: &std::path::Path, e: &Emulators, n: &Names) -> (Child, String) {
         .stderr(Stdio::inherit())
         .spawn()
         .expect("spawn serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("first line");
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|s| s.split_whitespace().next())
-        .unwrap_or_else(|| panic!("serve did not start: {line:?}"))
-        .to_owned();
+    let addr = common::serve_address(&mut child);
     (child, addr)
 }
 
@@ -328,6 +318,27 @@ async fn a_whole_hour_lands_in_the_bucket_pubsub_and_bigquery() {
         page.contains("<svg"),
         "the dashboard draws charts from BigQuery"
     );
+
+    // Streamed events: Pub/Sub, the in-process subscriber, BigQuery's stream tables, exactly.
+    let body = r#"{"events_per_minute": 6000, "duration_seconds": 2}"#;
+    let (status, accepted) = http(&addr, "POST", "/scenarios/custom/start", body);
+    assert_eq!(status, 202, "{accepted}");
+    let job = finished_job(&addr, &accepted);
+    assert_eq!(job["state"], "completed", "{job}");
+    assert_eq!(job["done"], 200, "{job}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let streamed = loop {
+        let mut total = 0;
+        for table in ["order_events", "inventory_events", "user_activity_events"] {
+            total += count_rows(&client, &e, &n, table).await;
+        }
+        if total >= 200 || Instant::now() > deadline {
+            break total;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert_eq!(streamed, 200, "every streamed event once in BigQuery");
+    assert_eq!(count_rows(&client, &e, &n, "dead_letter_events").await, 0);
 
     // Status names the cloud backends and the watermark.
     let (_, status) = http(&addr, "GET", "/status", "");

@@ -78,16 +78,7 @@ fn request_and_job_spans_reach_the_collector_in_the_callers_trace() {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("first line");
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|s| s.split_whitespace().next())
-        .expect("address")
-        .to_owned();
+    let addr = common::serve_address(&mut child);
 
     // POST /generate with the caller's trace.
     let trace = "4bf92f3577b34da6a3ce929d0e0e4736";

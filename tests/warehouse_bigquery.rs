@@ -6,6 +6,8 @@
 
 mod warehouse_fixture;
 
+mod common;
+
 use retail_pipeline::gcp::{Credentials, GcpHttp};
 use retail_pipeline::lake::{crc32c_hex, Manifest};
 use retail_pipeline::model::{PartitionHour, Table};
@@ -14,18 +16,6 @@ use retail_pipeline::warehouse::{AnalyticsFilter, DateFilter, Warehouse};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 use warehouse_fixture::{h, hours, read_table, Fixture};
-
-fn endpoint() -> Option<String> {
-    match std::env::var("RP_TEST_BQ_ENDPOINT") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            eprintln!(
-                "SKIPPED: RP_TEST_BQ_ENDPOINT not set (scripts/emulators.sh starts the emulator)"
-            );
-            None
-        }
-    }
-}
 
 /// A dataset no other test (or test process) uses.
 fn unique_dataset() -> String {
@@ -121,7 +111,9 @@ fn expected(f: &Fixture, hours: &[PartitionHour]) -> Vec<u64> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refresh_loads_exactly_the_lake_keeps_late_hours_and_a_second_run_changes_nothing() {
-    let Some(endpoint) = endpoint() else { return };
+    let Some(endpoint) = common::bq_test_endpoint() else {
+        return;
+    };
     let f = Fixture::new();
     // Across a day boundary; hour 01 arrives late.
     let all = hours("2026-11-20T22", 4);
@@ -173,7 +165,9 @@ async fn refresh_loads_exactly_the_lake_keeps_late_hours_and_a_second_run_change
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_corrupt_partition_fails_only_its_hour_and_loads_once_repaired() {
-    let Some(endpoint) = endpoint() else { return };
+    let Some(endpoint) = common::bq_test_endpoint() else {
+        return;
+    };
     let f = Fixture::new();
     let all = hours("2026-11-20T22", 4);
     f.write(&all).await;
@@ -300,7 +294,9 @@ async fn a_corrupt_partition_fails_only_its_hour_and_loads_once_repaired() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_analytics_query_equals_the_duckdb_warehouse() {
-    let Some(endpoint) = endpoint() else { return };
+    let Some(endpoint) = common::bq_test_endpoint() else {
+        return;
+    };
     let f = Fixture::new();
     let all = hours("2026-11-20T23", 3);
     f.write(&all).await;

@@ -1,6 +1,7 @@
--- Streamed events, written as they arrive (keyed by event id; BigQueryEventSink would use the
--- id as insertId). Columns are those of sql/duckdb/03_event_tables.sql; nested parts (items,
--- addresses, session metadata, attributes) are JSON. Partitioning and clustering follow
+-- Streamed events, written as they arrive, each once by its id (BigQueryEventSink stages a
+-- batch by a load job and inserts the rows whose id is new). Columns are those of
+-- sql/duckdb/03_event_tables.sql; nested parts (items, addresses, session metadata,
+-- attributes) are JSON. Partitioning and clustering follow
 -- seed 004: orders by date, clustered by status and customer; inventory by date, clustered by
 -- product and location (store_id here, warehouse_id there); user activity by date, clustered
 -- by user (customer_id) and activity type.

@@ -57,6 +57,39 @@ pub fn int(row: &HashMap<String, String>, col: &str) -> i64 {
         .unwrap_or_else(|_| panic!("{col} = {:?} is an integer", row[col]))
 }
 
+/// The loopback address a `retail-pipeline serve` child prints on its first stdout line
+/// (`... http://127.0.0.1:PORT ...`); the child must have been spawned with a piped stdout.
+pub fn serve_address(child: &mut std::process::Child) -> String {
+    use std::io::BufRead;
+    let stdout = child.stdout.take().expect("serve's stdout is piped");
+    let mut line = String::new();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("first line");
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .unwrap_or_else(|| panic!("serve did not start: {line:?}"))
+        .to_owned();
+    assert!(addr.starts_with("127.0.0.1:"), "{addr}");
+    addr
+}
+
+/// bqemulator's URL from `RP_TEST_BQ_ENDPOINT`, or `None` after saying loudly why the test
+/// skips.
+pub fn bq_test_endpoint() -> Option<String> {
+    match std::env::var("RP_TEST_BQ_ENDPOINT") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            eprintln!(
+                "SKIPPED: RP_TEST_BQ_ENDPOINT not set (scripts/emulators.sh starts the emulator)"
+            );
+            None
+        }
+    }
+}
+
 /// One HTTP/1.1 request to `addr` (a `retail-pipeline serve` child); the status and the body.
 pub fn http(
     addr: &str,

@@ -1,5 +1,5 @@
 //! The BigQuery REST calls the warehouse makes: `jobs.query` (with named, typed parameters,
-//! polled through `getQueryResults` and paged), load jobs by multipart upload (polled through
+//! polled through `getQueryResults` and paged), CSV and NDJSON load jobs by multipart upload (polled through
 //! `jobs.get`), and `tables.delete`. Built on `crate::gcp::GcpHttp`.
 
 use crate::gcp::{encode, GcpError, GcpHttp};
@@ -208,33 +208,81 @@ impl BqClient {
         schema: &[(&str, &str)],
         csv: Bytes,
     ) -> Result<u64, BqError> {
+        let format = json!({
+            "sourceFormat": "CSV",
+            "skipLeadingRows": 1,
+            "allowQuotedNewlines": true,
+        });
+        self.load(what, dataset, table, schema, format, "text/csv", csv)
+            .await
+    }
+
+    /// Loads newline-delimited JSON (one object per line, keys = column names; a nested
+    /// object or array is taken whole by a `JSON` column) into `dataset.table`, as `load_csv`
+    /// does: replacing its contents, creating it with `schema` if needed, returning the rows
+    /// loaded.
+    pub async fn load_ndjson(
+        &self,
+        what: &str,
+        dataset: &str,
+        table: &str,
+        schema: &[(&str, &str)],
+        ndjson: Bytes,
+    ) -> Result<u64, BqError> {
+        let format = json!({ "sourceFormat": "NEWLINE_DELIMITED_JSON" });
+        self.load(
+            what,
+            dataset,
+            table,
+            schema,
+            format,
+            "application/octet-stream",
+            ndjson,
+        )
+        .await
+    }
+
+    /// One load job by multipart upload: `format` holds the source-format keys of the load
+    /// configuration; the rest (destination, truncate, create, schema) is common.
+    #[allow(clippy::too_many_arguments)]
+    async fn load(
+        &self,
+        what: &str,
+        dataset: &str,
+        table: &str,
+        schema: &[(&str, &str)],
+        format: Value,
+        media_type: &str,
+        data: Bytes,
+    ) -> Result<u64, BqError> {
         let fields: Vec<Value> = schema
             .iter()
             .map(|(name, kind)| json!({ "name": name, "type": kind, "mode": "NULLABLE" }))
             .collect();
+        let mut load = json!({
+            "destinationTable": { "projectId": self.project, "datasetId": dataset, "tableId": table },
+            "writeDisposition": "WRITE_TRUNCATE",
+            "createDisposition": "CREATE_IF_NEEDED",
+            "schema": { "fields": fields },
+        });
+        if let (Some(load), Value::Object(format)) = (load.as_object_mut(), format) {
+            load.extend(format);
+        }
         let envelope = json!({
-            "configuration": { "load": {
-                "destinationTable": { "projectId": self.project, "datasetId": dataset, "tableId": table },
-                "sourceFormat": "CSV",
-                "skipLeadingRows": 1,
-                "allowQuotedNewlines": true,
-                "writeDisposition": "WRITE_TRUNCATE",
-                "createDisposition": "CREATE_IF_NEEDED",
-                "schema": { "fields": fields },
-            }},
+            "configuration": { "load": load },
             "jobReference": { "projectId": self.project, "location": self.location },
         });
         let boundary = format!("retail-pipeline-{}", request_id());
-        let mut body = Vec::with_capacity(csv.len() + 2048);
+        let mut body = Vec::with_capacity(data.len() + 2048);
         body.extend_from_slice(
             format!("--{boundary}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n")
                 .as_bytes(),
         );
         body.extend_from_slice(envelope.to_string().as_bytes());
         body.extend_from_slice(
-            format!("\r\n--{boundary}\r\nContent-Type: text/csv\r\n\r\n").as_bytes(),
+            format!("\r\n--{boundary}\r\nContent-Type: {media_type}\r\n\r\n").as_bytes(),
         );
-        body.extend_from_slice(&csv);
+        body.extend_from_slice(&data);
         body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
         let body = Bytes::from(body);
         let url = format!(

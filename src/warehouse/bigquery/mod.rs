@@ -6,6 +6,9 @@ mod client;
 mod query;
 mod refresh;
 mod sql;
+mod stream;
+
+pub use stream::BigQueryEventSink;
 
 use super::{
     AnalyticsFilter, BasketStats, CategorySales, HourlySales, HourlyStock, ProductSales,

@@ -181,7 +181,7 @@ impl BigQueryWarehouse {
     }
 
     /// Drops staging tables; a failure is logged, never fatal (their names are unique).
-    async fn drop_staging(&self, stages: &[String]) {
+    pub(super) async fn drop_staging(&self, stages: &[String]) {
         for stage in stages {
             if let Err(e) = self
                 .client
