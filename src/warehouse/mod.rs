@@ -61,7 +61,8 @@ pub trait Warehouse: Send + Sync + fmt::Debug {
     ///
     /// - Per hour, atomic: the hour's three fact tables (sales, inventory, alerts) are
     ///   replaced and the hour recorded as loaded (with each file's crc32c) in one
-    ///   transaction. A crash leaves the hour either fully loaded or not at all.
+    ///   transaction (several hours may share one). A crash leaves the hour either fully
+    ///   loaded or not at all.
     /// - Idempotent: a second run finds nothing to load and changes nothing; a repeated
     ///   load of an hour replaces its rows instead of adding to them.
     /// - Dimensions (catalog, stores) are merged by id from the newest complete hour, and only

@@ -1,4 +1,5 @@
-//! Loading verified partitions: one transaction per fact hour, one per dimension merge.
+//! Loading verified partitions: fact hours in batches of one transaction each (falling back
+//! to one per hour when a batch fails), one transaction per dimension merge.
 //! Blocking DuckDB calls; the async side runs them on `spawn_blocking`.
 
 use super::sql;
@@ -135,37 +136,76 @@ fn load_partition(
     Ok(part.manifest.rows)
 }
 
-/// Loads one fact hour (its `FACT_TABLES` partitions) in one transaction and moves the
-/// watermark. On any failure the transaction rolls back: nothing of the hour is loaded.
-pub fn load_hour(
+/// One fact hour's partitions (its `FACT_TABLES`), verified and ready to load.
+pub type HourParts = (PartitionHour, Vec<VerifiedPartition>);
+
+/// What loading one hour gave: rows per table, or why the hour failed.
+pub type HourOutcome = (PartitionHour, Result<Vec<(Table, u64)>, PartitionFailure>);
+
+/// Loads `hours` in one transaction: one commit, so one WAL sync, for all of them (a commit per
+/// hour made a long first refresh wait on the disk most of its time). If any hour fails the
+/// whole transaction rolls back and the hours are loaded again one per transaction, so only
+/// the bad hour fails and every other one loads.
+pub fn load_batch(
     conn: &mut Connection,
     staging: &Path,
-    hour: PartitionHour,
-    parts: &[VerifiedPartition],
+    hours: &[HourParts],
     ingested_at: &str,
-) -> Result<Vec<(Table, u64)>, PartitionFailure> {
-    let whole_hour = |reason: String| PartitionFailure {
+) -> Vec<HourOutcome> {
+    if hours.len() > 1 {
+        if let Ok(rows) = load_hours(conn, staging, hours, ingested_at) {
+            return hours.iter().map(|(h, _)| *h).zip(rows.into_iter().map(Ok)).collect();
+        }
+    }
+    hours
+        .iter()
+        .map(|one| {
+            let outcome = load_hours(conn, staging, std::slice::from_ref(one), ingested_at)
+                .map(|mut rows| rows.remove(0));
+            (one.0, outcome)
+        })
+        .collect()
+}
+
+/// Loads fact hours in one transaction and moves the watermark. On any failure the
+/// transaction rolls back: nothing of any of the hours is loaded.
+fn load_hours(
+    conn: &mut Connection,
+    staging: &Path,
+    hours: &[HourParts],
+    ingested_at: &str,
+) -> Result<Vec<Vec<(Table, u64)>>, PartitionFailure> {
+    let whole_hour = |hour: PartitionHour, reason: String| PartitionFailure {
         hour,
         table: Table::SalesData,
         path: crate::lake::layout::partition(hour),
         reason,
     };
-    let tx = conn.transaction().map_err(|e| whole_hour(e.to_string()))?;
-    let mut rows = Vec::with_capacity(parts.len());
-    for part in parts {
-        rows.push((
-            part.table,
-            load_partition(&tx, staging, part, ingested_at, true)?,
-        ));
+    let Some(&(first, _)) = hours.first() else {
+        return Ok(Vec::new());
+    };
+    let tx = conn
+        .transaction()
+        .map_err(|e| whole_hour(first, e.to_string()))?;
+    let mut all = Vec::with_capacity(hours.len());
+    for (hour, parts) in hours {
+        let mut rows = Vec::with_capacity(parts.len());
+        for part in parts {
+            rows.push((
+                part.table,
+                load_partition(&tx, staging, part, ingested_at, true)?,
+            ));
+        }
+        let vars = [
+            ("date", sql::date(hour.date())),
+            ("hour", hour.hour().to_string()),
+            ("ingested_at", ingested_at.to_string()),
+        ];
+        run(&tx, sql::ADVANCE_WATERMARK, &vars).map_err(|e| whole_hour(*hour, e.to_string()))?;
+        all.push(rows);
     }
-    let vars = [
-        ("date", sql::date(hour.date())),
-        ("hour", hour.hour().to_string()),
-        ("ingested_at", ingested_at.to_string()),
-    ];
-    run(&tx, sql::ADVANCE_WATERMARK, &vars).map_err(|e| whole_hour(e.to_string()))?;
-    tx.commit().map_err(|e| whole_hour(e.to_string()))?;
-    Ok(rows)
+    tx.commit().map_err(|e| whole_hour(first, e.to_string()))?;
+    Ok(all)
 }
 
 /// Merges one dimension partition into its current-state table, in one transaction.
