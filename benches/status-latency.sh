@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# /status latency while a stress scenario streams: the release service on a free loopback
+# port runs the highest custom rate (60,000 events/min), and wrk (Debian package) hammers
+# GET /status from a second process. wrk is closed-loop: it sends as fast as the service
+# answers, so the p99 holds at whatever rate it reaches (reported; the goal is >= 1,000/s).
+# Writes bench-results/status-latency.txt.
+#
+#   benches/status-latency.sh [SECONDS]   (default 30)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds="${1:-30}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/retail-pipeline/target}"
+command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)" >&2; exit 1; }
+cargo build --locked --release --quiet
+bin="$CARGO_TARGET_DIR/release/retail-pipeline"
+work=$(mktemp -d)
+pid=""
+# shellcheck disable=SC2317 # called by the trap
+cleanup() {
+    if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+base="http://127.0.0.1:$port"
+RUST_LOG=warn "$bin" --data-dir "$work/data" serve --port "$port" --bind 127.0.0.1 --schedule false \
+    >/dev/null 2>"$work/serve.log" &
+pid=$!
+for _ in $(seq 1 300); do curl -fsS "$base/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+# A day of data so /status has a watermark and a lake to describe, then the stress.
+curl -fsS -X POST -H 'content-type: application/json' "$base/generate" -d '{"date": "2026-03-01"}' >/dev/null
+sleep 3
+curl -fsS -X POST "$base/bq/refresh?wait=true" >/dev/null
+curl -fsS -X POST -H 'content-type: application/json' "$base/scenarios/custom/start" \
+    -d "{\"events_per_minute\": 60000, \"duration_seconds\": $((seconds + 10))}" >/dev/null
+mkdir -p bench-results
+out=bench-results/status-latency.txt
+{
+    echo "# $(date -u +%FT%TZ) $(nproc) cores, $(awk -F: '/model name/ {print $2; exit}' /proc/cpuinfo)"
+    echo "# GET /status for ${seconds}s, 2 connections, while a scenario streams 1,000 events/s"
+    wrk -t1 -c2 -d"${seconds}s" --latency "$base/status"
+    echo "# scenario at the end:"
+    curl -fsS "$base/status" | python3 -c 'import json,sys; s=json.load(sys.stdin); j=[j for j in s["jobs"] if j["kind"]=="scenario"][0]; print("events sent", j["done"], "rate/s", round(j["rate_per_sec"], 1))'
+} | tee "$out"
+echo "written to $out" >&2
