@@ -154,7 +154,11 @@ pub fn load_batch(
 ) -> Vec<HourOutcome> {
     if hours.len() > 1 {
         if let Ok(rows) = load_hours(conn, staging, hours, ingested_at) {
-            return hours.iter().map(|(h, _)| *h).zip(rows.into_iter().map(Ok)).collect();
+            return hours
+                .iter()
+                .map(|(h, _)| *h)
+                .zip(rows.into_iter().map(Ok))
+                .collect();
         }
     }
     hours
