@@ -11,6 +11,7 @@ mod fetch;
 mod plan;
 mod report;
 mod rows;
+mod template;
 
 pub use fetch::{fetch_partition, VerifiedPartition};
 pub use plan::{dimension_candidates, list_lake_hours, pending_hours, LakeHours};

@@ -116,20 +116,7 @@ impl Names {
     }
 }
 
-/// Substitutes `{{name}}` placeholders. Panics on a placeholder left unfilled: a mismatch
-/// between a template and its caller, caught by the tests below.
-pub fn render(template: &str, vars: &[(&str, String)]) -> String {
-    let mut out = template.to_string();
-    for (name, value) in vars {
-        out = out.replace(&format!("{{{{{name}}}}}"), value);
-    }
-    assert!(
-        !out.contains("{{"),
-        "SQL template has an unfilled placeholder: {}",
-        out.lines().find(|l| l.contains("{{")).unwrap_or_default()
-    );
-    out
-}
+pub use crate::warehouse::template::render;
 
 /// A GoogleSQL string literal; backslashes and quotes escaped.
 pub fn string(s: &str) -> String {

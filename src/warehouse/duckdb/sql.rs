@@ -70,20 +70,7 @@ pub mod analytics {
     pub const BASKET_STATS: &str = include_str!("../../../sql/duckdb/analytics/basket_stats.sql");
 }
 
-/// Substitutes `{{name}}` placeholders. Panics on a placeholder left unfilled: that is a
-/// mismatch between a template and its caller, caught by the tests below.
-pub fn render(template: &str, vars: &[(&str, &str)]) -> String {
-    let mut out = template.to_string();
-    for (name, value) in vars {
-        out = out.replace(&format!("{{{{{name}}}}}"), value);
-    }
-    assert!(
-        !out.contains("{{"),
-        "SQL template has an unfilled placeholder: {}",
-        out.lines().find(|l| l.contains("{{")).unwrap_or_default()
-    );
-    out
-}
+pub use crate::warehouse::template::render;
 
 /// The inside of a single-quoted SQL string (quotes doubled), without the quotes.
 pub fn escape(s: &str) -> String {

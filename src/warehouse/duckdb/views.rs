@@ -41,7 +41,7 @@ impl Inner {
                     all_ready = false;
                     let stub = sql::render(
                         sql::EXT_EMPTY,
-                        &[("view", &view), ("managed", managed(table))],
+                        &[("view", view.as_str()), ("managed", managed(table))],
                     );
                     conn.execute_batch(&stub)
                         .map_err(|e| query_error("ext/empty.sql", &e))?;
