@@ -18,6 +18,7 @@ use crate::metrics::Metrics;
 use crate::model::{HourRange, PartitionHour, Table};
 use crate::warehouse::Warehouse;
 use chrono::{DateTime, Duration, Utc};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -105,7 +106,29 @@ pub struct App {
     subscriber_tasks: Mutex<Vec<JoinHandle<()>>>,
     pub started_at: DateTime<Utc>,
     last_generated: Mutex<Option<PartitionHour>>,
+    /// Refresh jobs ended in this process: part of `warehouse_view`'s cache key.
+    refreshes_ended: AtomicU64,
+    warehouse_view: tokio::sync::Mutex<Option<CachedView>>,
 }
+
+/// What `/status` shows of the warehouse.
+#[derive(Debug, Clone, Default)]
+pub struct WarehouseView {
+    pub watermark: Option<PartitionHour>,
+    pub stream_rows: Vec<(String, u64)>,
+}
+
+/// A `WarehouseView`, when it was read, and the counters it was read under.
+#[derive(Debug)]
+struct CachedView {
+    key: [u64; 4],
+    at: std::time::Instant,
+    view: WarehouseView,
+}
+
+/// Longest a cached `WarehouseView` is served: another instance (or process) may refresh the
+/// same BigQuery dataset without this one knowing.
+const WAREHOUSE_VIEW_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The state handlers receive: cheap to clone.
 #[derive(Debug, Clone)]
@@ -177,6 +200,8 @@ impl App {
             metrics: Metrics::default(),
             started_at: Utc::now(),
             last_generated: Mutex::new(last),
+            refreshes_ended: AtomicU64::new(0),
+            warehouse_view: tokio::sync::Mutex::new(None),
         })
     }
 
@@ -265,15 +290,14 @@ impl App {
             .start(JobKind::Refresh, name, "hours", progress.clone())?;
         let (app, task_job) = (self.clone(), job.clone());
         spawn_job(&job, async move {
-            match warehouse.refresh(&app.lake).await {
+            let outcome = warehouse.refresh(&app.lake).await;
+            // Before the job is seen to end, so a status read after it sees the new state.
+            app.refreshes_ended.fetch_add(1, Ordering::AcqRel);
+            match outcome {
                 Ok(report) => {
                     let loaded = report.hours_loaded.len() as u64;
-                    progress
-                        .target
-                        .store(loaded, std::sync::atomic::Ordering::Relaxed);
-                    progress
-                        .done
-                        .store(loaded, std::sync::atomic::Ordering::Relaxed);
+                    progress.target.store(loaded, Ordering::Relaxed);
+                    progress.done.store(loaded, Ordering::Relaxed);
                     app.metrics.add_refresh(&report);
                     let failed = !report.failures.is_empty();
                     let error = failed.then(|| {
@@ -370,6 +394,40 @@ impl App {
         for task in tasks {
             let _ = task.await;
         }
+    }
+
+    /// The warehouse's watermark and stream-table rows for status pages. Re-read only when
+    /// something in this process may have changed them (a refresh ended, the subscriber took or
+    /// wrote a batch) or after `WAREHOUSE_VIEW_MAX_AGE`: `/status` is polled by dashboards,
+    /// probes and load tests, and its two warehouse queries were most of its latency.
+    pub async fn warehouse_view(&self) -> WarehouseView {
+        let Some(warehouse) = &self.warehouse else {
+            return WarehouseView::default();
+        };
+        let stats = self.subscriber.stats();
+        // Read before the queries: a change during them makes the next call read again.
+        let key = [
+            self.refreshes_ended.load(Ordering::Acquire),
+            stats.received.load(Ordering::Acquire),
+            stats.batches.load(Ordering::Acquire),
+            stats.failed.load(Ordering::Acquire),
+        ];
+        let mut cached = self.warehouse_view.lock().await;
+        if let Some(c) = cached.as_ref() {
+            if c.key == key && c.at.elapsed() < WAREHOUSE_VIEW_MAX_AGE {
+                return c.view.clone();
+            }
+        }
+        let view = WarehouseView {
+            watermark: self.warehouse_watermark().await,
+            stream_rows: warehouse.stream_rows().await.unwrap_or_default(),
+        };
+        *cached = Some(CachedView {
+            key,
+            at: std::time::Instant::now(),
+            view: view.clone(),
+        });
+        view
     }
 
     /// The warehouse's watermark, if there is a warehouse and it answers.

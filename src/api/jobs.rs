@@ -58,6 +58,7 @@ pub async fn status(State(app): State<AppState>) -> Json<StatusResponse> {
 /// What `/status` answers, for the dashboard too.
 pub async fn snapshot(app: &AppState) -> StatusResponse {
     let scale = &app.config.scale;
+    let warehouse = app.warehouse_view().await;
     StatusResponse {
         service: ServiceInfo {
             version: env!("CARGO_PKG_VERSION"),
@@ -79,17 +80,9 @@ pub async fn snapshot(app: &AppState) -> StatusResponse {
                 .map_or_else(|| "none".into(), |w| w.describe()),
         },
         last_generated_hour: app.last_generated_hour().map(|h| h.to_string()),
-        warehouse_watermark: app.warehouse_watermark().await.map(|h| h.to_string()),
+        warehouse_watermark: warehouse.watermark.map(|h| h.to_string()),
         stream: serde_json::to_value(app.subscriber.stats().snapshot()).unwrap_or_default(),
-        warehouse_stream_rows: match &app.warehouse {
-            Some(w) => w
-                .stream_rows()
-                .await
-                .unwrap_or_default()
-                .into_iter()
-                .collect(),
-            None => Default::default(),
-        },
+        warehouse_stream_rows: warehouse.stream_rows.into_iter().collect(),
         jobs: app.jobs.all().iter().map(|j| j.view()).collect(),
     }
 }
