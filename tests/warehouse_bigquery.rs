@@ -50,24 +50,6 @@ async fn drop_dataset(endpoint: &str, dataset: &str) {
         .expect("drop dataset");
 }
 
-/// The tables and views of a dataset (tables.list).
-async fn table_ids(endpoint: &str, dataset: &str) -> Vec<String> {
-    let http = GcpHttp::new(Credentials::Anonymous, Duration::from_secs(60)).expect("client");
-    let url = format!(
-        "{endpoint}/bigquery/v2/projects/rp-test/datasets/{dataset}/tables?maxResults=1000"
-    );
-    let list: serde_json::Value = http
-        .json("list tables", |c| c.get(&url))
-        .await
-        .expect("tables");
-    list["tables"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|t| t["tableReference"]["tableId"].as_str().map(str::to_owned))
-        .collect()
-}
-
 /// Rewrites a data file and its manifest so that the checksums match bad content: only the
 /// warehouse's own loading can catch it then.
 fn replace_with_valid_manifest(f: &Fixture, table: Table, hour: PartitionHour, bytes: &[u8]) {
@@ -262,7 +244,7 @@ async fn a_corrupt_partition_fails_only_its_hour_and_loads_once_repaired() {
     assert_eq!(loaded, vec![good.hour()]);
     assert_eq!(report.watermark_after, Some(good));
     // Every staging table was dropped, failed loads' included.
-    let tables = table_ids(&endpoint, &dataset).await;
+    let tables = common::bq_table_ids(&endpoint, &dataset).await;
     assert!(
         !tables.iter().any(|t| t.starts_with(STAGING_PREFIX)),
         "{tables:?}"

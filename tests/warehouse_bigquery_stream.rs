@@ -92,22 +92,6 @@ async fn count(endpoint: &str, sql: &str) -> u64 {
         .expect("number")
 }
 
-async fn table_ids(endpoint: &str, dataset: &str) -> Vec<String> {
-    let url = format!(
-        "{endpoint}/bigquery/v2/projects/{PROJECT}/datasets/{dataset}/tables?maxResults=1000"
-    );
-    let list: serde_json::Value = http()
-        .json("list tables", |c| c.get(&url))
-        .await
-        .expect("tables");
-    list["tables"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|t| t["tableReference"]["tableId"].as_str().map(str::to_owned))
-        .collect()
-}
-
 /// Events `seqs` of one deterministic generator, sorted into a batch.
 fn batch(seqs: std::ops::Range<u64>, dead: std::ops::Range<u32>) -> SinkBatch {
     let world = Arc::new(World::new(42, &Scale::preset(ScaleName::Small)));
@@ -305,7 +289,7 @@ async fn streamed_events_land_once_in_bigquery() {
         ]
     );
 
-    let staging: Vec<String> = table_ids(&endpoint, &dataset)
+    let staging: Vec<String> = common::bq_table_ids(&endpoint, &dataset)
         .await
         .into_iter()
         .filter(|t| t.starts_with(STAGING_PREFIX))
@@ -340,7 +324,7 @@ async fn a_failed_write_names_the_table_and_leaves_no_staging_table() {
         message.contains(&format!("{PROJECT}.{dataset}.inventory_events")),
         "names the table: {message}"
     );
-    let staging: Vec<String> = table_ids(&endpoint, &dataset)
+    let staging: Vec<String> = common::bq_table_ids(&endpoint, &dataset)
         .await
         .into_iter()
         .filter(|t| t.starts_with(STAGING_PREFIX))

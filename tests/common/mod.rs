@@ -90,6 +90,27 @@ pub fn bq_test_endpoint() -> Option<String> {
     }
 }
 
+/// The tables and views of a dataset of project `rp-test` on bqemulator (tables.list).
+#[cfg(feature = "gcp")]
+pub async fn bq_table_ids(endpoint: &str, dataset: &str) -> Vec<String> {
+    use retail_pipeline::gcp::{Credentials, GcpHttp};
+    let http =
+        GcpHttp::new(Credentials::Anonymous, std::time::Duration::from_secs(60)).expect("client");
+    let url = format!(
+        "{endpoint}/bigquery/v2/projects/rp-test/datasets/{dataset}/tables?maxResults=1000"
+    );
+    let list: serde_json::Value = http
+        .json("list tables", |c| c.get(&url))
+        .await
+        .expect("tables");
+    list["tables"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["tableReference"]["tableId"].as_str().map(str::to_owned))
+        .collect()
+}
+
 /// One HTTP/1.1 request to `addr` (a `retail-pipeline serve` child); the status and the body.
 pub fn http(
     addr: &str,
