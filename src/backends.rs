@@ -150,13 +150,20 @@ mod gcp {
     }
 
     /// Anonymous against an emulator, so that nothing asks a metadata server or a token
-    /// endpoint; Application Default Credentials against the real service.
+    /// endpoint; Application Default Credentials against the real service, read once and
+    /// shared by every backend so that they share one cached token.
     fn http(emulator: &Option<String>) -> anyhow::Result<GcpHttp> {
-        let credentials = match emulator {
-            Some(_) => Credentials::Anonymous,
-            None => Credentials::application_default()?,
-        };
-        Ok(GcpHttp::new(credentials, REQUEST_TIMEOUT)?)
+        if emulator.is_some() {
+            return Ok(GcpHttp::new(Credentials::Anonymous, REQUEST_TIMEOUT)?);
+        }
+        static ADC: std::sync::Mutex<Option<GcpHttp>> = std::sync::Mutex::new(None);
+        let mut adc = ADC.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(http) = adc.as_ref() {
+            return Ok(http.clone());
+        }
+        let http = GcpHttp::new(Credentials::application_default()?, REQUEST_TIMEOUT)?;
+        *adc = Some(http.clone());
+        Ok(http)
     }
 
     /// The bucket (under `--gcs-prefix`, then `sub`). Against an emulator the bucket is
