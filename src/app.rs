@@ -9,10 +9,10 @@ use crate::config::Config;
 use crate::generate::events::EventPools;
 use crate::generate::World;
 use crate::jobs::scenario::{RunOptions, ScenarioProgress, ScenarioRunner, ScenarioSpec};
+use crate::jobs::{publish_pending_alerts, AlertPublisher, Republished, RunTarget};
 use crate::jobs::{
     run_hours, Counters, Job, JobKind, JobRegistry, JobState, RegistryError, RunProgress,
 };
-use crate::jobs::{AlertPublisher, RunTarget};
 use crate::lake::{Lake, LakeError, LakeIdentity};
 use crate::metrics::Metrics;
 use crate::model::{HourRange, PartitionHour, Table};
@@ -247,7 +247,7 @@ impl App {
         spawn_job(&job, async move {
             let outcome = app.generate(range, force, progress, &task_job).await;
             match outcome {
-                Ok((summary, skipped)) => {
+                Ok((summary, skipped, republished)) => {
                     let state = if summary.cancelled {
                         JobState::Cancelled
                     } else {
@@ -255,6 +255,10 @@ impl App {
                     };
                     let result = serde_json::json!({
                         "alerts_published": summary.alerts_published,
+                        "alert_publish_errors": summary.alert_publish_errors,
+                        "alerts_republished": republished.alerts,
+                        "hours_still_owing_alerts": republished.still_pending
+                            + summary.alert_publish_errors,
                         "hours_written": summary.hours,
                         "hours_already_complete": skipped,
                         "rows": summary.rows.iter().sum::<u64>(),
@@ -447,7 +451,7 @@ impl App {
         force: bool,
         progress: Arc<RunProgress>,
         job: &Job,
-    ) -> anyhow::Result<(crate::jobs::RunSummary, usize)> {
+    ) -> anyhow::Result<(crate::jobs::RunSummary, usize, Republished)> {
         let hours: Vec<PartitionHour> = if force {
             range.hours().collect()
         } else {
@@ -455,6 +459,15 @@ impl App {
         };
         let skipped = range.len() - hours.len();
         let alerts = self.alert_publisher();
+        // Alerts owed by earlier runs (the bus was down, or the process stopped before
+        // publishing) go out first; a failure here must not stop the new hours.
+        let republished = publish_pending_alerts(&self.lake, &self.world, &alerts)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "cannot publish owed alerts");
+                Republished::default()
+            });
+        self.metrics.add_republished(&republished);
         let target = RunTarget {
             lake: &self.lake,
             world: self.world.clone(),
@@ -468,7 +481,7 @@ impl App {
             // Every hour of the range is complete now.
             self.saw_hour(range.to());
         }
-        Ok((summary, skipped))
+        Ok((summary, skipped, republished))
     }
 }
 

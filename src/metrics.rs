@@ -42,6 +42,12 @@ impl Metrics {
         add(&self.alert_publish_errors, summary.alert_publish_errors);
     }
 
+    /// Owed alerts published by a later run count as published.
+    pub fn add_republished(&self, done: &crate::jobs::Republished) {
+        self.alerts_published
+            .fetch_add(done.alerts, Ordering::Relaxed);
+    }
+
     pub fn add_refresh(&self, report: &crate::warehouse::RefreshReport) {
         for (counter, table) in self.refresh_rows.iter().zip(Table::ALL) {
             counter.fetch_add(report.rows_of(table), Ordering::Relaxed);

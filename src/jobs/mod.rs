@@ -12,4 +12,7 @@ pub use plan::{rolling_window, work_units, WorkUnit};
 pub use registry::{
     Counters, Job, JobKind, JobProgress, JobRegistry, JobState, JobView, RegistryError,
 };
-pub use run::{run_hours, AlertPublisher, RunError, RunProgress, RunSummary, RunTarget};
+pub use run::{
+    publish_pending_alerts, run_hours, AlertPublisher, Republished, RunError, RunProgress,
+    RunSummary, RunTarget,
+};

@@ -8,7 +8,7 @@ use crate::lake::{Lake, LakeError, LakeIdentity};
 use crate::model::PartitionHour;
 use futures::StreamExt;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -55,7 +55,7 @@ pub struct RunSummary {
     pub cancelled: bool,
     /// Negative-stock alerts published to the bus.
     pub alerts_published: u64,
-    /// Hours whose alerts could not be published.
+    /// Hours whose alerts could not be published (they stay owed in the lake's outbox).
     pub alert_publish_errors: u64,
 }
 
@@ -94,8 +94,9 @@ pub struct RunTarget<'a> {
 type Generated = (PartitionHour, Vec<TableFile>, Vec<NegativeStockAlert>);
 
 /// Generates and writes `hours` (sorted, without duplicates) with `jobs` generation workers.
-/// With `alerts`, each hour's negative-stock alerts are published once the hour is written
-/// (a publish failure is counted in the summary; the alerts stay in the lake's alert table).
+/// With `alerts`, each hour's negative-stock alerts are published once the hour is written. A
+/// publish failure is counted in the summary, and the hour stays in the lake's alert outbox
+/// until `publish_pending_alerts` delivers it.
 /// On cancellation the workers stop after their current hour, every hour already generated is
 /// written whole, and the summary says `cancelled`.
 pub async fn run_hours(
@@ -131,17 +132,34 @@ pub async fn run_hours(
     drop(tx);
 
     let mut summary = RunSummary::default();
+    let bus_down = &AtomicBool::new(false);
     let writes = futures::stream::poll_fn(|cx| rx.poll_recv(cx))
         .map(|(hour, files, hour_alerts)| async move {
+            let write_error = |source| RunError::Write { hour, source };
+            let owed = alerts.filter(|_| !hour_alerts.is_empty());
+            // The outbox marker goes first: from here until the publish succeeds, a failure or
+            // a kill leaves the hour marked, and the next run publishes what it owes.
+            if owed.is_some() {
+                lake.mark_alerts_pending(hour, hour_alerts.len())
+                    .await
+                    .map_err(write_error)?;
+            }
             let written = lake
                 .write_hour(hour, files, identity)
                 .await
-                .map_err(|source| RunError::Write { hour, source })?;
+                .map_err(write_error)?;
             let mut published = Ok(hour_alerts.len() as u64);
-            if let (Some(to), false) = (alerts, hour_alerts.is_empty()) {
-                published = publish_alerts(to.publisher.as_ref(), &to.topic, &hour_alerts)
-                    .await
-                    .map(|n| n as u64);
+            if let Some(to) = owed {
+                // After one failure the bus is taken as down for the rest of the run: the
+                // hours stay owed rather than each waiting out its own retries.
+                published = if bus_down.load(Ordering::Acquire) {
+                    Err(None)
+                } else {
+                    publish_owed(lake, to, hour, &hour_alerts)
+                        .await
+                        .inspect_err(|_| bus_down.store(true, Ordering::Release))
+                        .map_err(Some)
+                };
             }
             Ok((hour, written, published))
         })
@@ -155,7 +173,9 @@ pub async fn run_hours(
                     Ok(n) if alerts.is_some() => summary.alerts_published += n,
                     Ok(_) => {}
                     Err(e) => {
-                        tracing::warn!(%hour, error = %e, "alerts not published");
+                        if let Some(e) = e {
+                            tracing::warn!(%hour, error = %e, "alerts not published; kept owed");
+                        }
                         summary.alert_publish_errors += 1;
                     }
                 }
@@ -187,6 +207,86 @@ pub async fn run_hours(
     }
     summary.cancelled = cancel.is_cancelled() && summary.hours < hours.len() as u64;
     Ok(summary)
+}
+
+/// Publishes an hour's alerts and clears its outbox marker. A marker that cannot be cleared
+/// only means the alerts go out again later (consumers drop repeats by `alert_id`).
+async fn publish_owed(
+    lake: &Lake,
+    to: &AlertPublisher,
+    hour: PartitionHour,
+    alerts: &[NegativeStockAlert],
+) -> Result<u64, crate::bus::BusError> {
+    let n = publish_alerts(to.publisher.as_ref(), &to.topic, alerts).await?;
+    if let Err(e) = lake.clear_alerts_pending(hour).await {
+        tracing::warn!(%hour, error = %e, "alerts published but still marked pending");
+    }
+    Ok(n as u64)
+}
+
+/// What `publish_pending_alerts` did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Republished {
+    /// Hours whose owed alerts were published now.
+    pub hours: u64,
+    pub alerts: u64,
+    /// Hours still owing: their hour is not complete yet, or the bus refused them.
+    pub still_pending: u64,
+}
+
+/// Publishes the alerts of every complete hour the outbox says is owed: hours sealed while
+/// the bus was unreachable, or by a process that stopped before publishing. The alerts are
+/// generated again from the world (the lake's identity guarantees the same seed and scale,
+/// hence the same `alert_id`s) and checked against the hour's manifest before they go out.
+/// Stops at the first publish failure: the bus is likely still down, and the rest waits for
+/// the next run.
+pub async fn publish_pending_alerts(
+    lake: &Lake,
+    world: &Arc<World>,
+    to: &AlertPublisher,
+) -> Result<Republished, LakeError> {
+    let pending = lake.pending_alert_hours().await?;
+    let mut done = Republished::default();
+    for (i, &hour) in pending.iter().enumerate() {
+        let table = crate::model::Table::NegativeInventoryAlerts;
+        let Some(manifest) = lake.manifest(table, hour).await? else {
+            // Not sealed: the run that writes this hour publishes its alerts.
+            done.still_pending += 1;
+            continue;
+        };
+        let world = world.clone();
+        let alerts =
+            tokio::task::spawn_blocking(move || crate::generate::hour_alerts(&world, hour))
+                .await
+                .map_err(|e| LakeError::Corrupt {
+                    what: "alerts",
+                    path: hour.to_string(),
+                    reason: format!("regenerating the alerts failed: {e}"),
+                })?;
+        if alerts.len() as u64 != manifest.rows {
+            return Err(LakeError::Corrupt {
+                what: "alerts",
+                path: crate::lake::layout::manifest(table, hour),
+                reason: format!(
+                    "{} alerts regenerated, the manifest says {}",
+                    alerts.len(),
+                    manifest.rows
+                ),
+            });
+        }
+        match publish_owed(lake, to, hour, &alerts).await {
+            Ok(n) => {
+                done.hours += 1;
+                done.alerts += n;
+            }
+            Err(e) => {
+                tracing::warn!(%hour, error = %e, "owed alerts not published; will retry");
+                done.still_pending += (pending.len() - i) as u64;
+                break;
+            }
+        }
+    }
+    Ok(done)
 }
 
 fn generate_units(

@@ -88,6 +88,8 @@ pub mod layout {
 
     pub const IDENTITY: &str = "_lake.json";
     pub const MANIFESTS: &str = "_manifests";
+    /// Markers of hours whose alerts are not yet published (see `Lake::mark_alerts_pending`).
+    pub const ALERTS_PENDING: &str = "_alerts_pending";
 
     /// `date=YYYY-MM-DD/hour=HH`, the Hive partition of an hour.
     pub fn partition(hour: PartitionHour) -> String {
@@ -105,6 +107,18 @@ pub mod layout {
     /// The directory holding one date's manifests of a table.
     pub fn manifest_dir(table: Table, date: &str) -> String {
         format!("{MANIFESTS}/{}/date={date}", table.name())
+    }
+
+    pub fn alerts_pending(hour: PartitionHour) -> String {
+        format!("{ALERTS_PENDING}/{}.json", partition(hour))
+    }
+
+    /// The hour of an `alerts_pending` path: `.../date=2026-11-20/hour=05.json`.
+    pub fn alerts_pending_hour(path: &str) -> Option<PartitionHour> {
+        let mut parts = path.rsplit('/');
+        let hour = manifest_hour(parts.next()?)?;
+        let date = parts.next()?.strip_prefix("date=")?.parse().ok()?;
+        PartitionHour::new(date, hour).ok()
     }
 
     /// The hour of a manifest path inside `manifest_dir`: `.../hour=05.json` -> 5.
@@ -137,6 +151,16 @@ mod tests {
         assert_eq!(manifest_hour(&manifest(Table::Stores, h)), Some(5));
         assert_eq!(manifest_hour("x/hour=5.json"), None);
         assert_eq!(manifest_hour("x/hour=24.json"), None);
+        assert_eq!(
+            alerts_pending(h),
+            "_alerts_pending/date=2026-11-22/hour=05.json"
+        );
+        assert_eq!(alerts_pending_hour(&alerts_pending(h)), Some(h));
+        assert_eq!(alerts_pending_hour("_alerts_pending/hour=05.json"), None);
+        assert_eq!(
+            alerts_pending_hour("_alerts_pending/date=2026-13-01/hour=05.json"),
+            None
+        );
     }
 
     #[test]

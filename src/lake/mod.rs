@@ -6,6 +6,7 @@ pub mod contract;
 mod gcs;
 mod local;
 mod manifest;
+mod outbox;
 mod store;
 
 #[cfg(feature = "gcp")]
