@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test binary uses a different subset
 
+#[cfg(feature = "gcp")]
+pub mod e2e;
 pub mod proxy;
 
 use retail_pipeline::generate::TableFile;
@@ -196,4 +198,17 @@ pub async fn gcs_store_for_test(prefix: Option<&str>) -> Option<retail_pipeline:
         .await
         .expect("create the test bucket");
     Some(store)
+}
+
+/// Kills a child process when dropped: a test that panics must not leave a service running
+/// (it would hold the test's output pipes open and keep logging).
+pub struct KillOnDrop(pub u32);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", &self.0.to_string()])
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
 }

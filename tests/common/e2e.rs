@@ -1,0 +1,149 @@
+//! The service in `--backend gcp` mode on the three emulators, driven through the real binary,
+//! and the direct REST calls that check what it wrote (not through our own backends, so a bug
+//! shared by writer and reader cannot hide).
+
+use super::serve_address;
+use retail_pipeline::gcp::GcpHttp;
+use serde_json::{json, Value};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Emulators {
+    pub gcs: String,
+    pub bq: String,
+    pub pubsub: String,
+}
+
+pub fn emulators() -> Option<Emulators> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    match (
+        var("RP_TEST_GCS_ENDPOINT"),
+        var("RP_TEST_BQ_ENDPOINT"),
+        var("PUBSUB_EMULATOR_HOST"),
+    ) {
+        (Some(gcs), Some(bq), Some(pubsub)) => Some(Emulators {
+            gcs,
+            bq,
+            pubsub: format!("http://{pubsub}"),
+        }),
+        _ => {
+            eprintln!("SKIPPED: RP_TEST_GCS_ENDPOINT, RP_TEST_BQ_ENDPOINT and PUBSUB_EMULATOR_HOST must all be set (scripts/emulators.sh starts the emulators)");
+            None
+        }
+    }
+}
+
+/// Names unique to this run: the emulators are shared by every test.
+pub struct Names {
+    pub project: String,
+    pub bucket: String,
+    pub dataset: String,
+    pub alerts: String,
+    pub events: String,
+}
+
+pub fn names() -> Names {
+    let tag = format!(
+        "{}{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_micros())
+            .unwrap_or(0)
+    );
+    Names {
+        project: format!("e2e-{tag}").chars().take(30).collect(),
+        bucket: format!("rp-e2e-{tag}"),
+        dataset: format!("rp_e2e_{tag}"),
+        alerts: format!("alerts-{tag}"),
+        events: format!("events-{tag}"),
+    }
+}
+
+pub fn start(data: &std::path::Path, e: &Emulators, n: &Names) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_retail-pipeline"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(["--scale", "small", "--backend", "gcp"])
+        .args(["--gcp-project", &n.project, "--gcs-bucket", &n.bucket])
+        .args(["--bq-dataset", &n.dataset])
+        .args(["--alerts-topic", &n.alerts, "--events-topic", &n.events])
+        .args(["serve", "--port", "0", "--bind", "127.0.0.1"])
+        .env("STORAGE_EMULATOR_HOST", &e.gcs)
+        .env("BIGQUERY_EMULATOR_HOST", &e.bq)
+        .env(
+            "PUBSUB_EMULATOR_HOST",
+            e.pubsub.trim_start_matches("http://"),
+        )
+        // Nothing may reach for real credentials.
+        .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
+        .env("HOME", data)
+        .env("RUST_LOG", "warn")
+        .env_remove("RP_API_TOKEN")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn serve");
+    let addr = serve_address(&mut child);
+    (child, addr)
+}
+
+pub fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, Value) {
+    let (status, body) = super::http(addr, method, path, body, Duration::from_secs(30));
+    (
+        status,
+        serde_json::from_str(&body).unwrap_or(Value::String(body)),
+    )
+}
+
+pub fn finished_job(addr: &str, accepted: &Value) -> Value {
+    let id = accepted["job_id"].as_str().expect("job id");
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let (status, job) = http(addr, "GET", &format!("/jobs/{id}"), "");
+        assert_eq!(status, 200, "{job}");
+        if job["state"] != "running" {
+            return job;
+        }
+        assert!(Instant::now() < deadline, "job {id} still running: {job}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Direct REST calls to an emulator, anonymous.
+pub async fn call(client: &GcpHttp, method: &str, url: String, body: Option<Value>) -> Value {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+    let response = client
+        .send("emulator check", |c| {
+            let r = c.request(method.clone(), &url);
+            match &body {
+                Some(b) => r
+                    .header("content-type", "application/json")
+                    .body(b.to_string()),
+                None => r,
+            }
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{url}: {e}"));
+    let bytes = response.bytes().await.expect("body");
+    serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+}
+
+pub async fn count_rows(client: &GcpHttp, e: &Emulators, n: &Names, table: &str) -> u64 {
+    let url = format!("{}/bigquery/v2/projects/{}/queries", e.bq, n.project);
+    let sql = format!(
+        "SELECT COUNT(*) AS n FROM `{}.{}.{table}`",
+        n.project, n.dataset
+    );
+    let answer = call(
+        client,
+        "POST",
+        url,
+        Some(json!({"query": sql, "useLegacySql": false})),
+    )
+    .await;
+    answer["rows"][0]["f"][0]["v"]
+        .as_str()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no count in {answer}"))
+}
