@@ -1,6 +1,9 @@
 # The warehouse dataset. The service creates its managed, state and event tables itself at
 # start from sql/bigquery/ (each statement idempotent); Terraform owns the dataset and the raw
 # landing tables that the Pub/Sub BigQuery subscriptions write into, which must exist first.
+# The service's views over those tables need them too, so it creates the four they read when
+# missing (sql/bigquery/05_pubsub_raw_tables.sql, CREATE TABLE IF NOT EXISTS, this schema;
+# tests/deploy.rs checks the two agree) and never alters them.
 resource "google_bigquery_dataset" "warehouse" {
   dataset_id  = var.dataset_id
   location    = var.bq_location
@@ -25,7 +28,7 @@ resource "google_bigquery_table" "event_stream" {
   for_each            = toset(local.event_types)
   dataset_id          = google_bigquery_dataset.warehouse.dataset_id
   table_id            = "${each.key}_events_pubsub"
-  description         = "Raw ${each.key} events as Pub/Sub delivers them; sql/bigquery/ reads them into ${each.key}_events."
+  description         = "Raw ${each.key} events as Pub/Sub delivers them; the view ${each.key}_events_from_pubsub reads them as ${each.key}_events, one row per event_id."
   schema              = local.pubsub_raw_schema
   deletion_protection = true
 
@@ -39,7 +42,7 @@ resource "google_bigquery_table" "event_stream" {
 resource "google_bigquery_table" "alerts_stream" {
   dataset_id          = google_bigquery_dataset.warehouse.dataset_id
   table_id            = "negative_inventory_alerts_pubsub"
-  description         = "Negative-stock alerts as published; dedupe by attributes.alert_id."
+  description         = "Negative-stock alerts as published; the view negative_inventory_alerts_from_pubsub keeps one row per alert_id."
   schema              = local.pubsub_raw_schema
   deletion_protection = true
 

@@ -2,7 +2,7 @@
 //! reads, their defaults match, Cloud Scheduler calls endpoints that exist, the Dockerfile builds
 //! the way the scripts do, and the shell scripts and Terraform pass their own linters.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Command;
 use utoipa::OpenApi;
@@ -230,4 +230,172 @@ fn shell_scripts_pass_shellcheck() {
         "shellcheck:\n{}",
         String::from_utf8_lossy(&out.stdout)
     );
+}
+
+/// The text of the Terraform block that starts with `opening`, up to its closing brace at
+/// the start of a line.
+fn hcl_block<'a>(text: &'a str, opening: &str) -> &'a str {
+    let start = text
+        .find(opening)
+        .unwrap_or_else(|| panic!("no block {opening}"));
+    let end = text[start..].find("\n}").map_or(text.len(), |n| start + n);
+    &text[start..end]
+}
+
+/// Whitespace runs as one space: Terraform's alignment of `=` is not part of the meaning.
+fn squash(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// `(name, type)` of each `{ name = "...", type = "...", ... }` line of a Terraform schema.
+fn tf_schema_columns(block: &str) -> Vec<(String, String)> {
+    let quoted = |line: &str, key: &str| {
+        let rest = line.split(&format!("{key} = \"")).nth(1)?;
+        rest.split('"').next().map(str::to_owned)
+    };
+    block
+        .lines()
+        .filter_map(|l| Some((quoted(l, "name")?, quoted(l, "type")?)))
+        .collect()
+}
+
+/// The tables of `CREATE TABLE IF NOT EXISTS` statements: name, `(column, type)` in order, and
+/// the statement's text after the column list (partitioning, clustering).
+fn sql_tables(sql: &str) -> BTreeMap<String, (Vec<(String, String)>, String)> {
+    let prefix = "CREATE TABLE IF NOT EXISTS `${project}.${dataset}.";
+    let mut out = BTreeMap::new();
+    for statement in sql.split(';') {
+        let Some(start) = statement.find(prefix) else {
+            continue;
+        };
+        let rest = &statement[start + prefix.len()..];
+        let name = rest.split('`').next().unwrap_or_default().to_string();
+        let body = rest.split_once("(\n").map_or("", |(_, b)| b);
+        let (columns, options) = body.split_once("\n)").unwrap_or((body, ""));
+        let columns = columns
+            .lines()
+            .filter_map(|l| {
+                let mut words = l.trim().trim_end_matches(',').split_whitespace();
+                Some((words.next()?.to_string(), words.next()?.to_string()))
+            })
+            .collect();
+        out.insert(name, (columns, options.to_string()));
+    }
+    out
+}
+
+/// The names of `${project}.${dataset}.NAME` that follow `keyword` in `sql`.
+fn sql_names_after(sql: &str, keyword: &str) -> BTreeSet<String> {
+    let marker = format!("{keyword} `${{project}}.${{dataset}}.");
+    sql.split(&marker)
+        .skip(1)
+        .filter_map(|rest| rest.split('`').next().map(str::to_owned))
+        .collect()
+}
+
+/// The Pub/Sub landing tables that the service creates when missing (so that its views can be
+/// created anywhere) are the ones Terraform creates in deployment, with the same columns,
+/// partitioning and clustering; the views read exactly those tables; and every view is
+/// documented.
+#[cfg(feature = "gcp")]
+#[test]
+fn pubsub_landing_tables_agree_between_terraform_and_the_views() {
+    use retail_pipeline::warehouse::bigquery::PUBSUB_VIEWS;
+    let tf = read("deploy/bigquery.tf");
+    let tf_columns = tf_schema_columns(hcl_block(&tf, "pubsub_raw_schema = jsonencode("));
+    let names: Vec<&str> = tf_columns.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "subscription_name",
+            "message_id",
+            "publish_time",
+            "data",
+            "attributes"
+        ],
+        "the columns of a BigQuery subscription with write_metadata"
+    );
+    // Terraform's table ids (and the resource that creates each): one per event type, then
+    // the alerts' and the dead letters'.
+    let locals = read("deploy/locals.tf");
+    let types = locals
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("event_types = "))
+        .expect("event_types in locals.tf");
+    let event_stream = "resource \"google_bigquery_table\" \"event_stream\"".to_string();
+    assert!(
+        squash(hcl_block(&tf, &event_stream)).contains("table_id = \"${each.key}_events_pubsub\"")
+    );
+    let mut tf_tables: BTreeMap<String, String> = types
+        .trim_matches(|c| c == '[' || c == ']')
+        .split(',')
+        .map(|t| {
+            let id = format!("{}_events_pubsub", t.trim().trim_matches('"'));
+            (id, event_stream.clone())
+        })
+        .collect();
+    assert_eq!(tf_tables.len(), 3, "{types}");
+    for (resource, id) in [
+        ("alerts_stream", "negative_inventory_alerts_pubsub"),
+        ("dead_letter_stream", "dead_letter_pubsub"),
+    ] {
+        let opening = format!("resource \"google_bigquery_table\" \"{resource}\"");
+        assert!(squash(hcl_block(&tf, &opening)).contains(&format!("table_id = \"{id}\"")));
+        tf_tables.insert(id.to_string(), opening);
+    }
+
+    let raw_sql = read("sql/bigquery/05_pubsub_raw_tables.sql");
+    let created = sql_tables(&raw_sql);
+    let views_sql = read("sql/bigquery/06_pubsub_views.sql");
+    let read_by_views = sql_names_after(&views_sql, "FROM");
+    let views = sql_names_after(&views_sql, "CREATE OR REPLACE VIEW");
+    let want_raw: BTreeSet<String> = PUBSUB_VIEWS.iter().map(|v| v.raw.to_string()).collect();
+    let want_views: BTreeSet<String> = PUBSUB_VIEWS.iter().map(|v| v.view.to_string()).collect();
+    assert_eq!(read_by_views, want_raw, "the views read the landing tables");
+    assert_eq!(
+        views, want_views,
+        "06_pubsub_views.sql creates PUBSUB_VIEWS"
+    );
+    assert_eq!(
+        created.keys().cloned().collect::<BTreeSet<_>>(),
+        want_raw,
+        "the service creates only the landing tables its views read"
+    );
+    for (name, (columns, options)) in &created {
+        let resource = tf_tables
+            .get(name)
+            .unwrap_or_else(|| panic!("{name} is not a table Terraform creates"));
+        assert_eq!(columns, &tf_columns, "{name}: Terraform's columns");
+        // A day partition on publish_time is Terraform's time_partitioning; clustering alike.
+        let block = squash(hcl_block(&tf, resource));
+        assert!(
+            block.contains("type = \"DAY\" field = \"publish_time\""),
+            "{name}"
+        );
+        assert!(
+            options.contains("PARTITION BY DATE(publish_time)"),
+            "{name}"
+        );
+        assert_eq!(
+            block.contains("clustering = [\"message_id\"]"),
+            options.contains("CLUSTER BY message_id"),
+            "{name}: clustering"
+        );
+    }
+
+    let sql_readme = read("sql/bigquery/README.md");
+    let readme = read("README.md");
+    for view in PUBSUB_VIEWS {
+        assert!(
+            sql_readme.contains(view.view),
+            "sql/bigquery/README.md: {}",
+            view.view
+        );
+        assert!(
+            sql_readme.contains(view.raw),
+            "sql/bigquery/README.md: {}",
+            view.raw
+        );
+        assert!(readme.contains(view.view), "README.md: {}", view.view);
+    }
 }

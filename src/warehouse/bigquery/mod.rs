@@ -46,6 +46,48 @@ pub const STREAM_TABLES: [&str; 4] = [
     "dead_letter_events",
 ];
 
+/// One Pub/Sub BigQuery subscription's landing table and the view that reads it as a
+/// warehouse table (`sql/bigquery/05_pubsub_raw_tables.sql`, `06_pubsub_views.sql`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PubSubView {
+    /// Written by the subscription (created by Terraform in deployment).
+    pub raw: &'static str,
+    /// The view: `table`'s columns, one row per `key`.
+    pub view: &'static str,
+    /// The warehouse table whose columns the view has.
+    pub table: &'static str,
+    pub key: &'static str,
+}
+
+/// The views over the Pub/Sub landing tables. BigQuery only: the DuckDB warehouse has no
+/// Pub/Sub subscriptions writing into it.
+pub const PUBSUB_VIEWS: [PubSubView; 4] = [
+    PubSubView {
+        raw: "order_events_pubsub",
+        view: "order_events_from_pubsub",
+        table: "order_events",
+        key: "event_id",
+    },
+    PubSubView {
+        raw: "inventory_events_pubsub",
+        view: "inventory_events_from_pubsub",
+        table: "inventory_events",
+        key: "event_id",
+    },
+    PubSubView {
+        raw: "user_activity_events_pubsub",
+        view: "user_activity_events_from_pubsub",
+        table: "user_activity_events",
+        key: "event_id",
+    },
+    PubSubView {
+        raw: "negative_inventory_alerts_pubsub",
+        view: "negative_inventory_alerts_from_pubsub",
+        table: "negative_inventory_alerts",
+        key: "alert_id",
+    },
+];
+
 #[derive(Debug)]
 pub struct BigQueryWarehouse {
     client: BqClient,

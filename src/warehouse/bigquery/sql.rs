@@ -8,7 +8,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 /// Run in this order at every open; each is idempotent and never drops a table.
 /// `01_external_tables.sql` is not among them: no emulator supports external tables.
-pub const SETUP: [(&str, &str); 4] = [
+/// `05_pubsub_raw_tables.sql` comes before `06_pubsub_views.sql`: a view cannot be created
+/// over a table that does not exist.
+pub const SETUP: [(&str, &str); 6] = [
     (
         "00_dataset.sql",
         include_str!("../../../sql/bigquery/00_dataset.sql"),
@@ -24,6 +26,14 @@ pub const SETUP: [(&str, &str); 4] = [
     (
         "04_order_events_clean.sql",
         include_str!("../../../sql/bigquery/04_order_events_clean.sql"),
+    ),
+    (
+        "05_pubsub_raw_tables.sql",
+        include_str!("../../../sql/bigquery/05_pubsub_raw_tables.sql"),
+    ),
+    (
+        "06_pubsub_views.sql",
+        include_str!("../../../sql/bigquery/06_pubsub_views.sql"),
     ),
 ];
 
