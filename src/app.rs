@@ -11,7 +11,8 @@ use crate::generate::World;
 use crate::jobs::scenario::{RunOptions, ScenarioProgress, ScenarioRunner, ScenarioSpec};
 use crate::jobs::{publish_pending_alerts, AlertPublisher, Republished, RunTarget};
 use crate::jobs::{
-    run_hours, Counters, Job, JobKind, JobRegistry, JobState, RegistryError, RunProgress,
+    run_hours, Admission, Admitted, Counters, Job, JobKind, JobRegistry, JobState, RegistryError,
+    RunProgress,
 };
 use crate::lake::{Lake, LakeError, LakeIdentity};
 use crate::metrics::Metrics;
@@ -236,13 +237,17 @@ impl App {
             range.to(),
             if force { " (force)" } else { "" }
         );
-        if let Some(job) = self.jobs.running(JobKind::Generate, &name) {
-            return Ok((job, true));
-        }
         let progress = RunProgress::new();
-        let job = self
-            .jobs
-            .start(JobKind::Generate, name, "hours", progress.clone())?;
+        let job = match self.jobs.admit(
+            JobKind::Generate,
+            name,
+            "hours",
+            progress.clone(),
+            Admission::JoinSameName,
+        )? {
+            Admitted::New(job) => job,
+            Admitted::Joined(job) | Admitted::Busy(job) => return Ok((job, true)),
+        };
         let (app, task_job) = (self.clone(), job.clone());
         spawn_job(&job, async move {
             let outcome = app.generate(range, force, progress, &task_job).await;
@@ -285,13 +290,17 @@ impl App {
             return Ok(None);
         };
         let name = "warehouse".to_string();
-        if let Some(job) = self.jobs.running(JobKind::Refresh, &name) {
-            return Ok(Some((job, true)));
-        }
         let progress = Arc::new(Counters::default());
-        let job = self
-            .jobs
-            .start(JobKind::Refresh, name, "hours", progress.clone())?;
+        let job = match self.jobs.admit(
+            JobKind::Refresh,
+            name,
+            "hours",
+            progress.clone(),
+            Admission::JoinSameName,
+        )? {
+            Admitted::New(job) => job,
+            Admitted::Joined(job) | Admitted::Busy(job) => return Ok(Some((job, true))),
+        };
         let (app, task_job) = (self.clone(), job.clone());
         spawn_job(&job, async move {
             let outcome = warehouse.refresh(&app.lake).await;
@@ -339,16 +348,19 @@ impl App {
     /// Starts a scenario: exactly its events, at its rate, to the events topic. One scenario
     /// runs at a time, so a rate asked for is the rate sent.
     pub fn start_scenario(self: &Arc<Self>, spec: ScenarioSpec) -> Result<Arc<Job>, StartError> {
-        if let Some(running) = self.jobs.running_of(JobKind::Scenario).first() {
-            return Err(StartError::ScenarioRunning(running.id.clone()));
-        }
         let progress = ScenarioProgress::new();
-        let job = self.jobs.start(
+        let job = match self.jobs.admit(
             JobKind::Scenario,
             spec.name.clone(),
             "events",
             progress.clone(),
-        )?;
+            Admission::OnePerKind,
+        )? {
+            Admitted::New(job) => job,
+            Admitted::Joined(running) | Admitted::Busy(running) => {
+                return Err(StartError::ScenarioRunning(running.id.clone()))
+            }
+        };
         let runner = ScenarioRunner::new(self.pools.clone(), self.bus.clone(), &self.topics.events);
         let task_job = job.clone();
         spawn_job(&job, async move {

@@ -10,7 +10,8 @@ pub mod schedule;
 pub use durations::{Histogram, JobDurations};
 pub use plan::{rolling_window, work_units, WorkUnit};
 pub use registry::{
-    Counters, Job, JobKind, JobProgress, JobRegistry, JobState, JobView, RegistryError,
+    Admission, Admitted, Counters, Job, JobKind, JobProgress, JobRegistry, JobState, JobView,
+    RegistryError,
 };
 pub use run::{
     publish_pending_alerts, run_hours, AlertPublisher, Republished, RunError, RunProgress,

@@ -187,6 +187,27 @@ pub enum RegistryError {
     TooManyJobs { running: usize },
 }
 
+/// How `JobRegistry::admit` treats jobs of the same kind already running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// Always a new job (within the cap on running jobs).
+    New,
+    /// A running job of the same kind and name is the answer: the same work is not done twice.
+    JoinSameName,
+    /// Refused while any job of the kind runs.
+    OnePerKind,
+}
+
+/// What `JobRegistry::admit` did.
+#[derive(Debug, Clone)]
+pub enum Admitted {
+    New(Arc<Job>),
+    /// The running job with the same kind and name.
+    Joined(Arc<Job>),
+    /// The running job of the kind that keeps a new one out.
+    Busy(Arc<Job>),
+}
+
 /// Every job of this process, newest last. Finished jobs are kept (up to a bound) so their
 /// outcome stays visible.
 #[derive(Debug)]
@@ -218,7 +239,37 @@ impl JobRegistry {
         unit: &'static str,
         progress: Arc<dyn JobProgress>,
     ) -> Result<Arc<Job>, RegistryError> {
+        match self.admit(kind, name, unit, progress, Admission::New)? {
+            Admitted::New(job) | Admitted::Joined(job) | Admitted::Busy(job) => Ok(job),
+        }
+    }
+
+    /// Registers a running job unless `admission` says a running one stands in for it. The
+    /// check and the registration happen under one lock, so a burst of identical requests
+    /// starts one job, not one per request.
+    pub fn admit(
+        &self,
+        kind: JobKind,
+        name: String,
+        unit: &'static str,
+        progress: Arc<dyn JobProgress>,
+        admission: Admission,
+    ) -> Result<Admitted, RegistryError> {
         let mut jobs = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
+        let same_kind = |j: &&Arc<Job>| j.kind == kind && !j.state().is_finished();
+        match admission {
+            Admission::New => {}
+            Admission::JoinSameName => {
+                if let Some(job) = jobs.values().filter(same_kind).find(|j| j.name == name) {
+                    return Ok(Admitted::Joined(job.clone()));
+                }
+            }
+            Admission::OnePerKind => {
+                if let Some(job) = jobs.values().find(same_kind) {
+                    return Ok(Admitted::Busy(job.clone()));
+                }
+            }
+        }
         let running = jobs.values().filter(|j| !j.state().is_finished()).count();
         if running >= self.max_running {
             return Err(RegistryError::TooManyJobs { running });
@@ -248,7 +299,7 @@ impl JobRegistry {
         {
             jobs.remove(k);
         }
-        Ok(job)
+        Ok(Admitted::New(job))
     }
 
     /// How long finished jobs took, including those no longer listed.
