@@ -44,7 +44,7 @@ fn main() -> ExitCode {
                 eprintln!("error: {usage}");
                 return ExitCode::from(2);
             }
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", cli::error_chain(&e));
             ExitCode::FAILURE
         }
     }

@@ -84,3 +84,36 @@ pub(crate) fn default_jobs() -> usize {
         .map(|n| n.get())
         .unwrap_or(2)
 }
+
+/// An error and its causes on one line, each cause said once. Error types here often show
+/// their source in their own message as well as exposing it as `source()`, so anyhow's `{:#}`
+/// would repeat it ("storage error at F: disk full: disk full").
+pub fn error_chain(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
+#[cfg(test)]
+mod error_chain_tests {
+    #[test]
+    fn each_cause_is_said_once() {
+        let io = std::io::Error::other("No space left on device");
+        let e = anyhow::Error::new(io)
+            .context("storage error at /d/f: No space left on device")
+            .context("writing hour 2026-10-01T15");
+        assert_eq!(
+            super::error_chain(&e),
+            "writing hour 2026-10-01T15: storage error at /d/f: No space left on device"
+        );
+    }
+}
