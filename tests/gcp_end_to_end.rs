@@ -15,9 +15,9 @@ mod common;
 use common::e2e::{call, count_rows, emulators, finished_job, http, names, start, Emulators};
 
 use retail_pipeline::gcp::{Credentials, GcpHttp};
-use serde_json::{json, Value};
+use serde_json::json;
 use std::collections::BTreeSet;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
