@@ -217,8 +217,13 @@ pub async fn read_json<T: serde::de::DeserializeOwned>(
 }
 
 /// reqwest's error with its causes, which say what actually failed (refused, reset, timed out).
+/// The request's URL is left out: `what` already names the object or topic, and the endpoint
+/// (an emulator's port, a private host) is not for job errors shown over the API.
 fn transport_message(e: &reqwest::Error) -> String {
     let mut message = e.to_string();
+    if let Some(url) = e.url() {
+        message = message.replace(&format!(" for url ({url})"), "");
+    }
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
         message.push_str(": ");
@@ -283,5 +288,26 @@ mod tests {
         assert!(e(503).is_transient() && e(429).is_transient());
         assert!(!e(404).is_transient() && !e(400).is_transient() && !e(409).is_transient());
         assert!(e(404).is_not_found());
+    }
+
+    #[tokio::test]
+    async fn transport_errors_do_not_show_the_endpoint() {
+        // A port nothing listens on: bind one, then free it.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("port");
+        let http = GcpHttp::new(Credentials::Anonymous, Duration::from_secs(2)).expect("client");
+        let url = format!("http://127.0.0.1:{port}/upload/storage/v1/b/bucket/o");
+        let e = http
+            .send_with(RetryPolicy::NONE, "uploading gs://bucket/o", |c| {
+                c.post(&url)
+            })
+            .await
+            .expect_err("nothing listens");
+        let text = e.to_string();
+        assert!(text.starts_with("uploading gs://bucket/o: "), "{text}");
+        assert!(!text.contains(&port.to_string()), "{text}");
+        assert!(!text.contains("127.0.0.1"), "{text}");
     }
 }
