@@ -27,6 +27,7 @@ async fn a_whole_hour_lands_in_the_bucket_pubsub_and_bigquery() {
     let dir = tempfile::tempdir().expect("temp dir");
     let client = GcpHttp::new(Credentials::Anonymous, Duration::from_secs(30)).expect("client");
     let (mut child, addr) = start(dir.path(), &e, &n);
+    let _reaper = common::KillOnDrop(child.id());
 
     // A subscription of our own on the alerts topic the service created at start.
     let sub = format!("{}-check", n.alerts);
@@ -236,6 +237,7 @@ async fn storage_lost_mid_generate_fails_cleanly_and_the_rerun_completes() {
     };
     let dir = tempfile::tempdir().expect("temp dir");
     let (mut child, addr) = start(dir.path(), &through, &n);
+    let _reaper = common::KillOnDrop(child.id());
 
     let body = r#"{"from": "2026-03-07T00", "to": "2026-03-09T23"}"#;
     let (status, accepted) = http(&addr, "POST", "/generate", body);

@@ -39,6 +39,7 @@ fn sigterm(child: &Child) {
 fn sigterm_mid_job_stops_cleanly_leaving_only_whole_hours() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (mut child, addr) = start(dir.path(), &["--schedule", "false"]);
+    let _reaper = common::KillOnDrop(child.id());
     assert_eq!(http(&addr, "GET", "/healthz", "").0, 200);
     let (status, body) = http(
         &addr,
@@ -129,6 +130,7 @@ fn the_schedule_fills_the_window_once_per_hour_across_restarts() {
             .collect()
     };
     let (child, addr) = start(dir.path(), &[]);
+    let _reaper = common::KillOnDrop(child.id());
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut names = jobs(&addr);
     while names.is_empty() && Instant::now() < deadline {
@@ -150,6 +152,7 @@ fn the_schedule_fills_the_window_once_per_hour_across_restarts() {
 
     // A restart within the same hour does not schedule it again.
     let (child, addr) = start(dir.path(), &[]);
+    let _reaper = common::KillOnDrop(child.id());
     std::thread::sleep(Duration::from_millis(300));
     let after = jobs(&addr);
     sigterm(&child);
