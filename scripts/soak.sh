@@ -5,7 +5,9 @@
 # minutes on), if any error or warning is logged, or if the streamed events do not reconcile.
 # Writes its figures, with every sample, to a JSON file.
 #
-#   scripts/soak.sh [--minutes N] [--binary PATH] [--out FILE]
+#   scripts/soak.sh [--minutes N] [--binary PATH] [--out FILE] [--no-jobs | --no-stream]
+# --no-jobs leaves out the generate and refresh calls, --no-stream the scenario: each half of
+# the load alone, to tell which one a change in memory comes from.
 # Defaults: 10 minutes, $CARGO_TARGET_DIR/release/retail-pipeline (built if missing),
 # $CARGO_TARGET_DIR/soak/soak-<minutes>m.json. CI runs a 1-minute soak of the debug binary.
 set -euo pipefail
@@ -14,14 +16,19 @@ target="${CARGO_TARGET_DIR:-$HOME/.cache/retail-pipeline/target}"
 minutes=10
 binary=""
 out=""
+jobs=1
+stream=1
 while [ "$#" -gt 0 ]; do
     case "$1" in
         --minutes) minutes=$2; shift 2 ;;
         --binary) binary=$2; shift 2 ;;
         --out) out=$2; shift 2 ;;
-        *) echo "usage: scripts/soak.sh [--minutes N] [--binary PATH] [--out FILE]" >&2; exit 2 ;;
+        --no-jobs) jobs=0; shift ;;
+        --no-stream) stream=0; shift ;;
+        *) echo "usage: scripts/soak.sh [--minutes N] [--binary PATH] [--out FILE] [--no-jobs | --no-stream]" >&2; exit 2 ;;
     esac
 done
+[ "$jobs$stream" = 00 ] && { echo "soak: --no-jobs and --no-stream leave nothing to run" >&2; exit 2; }
 case "$minutes" in ''|*[!0-9]*|0) echo "soak: --minutes must be a whole number above 0" >&2; exit 2 ;; esac
 if [ -z "$binary" ]; then
     binary="$target/release/retail-pipeline"
@@ -53,8 +60,11 @@ post() { curl -fsS -X POST -H 'content-type: application/json' "$base$1" ${2:+-d
 
 seconds=$((minutes * 60))
 rate=60000
-post /scenarios/custom/start "{\"events_per_minute\": $rate, \"duration_seconds\": $seconds}" >/dev/null
-log "stress scenario at $rate events/min for $minutes min against pid $pid"
+if [ "$stream" = 1 ]; then
+    post /scenarios/custom/start "{\"events_per_minute\": $rate, \"duration_seconds\": $seconds}" >/dev/null
+    log "stress scenario at $rate events/min for $minutes min against pid $pid"
+fi
+[ "$jobs" = 1 ] && log "a generate and a refresh every 20 s for $minutes min against pid $pid"
 samples="$work/samples.tsv"
 start=$(date +%s)
 hour=0
@@ -65,7 +75,7 @@ while :; do
     rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")
     fds=$(find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 | wc -l)
     printf '%s\t%s\t%s\n' "$elapsed" "$rss" "$fds" >>"$samples"
-    if [ "$now" -ge "$next_job" ]; then
+    if [ "$jobs" = 1 ] && [ "$now" -ge "$next_job" ]; then
         # One new hour, then a refresh, every 20 s: the hourly pipeline, sped up.
         printf -v h '%02d' $((hour % 24))
         day=$((1 + hour / 24))
@@ -82,15 +92,16 @@ while :; do
 done
 # Let the last refresh end, then read the final state.
 sleep 2
-post "/bq/refresh?wait=true" >/dev/null
+[ "$jobs" = 1 ] && post "/bq/refresh?wait=true" >/dev/null
 curl -fsS "$base/status" >"$work/status.json"
 kill -TERM "$pid"
 wait "$pid" || true
 pid=""
 
-python3 - "$samples" "$work/status.json" "$work/serve.log" "$out" "$minutes" "$rate" <<'PY'
+python3 - "$samples" "$work/status.json" "$work/serve.log" "$out" "$minutes" "$rate" "$jobs" "$stream" <<'PY'
 import json, statistics, sys
-samples_path, status_path, log_path, out_path, minutes, rate = sys.argv[1:]
+samples_path, status_path, log_path, out_path, minutes, rate, with_jobs, with_stream = sys.argv[1:]
+with_jobs, with_stream = with_jobs == "1", with_stream == "1"
 rows = [tuple(int(x) for x in line.split("\t")) for line in open(samples_path) if line.strip()]
 status = json.load(open(status_path))
 problems = []
@@ -113,7 +124,7 @@ for line in open(log_path):
 scenario = next((j for j in status["jobs"] if j["kind"] == "scenario"), None)
 stream = status["stream"]
 expected = int(rate) * int(minutes)
-if scenario is None or scenario["state"] != "completed" or scenario["done"] != expected:
+if with_stream and (scenario is None or scenario["state"] != "completed" or scenario["done"] != expected):
     problems.append(f"scenario: {scenario and (scenario['state'], scenario['done'])}, expected completed with {expected}")
 accounted = stream["orders"] + stream["inventory"] + stream["user_activity"] + stream["alerts"] + stream["dead_letters"] + stream["failed"]
 if stream["received"] != accounted or stream["failed"] or stream["dead_letters"]:
@@ -128,6 +139,7 @@ if bad_lines:
 jobs = [j for j in status["jobs"] if j["kind"] in ("generate", "refresh")]
 report = {
     "minutes": int(minutes),
+    "load": {"scenario": with_stream, "generate_and_refresh": with_jobs},
     "rate_events_per_minute": int(rate),
     "events_sent": scenario and scenario["done"],
     "events_per_sec_measured": scenario and scenario["rate_per_sec"],
