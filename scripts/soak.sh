@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Soak: a stress scenario (the highest custom rate) for --minutes N while an hourly generate
-# and a refresh run every 20 s, on the embedded default. Samples the service's memory (RSS)
-# and open file handles every 5 s and fails if either grows (memory only judged from 5
+# and a refresh run every 20 s, on the embedded default. Samples the service's memory (RSS),
+# DuckDB's own account of its memory and open file handles every 5 s and fails if either grows (memory only judged from 5
 # minutes on), if any error or warning is logged, or if the streamed events do not reconcile.
 # Writes its figures, with every sample, to a JSON file.
 #
-#   scripts/soak.sh [--minutes N] [--binary PATH] [--out FILE]
+#   scripts/soak.sh [--minutes N] [--binary PATH] [--out FILE] [--no-jobs | --no-stream]
+# --no-jobs leaves out the generate and refresh calls, --no-stream the scenario: each half of
+# the load alone, to tell which one a change in memory comes from. The environment reaches
+# the service: RP_WAREHOUSE_MEMORY_MIB=64 soaks it with a smaller DuckDB cap.
 # Defaults: 10 minutes, $CARGO_TARGET_DIR/release/retail-pipeline (built if missing),
 # $CARGO_TARGET_DIR/soak/soak-<minutes>m.json. CI runs a 1-minute soak of the debug binary.
 set -euo pipefail
@@ -14,14 +17,19 @@ target="${CARGO_TARGET_DIR:-$HOME/.cache/retail-pipeline/target}"
 minutes=10
 binary=""
 out=""
+jobs=1
+stream=1
 while [ "$#" -gt 0 ]; do
     case "$1" in
         --minutes) minutes=$2; shift 2 ;;
         --binary) binary=$2; shift 2 ;;
         --out) out=$2; shift 2 ;;
-        *) echo "usage: scripts/soak.sh [--minutes N] [--binary PATH] [--out FILE]" >&2; exit 2 ;;
+        --no-jobs) jobs=0; shift ;;
+        --no-stream) stream=0; shift ;;
+        *) echo "usage: scripts/soak.sh [--minutes N] [--binary PATH] [--out FILE] [--no-jobs | --no-stream]" >&2; exit 2 ;;
     esac
 done
+[ "$jobs$stream" = 00 ] && { echo "soak: --no-jobs and --no-stream leave nothing to run" >&2; exit 2; }
 case "$minutes" in ''|*[!0-9]*|0) echo "soak: --minutes must be a whole number above 0" >&2; exit 2 ;; esac
 if [ -z "$binary" ]; then
     binary="$target/release/retail-pipeline"
@@ -53,8 +61,11 @@ post() { curl -fsS -X POST -H 'content-type: application/json' "$base$1" ${2:+-d
 
 seconds=$((minutes * 60))
 rate=60000
-post /scenarios/custom/start "{\"events_per_minute\": $rate, \"duration_seconds\": $seconds}" >/dev/null
-log "stress scenario at $rate events/min for $minutes min against pid $pid"
+if [ "$stream" = 1 ]; then
+    post /scenarios/custom/start "{\"events_per_minute\": $rate, \"duration_seconds\": $seconds}" >/dev/null
+    log "stress scenario at $rate events/min for $minutes min against pid $pid"
+fi
+[ "$jobs" = 1 ] && log "a generate and a refresh every 20 s for $minutes min against pid $pid"
 samples="$work/samples.tsv"
 start=$(date +%s)
 hour=0
@@ -64,8 +75,10 @@ while :; do
     elapsed=$((now - start))
     rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")
     fds=$(find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 | wc -l)
-    printf '%s\t%s\t%s\n' "$elapsed" "$rss" "$fds" >>"$samples"
-    if [ "$now" -ge "$next_job" ]; then
+    # DuckDB's own account of its memory (buffer pool and the rest), to set against RSS.
+    wh=$(curl -fsS "$base/metrics" | awk '/^retail_pipeline_warehouse_memory_bytes/ { s += $2 } END { printf "%d", s / 1024 }')
+    printf '%s\t%s\t%s\t%s\n' "$elapsed" "$rss" "$fds" "$wh" >>"$samples"
+    if [ "$jobs" = 1 ] && [ "$now" -ge "$next_job" ]; then
         # One new hour, then a refresh, every 20 s: the hourly pipeline, sped up.
         printf -v h '%02d' $((hour % 24))
         day=$((1 + hour / 24))
@@ -82,15 +95,16 @@ while :; do
 done
 # Let the last refresh end, then read the final state.
 sleep 2
-post "/bq/refresh?wait=true" >/dev/null
+[ "$jobs" = 1 ] && post "/bq/refresh?wait=true" >/dev/null
 curl -fsS "$base/status" >"$work/status.json"
 kill -TERM "$pid"
 wait "$pid" || true
 pid=""
 
-python3 - "$samples" "$work/status.json" "$work/serve.log" "$out" "$minutes" "$rate" <<'PY'
+python3 - "$samples" "$work/status.json" "$work/serve.log" "$out" "$minutes" "$rate" "$jobs" "$stream" <<'PY'
 import json, statistics, sys
-samples_path, status_path, log_path, out_path, minutes, rate = sys.argv[1:]
+samples_path, status_path, log_path, out_path, minutes, rate, with_jobs, with_stream = sys.argv[1:]
+with_jobs, with_stream = with_jobs == "1", with_stream == "1"
 rows = [tuple(int(x) for x in line.split("\t")) for line in open(samples_path) if line.strip()]
 status = json.load(open(status_path))
 problems = []
@@ -113,7 +127,7 @@ for line in open(log_path):
 scenario = next((j for j in status["jobs"] if j["kind"] == "scenario"), None)
 stream = status["stream"]
 expected = int(rate) * int(minutes)
-if scenario is None or scenario["state"] != "completed" or scenario["done"] != expected:
+if with_stream and (scenario is None or scenario["state"] != "completed" or scenario["done"] != expected):
     problems.append(f"scenario: {scenario and (scenario['state'], scenario['done'])}, expected completed with {expected}")
 accounted = stream["orders"] + stream["inventory"] + stream["user_activity"] + stream["alerts"] + stream["dead_letters"] + stream["failed"]
 if stream["received"] != accounted or stream["failed"] or stream["dead_letters"]:
@@ -128,12 +142,14 @@ if bad_lines:
 jobs = [j for j in status["jobs"] if j["kind"] in ("generate", "refresh")]
 report = {
     "minutes": int(minutes),
+    "load": {"scenario": with_stream, "generate_and_refresh": with_jobs},
     "rate_events_per_minute": int(rate),
     "events_sent": scenario and scenario["done"],
     "events_per_sec_measured": scenario and scenario["rate_per_sec"],
     "stream": stream,
     "rss_kib": {"middle_third_median": first, "last_third_median": last, "max": max(r[1] for r in rows)},
-    "samples_seconds_rss_kib_fds": rows,
+    "warehouse_memory_kib": {"last_third_median": statistics.median(r[3] for r in rows[-third:]), "max": max(r[3] for r in rows)},
+    "samples_seconds_rss_kib_fds_warehouse_kib": rows,
     "open_fds": {"min": min(fds), "max": max(fds)},
     "generate_and_refresh_jobs": len(jobs),
     "failed_jobs": sum(1 for j in jobs if j["state"] == "failed"),
@@ -144,7 +160,7 @@ report = {
 if report["failed_jobs"]:
     problems.append(f"{report['failed_jobs']} generate/refresh jobs failed")
 json.dump(report, open(out_path, "w"), indent=2)
-print(json.dumps({k: report[k] for k in ("events_sent", "rss_kib", "open_fds", "generate_and_refresh_jobs", "problems")}))
+print(json.dumps({k: report[k] for k in ("events_sent", "rss_kib", "warehouse_memory_kib", "open_fds", "generate_and_refresh_jobs", "problems")}))
 sys.exit(1 if problems else 0)
 PY
 log "figures in $out"

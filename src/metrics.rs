@@ -27,6 +27,8 @@ pub struct Metrics {
 pub struct Sources<'a> {
     pub jobs: &'a JobRegistry,
     pub stream: StatsSnapshot,
+    /// The warehouse's memory in this process by kind (`Warehouse::memory`); empty if none.
+    pub warehouse_memory: Vec<(String, u64)>,
 }
 
 impl Metrics {
@@ -131,6 +133,21 @@ impl Metrics {
             ],
         );
         render_jobs(&mut out, sources.jobs);
+        if !sources.warehouse_memory.is_empty() {
+            let samples: Vec<(String, f64)> = sources
+                .warehouse_memory
+                .iter()
+                // DuckDB's tags are upper-case words; anything else is left out of the label.
+                .filter(|(tag, _)| tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+                .map(|(tag, n)| (format!("tag=\"{tag}\""), *n as f64))
+                .collect();
+            out.family(
+                "retail_pipeline_warehouse_memory_bytes",
+                "gauge",
+                "Memory the embedded warehouse holds, by DuckDB's tag (capped by --warehouse-memory-mib).",
+                &samples,
+            );
+        }
         out.text
     }
 

@@ -3,10 +3,12 @@
 //! and feeds the subscriber so that every event ends as a row.
 
 use retail_pipeline::bus::{
-    spawn_subscriber, LocalBus, MemorySink, Publisher, Subscriber, SubscriberConfig,
+    spawn_subscriber, LocalBus, MemorySink, Message, Publisher, Subscriber, SubscriberConfig,
     DEFAULT_EVENTS_TOPIC,
 };
-use retail_pipeline::generate::events::{parse_event, EventPools, EventTime, EventType};
+use retail_pipeline::generate::events::{
+    parse_event, EventGenerator, EventPools, EventTime, EventType,
+};
 use retail_pipeline::generate::World;
 use retail_pipeline::jobs::scenario::{
     CustomScenario, Pacing, RunOptions, ScenarioProgress, ScenarioRunError, ScenarioRunner,
@@ -243,6 +245,15 @@ async fn unthrottled_runs_send_exactly_the_target() {
         .map(|(_, d)| parse_event(d).unwrap().event_id().to_string())
         .collect();
     assert_eq!(ids.len(), 3_000, "ids are unique within a run");
+    // Several threads generate an unthrottled run; what arrives is still exactly the run's
+    // events in sequence order, as one thread would make them.
+    let generator = EventGenerator::new(pools(), "job-1", &spec.event_types);
+    let base = EventTime::parse("2026-11-22T05:00:00Z").unwrap();
+    for (i, (_, data)) in arrivals.iter().enumerate() {
+        let at = base.plus_millis(spec.offset(i as u64).as_millis() as i64);
+        let expected = Message::event(&generator.event(i as u64, at));
+        assert_eq!(data, &expected.data, "event {i}");
+    }
 }
 
 #[tokio::test]

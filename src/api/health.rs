@@ -59,11 +59,17 @@ pub async fn readyz(State(app): State<AppState>) -> Result<Json<Health>, AppErro
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
+    // A scrape must answer even when the warehouse cannot: its figures are left out then.
+    let warehouse_memory = match &app.warehouse {
+        Some(w) => w.memory().await.unwrap_or_default(),
+        None => Vec::new(),
+    };
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         app.metrics.render(&crate::metrics::Sources {
             jobs: &app.jobs,
             stream: app.subscriber.stats().snapshot(),
+            warehouse_memory,
         }),
     )
 }

@@ -43,6 +43,12 @@ pub struct CommonArgs {
     /// and per job; also read from OTEL_EXPORTER_OTLP_ENDPOINT. Unset: no spans are exported.
     #[arg(long, env = "RP_OTLP_ENDPOINT", global = true)]
     pub otlp_endpoint: Option<String>,
+    /// Most memory, in MiB, the embedded DuckDB warehouse keeps for its buffer pool (its cache
+    /// of table blocks, which fills up to this as tables grow); past it DuckDB evicts and
+    /// spills. The process's memory settles at about this plus 100-150 MiB.
+    #[arg(long, env = "RP_WAREHOUSE_MEMORY_MIB", default_value_t = DEFAULT_WAREHOUSE_MEMORY_MIB,
+          value_parser = clap::value_parser!(u32).range(16..=1_048_576), global = true)]
+    pub warehouse_memory_mib: u32,
     #[command(flatten)]
     pub gcp: GcpArgs,
 }
@@ -54,6 +60,10 @@ pub enum LogFormat {
     Text,
     Json,
 }
+
+/// DuckDB's own default is 80% of the machine's memory, which in a long-running service reads
+/// as a leak; 256 MiB holds this warehouse's working set at the default scale.
+pub const DEFAULT_WAREHOUSE_MEMORY_MIB: u32 = 256;
 
 /// The validated configuration of one process.
 #[derive(Debug, Clone, Serialize)]
@@ -67,6 +77,8 @@ pub struct Config {
     pub gcp: Option<GcpConfig>,
     /// Where request and job spans are exported, if anywhere (validated `http://host:port`).
     pub otlp_endpoint: Option<String>,
+    /// The embedded warehouse's buffer pool cap (`--warehouse-memory-mib`).
+    pub warehouse_memory_mib: u32,
 }
 
 impl Config {
@@ -105,6 +117,7 @@ impl Config {
             backend: args.backend,
             gcp,
             otlp_endpoint,
+            warehouse_memory_mib: args.warehouse_memory_mib,
         })
     }
 
@@ -118,6 +131,7 @@ impl Config {
             backend: Backend::Local,
             gcp: None,
             otlp_endpoint: None,
+            warehouse_memory_mib: DEFAULT_WAREHOUSE_MEMORY_MIB,
         }
     }
 

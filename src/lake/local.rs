@@ -23,6 +23,8 @@ pub struct LocalDirStore {
 struct Dir {
     root: PathBuf,
     counter: AtomicU64,
+    /// This process's id, for temp names; read once (each `process::id()` is a syscall).
+    pid: u32,
 }
 
 impl LocalDirStore {
@@ -41,6 +43,7 @@ impl LocalDirStore {
             inner: Arc::new(Dir {
                 root,
                 counter: AtomicU64::new(0),
+                pid: std::process::id(),
             }),
         })
     }
@@ -65,14 +68,22 @@ impl Dir {
     fn put_blocking(&self, path: &BlobPath, bytes: &[u8]) -> Result<(), StoreError> {
         let target = self.file(path);
         let dir = target.parent().unwrap_or(&self.root);
-        std::fs::create_dir_all(dir).map_err(|e| self.io_error(path, e))?;
         let name = target
             .file_name()
             .and_then(|n| n.to_str())
             .unwrap_or("blob");
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        let tmp = dir.join(format!(".tmp-{name}-{}-{n}", std::process::id()));
-        let result = std::fs::File::create(&tmp)
+        let tmp = dir.join(format!(".tmp-{name}-{}-{n}", self.pid));
+        // Most writes go to a directory that exists (an hour's manifests share a date's, a
+        // batch's archive files a minute's): create first and make the directories only when
+        // that says they are missing, instead of a mkdir and a stat before every file.
+        let created = match std::fs::File::create(&tmp) {
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                std::fs::create_dir_all(dir).and_then(|()| std::fs::File::create(&tmp))
+            }
+            other => other,
+        };
+        let result = created
             .and_then(|mut f| f.write_all(bytes))
             .and_then(|()| std::fs::rename(&tmp, &target));
         if let Err(e) = result {

@@ -133,6 +133,12 @@ pub trait Warehouse: Send + Sync + fmt::Debug {
         Ok(Vec::new())
     }
 
+    /// Memory the warehouse holds in this process, in bytes per kind, for `/metrics`. Empty
+    /// when it lives elsewhere (BigQuery).
+    async fn memory(&self) -> Result<Vec<(String, u64)>, WarehouseError> {
+        Ok(Vec::new())
+    }
+
     /// Where the warehouse lives, for logs and status (never a secret).
     fn describe(&self) -> String;
 }

@@ -7,6 +7,7 @@
 //! - [`parse`]: strict parsing and validation, shared by the subscriber and the tests.
 
 pub mod gen;
+mod json;
 pub mod parse;
 pub mod pools;
 pub mod values;
@@ -219,6 +220,20 @@ impl ActivityType {
         ActivityType::Logout,
     ];
 
+    /// The name in JSON (`page_view`, `add_to_cart`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActivityType::PageView => "page_view",
+            ActivityType::Search => "search",
+            ActivityType::ProductView => "product_view",
+            ActivityType::AddToCart => "add_to_cart",
+            ActivityType::RemoveFromCart => "remove_from_cart",
+            ActivityType::Checkout => "checkout",
+            ActivityType::Login => "login",
+            ActivityType::Logout => "logout",
+        }
+    }
+
     /// Activities about one product carry its `product_id`; the others carry none.
     pub fn needs_product(self) -> bool {
         matches!(
@@ -294,13 +309,10 @@ impl Event {
         }
     }
 
-    /// The event as one line of JSON (no trailing newline), appended to `out`. Serialization
-    /// of these types cannot fail: every map key is a string and every value is plain data.
+    /// The event as one line of JSON (no trailing newline), appended to `out`: the bytes
+    /// `serde_json` makes of it, written by hand because this is the event path's hot spot.
     pub fn write_json(&self, out: &mut Vec<u8>) {
-        if let Err(e) = serde_json::to_writer(&mut *out, self) {
-            // Unreachable for these types; keep the stream parseable rather than panic.
-            tracing::error!(error = %e, "event serialization failed");
-        }
+        json::write_event(self, out);
     }
 
     /// The event as JSON bytes, sized up front so the write is a single allocation.

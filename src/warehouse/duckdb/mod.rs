@@ -56,7 +56,7 @@ pub struct DuckDbWarehouse {
 /// DuckDB's buffer pool defaults to 80% of the machine's memory and keeps what it read and
 /// wrote cached up to that: in a long-running service beside the generator that reads as a
 /// leak. Capped, it evicts (and spills to `<file>.tmp`) instead; queries over this warehouse's
-/// tables need far less.
+/// tables need far less. `set_memory_limit` changes it.
 const LIMITS: &str = "SET memory_limit = '256MB';";
 
 #[derive(Debug)]
@@ -126,6 +126,36 @@ impl DuckDbWarehouse {
 
     pub fn path(&self) -> &Path {
         &self.inner.path
+    }
+
+    /// Caps DuckDB's buffer pool at `mib` MiB (see `LIMITS`). Its memory grows with the
+    /// tables up to the cap and stays there: blocks it wrote are kept until it needs room.
+    pub async fn set_memory_limit(&self, mib: u32) -> Result<(), WarehouseError> {
+        self.with_conn(move |conn, _| {
+            // A number we format ourselves: nothing from outside reaches the SQL text.
+            conn.execute_batch(&format!("SET memory_limit = '{mib}MiB';"))
+                .map_err(|e| query_error("memory limit", &e))
+        })
+        .await
+    }
+
+    /// DuckDB's own account of its memory: bytes in use per tag (table data, indexes, hash
+    /// tables, ...), tags holding none left out. For `/metrics`.
+    pub async fn memory_by_tag(&self) -> Result<Vec<(String, u64)>, WarehouseError> {
+        self.with_conn(|conn, _| {
+            let text = "SELECT tag, memory_usage_bytes FROM duckdb_memory() \
+                        WHERE memory_usage_bytes > 0 ORDER BY tag";
+            let mut stmt = conn.prepare(text).map_err(|e| query_error("memory", &e))?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+                .map_err(|e| query_error("memory", &e))?;
+            rows.map(|r| {
+                r.map(|(tag, n)| (tag, n.max(0) as u64))
+                    .map_err(|e| query_error("memory", &e))
+            })
+            .collect()
+        })
+        .await
     }
 
     /// Runs an ad-hoc query that returns one integer, for diagnostics and tests (for
@@ -271,6 +301,10 @@ impl Warehouse for DuckDbWarehouse {
         self.stream_table_rows().await
     }
 
+    async fn memory(&self) -> Result<Vec<(String, u64)>, WarehouseError> {
+        self.memory_by_tag().await
+    }
+
     async fn watermark(&self) -> Result<Option<PartitionHour>, WarehouseError> {
         self.with_conn(|conn, _| {
             Ok(query::hours(conn, "state/watermark.sql", sql::WATERMARK)?
@@ -338,4 +372,32 @@ impl Warehouse for DuckDbWarehouse {
 fn partition_hour(date: &str, hour: i32) -> Option<PartitionHour> {
     let date = parse_date(date).ok()?;
     PartitionHour::new(date, u8::try_from(hour).ok()?).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_memory_cap_is_set_and_the_memory_is_reported() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let w = DuckDbWarehouse::open(dir.path().join("w.duckdb"), dir.path().join("lake"))
+            .await
+            .expect("opens");
+        w.set_memory_limit(100).await.expect("sets the cap");
+        let limit: String = w
+            .with_conn(|conn, _| {
+                conn.query_row("SELECT current_setting('memory_limit')", [], |r| r.get(0))
+                    .map_err(|e| query_error("memory_limit", &e))
+            })
+            .await
+            .expect("reads the cap");
+        assert_eq!(limit, "100.0 MiB");
+        // Every tag reported holds memory; an idle warehouse may hold none at all.
+        let memory = w.memory_by_tag().await.expect("reports memory");
+        assert!(
+            memory.iter().all(|(tag, n)| !tag.is_empty() && *n > 0),
+            "{memory:?}"
+        );
+    }
 }
