@@ -56,8 +56,16 @@ pub struct DuckDbWarehouse {
 /// DuckDB's buffer pool defaults to 80% of the machine's memory and keeps what it read and
 /// wrote cached up to that: in a long-running service beside the generator that reads as a
 /// leak. Capped, it evicts (and spills to `<file>.tmp`) instead; queries over this warehouse's
-/// tables need far less. `set_memory_limit` changes it.
-const LIMITS: &str = "SET memory_limit = '256MB';";
+/// tables need far less. `set_memory_limit` changes it (the service sets
+/// `config::default_warehouse_memory_mib` unless told otherwise).
+///
+/// Freed memory is the other half: DuckDB's allocator keeps what a task freed for reuse until
+/// a task peaks above `allocator_flush_threshold` (128 MiB by default), so with small tasks (a
+/// batch of streamed events) it is never handed back and RSS climbs while DuckDB's own account
+/// stays flat. A low threshold returns it after each task.
+const LIMITS: &str = "SET memory_limit = '256MB'; \
+    SET allocator_flush_threshold = '8MiB'; \
+    SET allocator_bulk_deallocation_flush_threshold = '8MiB';";
 
 #[derive(Debug)]
 struct Inner {
