@@ -257,6 +257,14 @@ fn all_cores(world: &World, range: HourRange, threads: usize) -> (u64, f64) {
     (rows, t.elapsed().as_secs_f64())
 }
 
+/// Flushes what earlier measurements (or earlier runs) left for the disk to write back, so no
+/// timed write pays for the one before it. Best effort: without `sync` the figures are only
+/// noisier. (On this project's VM the lake's figure still drifts run to run, 4x to 35x plain
+/// for the same files, with the disk's own state; compare runs made together.)
+async fn settle_disk() {
+    let _ = tokio::task::spawn_blocking(|| std::process::Command::new("sync").status()).await;
+}
+
 async fn lake_write(
     config: &Config,
     world: Arc<World>,
@@ -269,6 +277,7 @@ async fn lake_write(
     let store = LocalDirStore::open(dir.join("lake"))
         .with_context(|| format!("opening {}", dir.display()))?;
     let lake = Lake::new(Arc::new(store));
+    settle_disk().await;
     let t = Instant::now();
     let identity = config.identity();
     let target_world = world.clone();
@@ -297,6 +306,7 @@ async fn lake_write(
         LocalDirStore::open(dir.join("lake-io"))
             .with_context(|| format!("opening {}", dir.display()))?,
     ));
+    settle_disk().await;
     let t = Instant::now();
     let writes = futures::stream::iter(files)
         .map(|(hour, files)| io_lake.write_hour(hour, files, &identity))
@@ -310,6 +320,7 @@ async fn lake_write(
     // The physical ceiling: the same number of bytes written to one file, 1 MiB at a time.
     let plain_path = dir.join("plain.bin");
     let bytes = summary.bytes;
+    settle_disk().await;
     let plain_write_secs = tokio::task::spawn_blocking(move || -> std::io::Result<f64> {
         let chunk = vec![b'x'; 1 << 20];
         let t = Instant::now();
