@@ -106,6 +106,9 @@ async fn local_warehouse(config: &Config) -> anyhow::Result<OpenedWarehouse> {
     use crate::warehouse::duckdb::{DuckDbEventSink, DuckDbWarehouse};
     let w = Arc::new(DuckDbWarehouse::open(config.warehouse_file(), config.lake_dir()).await?);
     w.set_memory_limit(config.warehouse_memory_mib).await?;
+    if config.long_running {
+        w.release_freed_memory().await?;
+    }
     let sink: Arc<dyn EventSink> = Arc::new(DuckDbEventSink::new(w.clone()));
     Ok((Some(w), Some(sink)))
 }

@@ -91,7 +91,8 @@ fn oidc_verifier(
 /// How long running jobs get to finish after SIGTERM (Cloud Run allows 10 s in all).
 const DRAIN: Duration = Duration::from_secs(7);
 
-pub async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<Outcome> {
+pub async fn serve(mut config: Config, args: ServeArgs) -> anyhow::Result<Outcome> {
+    config.long_running = true;
     if args
         .api_token
         .as_deref()

@@ -78,6 +78,10 @@ pub fn default_warehouse_memory_mib() -> u32 {
 /// The validated configuration of one process.
 #[derive(Debug, Clone, Serialize)]
 pub struct Config {
+    /// True in `serve`: the process runs for days, so the warehouse hands freed memory back
+    /// (at some cost in speed) instead of keeping it for the next task.
+    #[serde(skip)]
+    pub long_running: bool,
     pub data_dir: PathBuf,
     pub seed: u64,
     pub scale: Scale,
@@ -130,6 +134,7 @@ impl Config {
             warehouse_memory_mib: args
                 .warehouse_memory_mib
                 .unwrap_or_else(default_warehouse_memory_mib),
+            long_running: false,
         })
     }
 
@@ -144,6 +149,7 @@ impl Config {
             gcp: None,
             otlp_endpoint: None,
             warehouse_memory_mib: default_warehouse_memory_mib(),
+            long_running: false,
         }
     }
 
