@@ -8,47 +8,13 @@ mod warehouse_fixture;
 
 mod common;
 
-use retail_pipeline::gcp::{Credentials, GcpHttp};
+use common::bq::{drop_dataset, open, unique_dataset};
+
 use retail_pipeline::lake::{crc32c_hex, Manifest};
 use retail_pipeline::model::{PartitionHour, Table};
 use retail_pipeline::warehouse::bigquery::{BigQueryWarehouse, PUBSUB_VIEWS, STAGING_PREFIX};
 use retail_pipeline::warehouse::{AnalyticsFilter, DateFilter, Warehouse};
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::Duration;
 use warehouse_fixture::{h, hours, read_table, Fixture};
-
-/// A dataset no other test (or test process) uses.
-fn unique_dataset() -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    format!(
-        "rp_test_{}_{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-async fn open(endpoint: &str, dataset: &str) -> BigQueryWarehouse {
-    let http = GcpHttp::new(Credentials::Anonymous, Duration::from_secs(120)).expect("client");
-    BigQueryWarehouse::open(
-        http,
-        Some(endpoint.to_string()),
-        "rp-test".into(),
-        dataset.to_string(),
-        "US".into(),
-    )
-    .await
-    .expect("open the BigQuery warehouse")
-}
-
-/// Drops a test's dataset and everything in it.
-async fn drop_dataset(endpoint: &str, dataset: &str) {
-    let http = GcpHttp::new(Credentials::Anonymous, Duration::from_secs(60)).expect("client");
-    let url =
-        format!("{endpoint}/bigquery/v2/projects/rp-test/datasets/{dataset}?deleteContents=true");
-    http.send("drop test dataset", |c| c.delete(&url))
-        .await
-        .expect("drop dataset");
-}
 
 /// Rewrites a data file and its manifest so that the checksums match bad content: only the
 /// warehouse's own loading can catch it then.
@@ -101,7 +67,7 @@ async fn refresh_loads_exactly_the_lake_keeps_late_hours_and_a_second_run_change
     let all = hours("2026-11-20T22", 4);
     let first = [all[0], all[1], all[3]];
     f.write(&first).await;
-    let dataset = unique_dataset();
+    let dataset = unique_dataset("rp_test");
     let w = open(&endpoint, &dataset).await;
     assert_eq!(w.watermark().await.expect("watermark"), None);
 
@@ -191,7 +157,7 @@ async fn a_corrupt_partition_fails_only_its_hour_and_loads_once_repaired() {
         bad.as_bytes(),
     );
 
-    let dataset = unique_dataset();
+    let dataset = unique_dataset("rp_test");
     let w = open(&endpoint, &dataset).await;
     let report = w.refresh(&f.lake).await.expect("refresh");
     assert_eq!(report.hours_loaded, vec![good]);
@@ -282,7 +248,7 @@ async fn every_analytics_query_equals_the_duckdb_warehouse() {
     let f = Fixture::new();
     let all = hours("2026-11-20T23", 3);
     f.write(&all).await;
-    let dataset = unique_dataset();
+    let dataset = unique_dataset("rp_test");
     let bq = open(&endpoint, &dataset).await;
     let duck = f.warehouse().await;
 

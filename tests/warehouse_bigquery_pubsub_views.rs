@@ -7,10 +7,11 @@
 #![cfg(all(feature = "gcp", feature = "duckdb"))]
 
 mod common;
+
+use common::bq::{drop_dataset, http, open, unique_dataset, PROJECT};
 mod warehouse_fixture;
 
 use retail_pipeline::bus::{alert_messages, EventSink, Message, SinkBatch};
-use retail_pipeline::gcp::{Credentials, GcpHttp};
 use retail_pipeline::generate::events::{Event, EventGenerator, EventPools, EventTime, EventType};
 use retail_pipeline::generate::hour_alerts;
 use retail_pipeline::warehouse::bigquery::{
@@ -18,12 +19,9 @@ use retail_pipeline::warehouse::bigquery::{
 };
 use retail_pipeline::warehouse::Warehouse;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 use warehouse_fixture::{h, world, Fixture};
 
-const PROJECT: &str = "rp-test";
 const T0: i64 = 1_790_000_000_000;
 /// When the first copy of every message is published; later copies come after it.
 const PUBLISHED: i64 = T0 + 3_600_000;
@@ -31,42 +29,6 @@ const PUBLISHED: i64 = T0 + 3_600_000;
 /// JSON columns of the typed tables: bqemulator reports JSON columns as STRING in
 /// INFORMATION_SCHEMA, so their type cannot be read from there.
 const JSON_COLUMNS: [&str; 3] = ["items", "shipping_address", "metadata"];
-
-fn unique_dataset() -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    format!(
-        "rp_pubsub_{}_{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-fn http() -> GcpHttp {
-    GcpHttp::new(Credentials::Anonymous, Duration::from_secs(120)).expect("client")
-}
-
-async fn open(endpoint: &str, dataset: &str) -> Arc<BigQueryWarehouse> {
-    Arc::new(
-        BigQueryWarehouse::open(
-            http(),
-            Some(endpoint.to_string()),
-            PROJECT.into(),
-            dataset.to_string(),
-            "US".into(),
-        )
-        .await
-        .expect("open the BigQuery warehouse"),
-    )
-}
-
-async fn drop_dataset(endpoint: &str, dataset: &str) {
-    let url =
-        format!("{endpoint}/bigquery/v2/projects/{PROJECT}/datasets/{dataset}?deleteContents=true");
-    http()
-        .send("drop test dataset", |c| c.delete(&url))
-        .await
-        .expect("drop dataset");
-}
 
 /// Every row of a query, each cell as BigQuery's REST API returns it (jobs.query).
 async fn query(endpoint: &str, sql: &str) -> Vec<Vec<Option<String>>> {
@@ -259,8 +221,8 @@ async fn event_views_read_redelivered_messages_as_the_sink_writes_them() {
     let Some(endpoint) = common::bq_test_endpoint() else {
         return;
     };
-    let dataset = unique_dataset();
-    let warehouse = open(&endpoint, &dataset).await;
+    let dataset = unique_dataset("rp_pubsub");
+    let warehouse = Arc::new(open(&endpoint, &dataset).await);
 
     let generator = EventGenerator::new(
         Arc::new(EventPools::new(world())),
@@ -376,8 +338,8 @@ async fn the_alerts_view_keeps_one_row_per_alert_id_as_refresh_loads_them() {
     let hour = h("2026-11-20T18");
     let alerts = hour_alerts(&world(), hour);
     assert!(alerts.len() >= 2, "the hour has alerts to deduplicate");
-    let dataset = unique_dataset();
-    let warehouse = open(&endpoint, &dataset).await;
+    let dataset = unique_dataset("rp_pubsub");
+    let warehouse = Arc::new(open(&endpoint, &dataset).await);
     let view = &PUBSUB_VIEWS[3];
     assert_eq!(view.table, "negative_inventory_alerts");
 

@@ -6,8 +6,9 @@
 
 mod common;
 
+use common::bq::{drop_dataset, http, open, unique_dataset, PROJECT};
+
 use retail_pipeline::bus::{DeadLetter, EventSink, SinkBatch};
-use retail_pipeline::gcp::{Credentials, GcpHttp};
 use retail_pipeline::generate::events::{Event, EventGenerator, EventPools, EventTime, EventType};
 use retail_pipeline::generate::World;
 use retail_pipeline::model::{Scale, ScaleName};
@@ -16,48 +17,9 @@ use retail_pipeline::warehouse::bigquery::{
 };
 use retail_pipeline::warehouse::Warehouse;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
-const PROJECT: &str = "rp-test";
 const T0: i64 = 1_790_000_000_000;
-
-fn unique_dataset() -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    format!(
-        "rp_stream_{}_{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-fn http() -> GcpHttp {
-    GcpHttp::new(Credentials::Anonymous, Duration::from_secs(120)).expect("client")
-}
-
-async fn open(endpoint: &str, dataset: &str) -> Arc<BigQueryWarehouse> {
-    Arc::new(
-        BigQueryWarehouse::open(
-            http(),
-            Some(endpoint.to_string()),
-            PROJECT.into(),
-            dataset.to_string(),
-            "US".into(),
-        )
-        .await
-        .expect("open the BigQuery warehouse"),
-    )
-}
-
-async fn drop_dataset(endpoint: &str, dataset: &str) {
-    let url =
-        format!("{endpoint}/bigquery/v2/projects/{PROJECT}/datasets/{dataset}?deleteContents=true");
-    http()
-        .send("drop test dataset", |c| c.delete(&url))
-        .await
-        .expect("drop dataset");
-}
 
 /// The first row of a query, each cell as a string (jobs.query, waiting for completion).
 async fn first_row(endpoint: &str, sql: &str) -> Vec<Option<String>> {
@@ -178,8 +140,8 @@ async fn streamed_events_land_once_in_bigquery() {
     let Some(endpoint) = common::bq_test_endpoint() else {
         return;
     };
-    let dataset = unique_dataset();
-    let warehouse = open(&endpoint, &dataset).await;
+    let dataset = unique_dataset("rp_stream");
+    let warehouse = Arc::new(open(&endpoint, &dataset).await);
     let sink = BigQueryEventSink::new(warehouse.clone());
     assert_eq!(
         sink.describe(),
@@ -303,8 +265,8 @@ async fn a_failed_write_names_the_table_and_leaves_no_staging_table() {
     let Some(endpoint) = common::bq_test_endpoint() else {
         return;
     };
-    let dataset = unique_dataset();
-    let warehouse = open(&endpoint, &dataset).await;
+    let dataset = unique_dataset("rp_stream");
+    let warehouse = Arc::new(open(&endpoint, &dataset).await);
     let sink = BigQueryEventSink::new(warehouse.clone());
     // The load into staging succeeds; the insert into the missing target fails.
     let url = format!(

@@ -4,6 +4,8 @@
 #![allow(dead_code)] // each test binary uses a different subset
 
 #[cfg(feature = "gcp")]
+pub mod bq;
+#[cfg(feature = "gcp")]
 pub mod e2e;
 pub mod proxy;
 

@@ -1,0 +1,47 @@
+//! A BigQuery warehouse on bqemulator for a test: a dataset of its own in project `rp-test`,
+//! anonymous credentials, and the dataset dropped at the end.
+
+use retail_pipeline::gcp::{Credentials, GcpHttp};
+use retail_pipeline::warehouse::bigquery::BigQueryWarehouse;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+/// The emulator's project (`scripts/emulators.sh` starts it with this one).
+pub const PROJECT: &str = "rp-test";
+
+/// An anonymous client with room for the emulator's slower load jobs.
+pub fn http() -> GcpHttp {
+    GcpHttp::new(Credentials::Anonymous, Duration::from_secs(120)).expect("client")
+}
+
+/// A dataset no other test (or test process) uses, named `{prefix}_{pid}_{n}`.
+pub fn unique_dataset(prefix: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "{prefix}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+pub async fn open(endpoint: &str, dataset: &str) -> BigQueryWarehouse {
+    BigQueryWarehouse::open(
+        http(),
+        Some(endpoint.to_string()),
+        PROJECT.into(),
+        dataset.to_string(),
+        "US".into(),
+    )
+    .await
+    .expect("open the BigQuery warehouse")
+}
+
+/// Drops a test's dataset and everything in it.
+pub async fn drop_dataset(endpoint: &str, dataset: &str) {
+    let url =
+        format!("{endpoint}/bigquery/v2/projects/{PROJECT}/datasets/{dataset}?deleteContents=true");
+    http()
+        .send("drop test dataset", |c| c.delete(&url))
+        .await
+        .expect("drop dataset");
+}
