@@ -1,5 +1,7 @@
 //! The real router, called in-process with `oneshot`: every endpoint and every error.
 
+mod common;
+
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
@@ -569,24 +571,6 @@ async fn refresh_then_analytics_match_the_lake() {
 }
 
 /// Lines of every `.jsonl` file below `dir`.
-fn jsonl_lines(dir: &std::path::Path) -> usize {
-    let mut n = 0;
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries {
-            let p = e.expect("entry").path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "jsonl") {
-                n += std::fs::read_to_string(&p).expect("read").lines().count();
-            }
-        }
-    }
-    n
-}
 
 #[tokio::test]
 async fn scenarios_list_run_exactly_and_refuse_bad_starts() {
@@ -683,10 +667,14 @@ async fn scenarios_list_run_exactly_and_refuse_bad_starts() {
         .sum::<u64>();
     assert_eq!(rows + stream["dead_letters"].as_u64().expect("n"), 40);
     let data = &t.app.config.data_dir;
-    assert_eq!(jsonl_lines(&data.join("lake/events")), 40, "raw archive");
+    assert_eq!(
+        common::jsonl_lines(&data.join("lake/events")),
+        40,
+        "raw archive"
+    );
     let streamed = ["order_events", "inventory_events", "user_activity_events"]
         .iter()
-        .map(|t| jsonl_lines(&data.join("stream").join(t)))
+        .map(|t| common::jsonl_lines(&data.join("stream").join(t)))
         .sum::<usize>();
     assert_eq!(streamed, 40, "stream tables");
     let in_warehouse: u64 = ["order_events", "inventory_events", "user_activity_events"]
@@ -748,7 +736,7 @@ async fn samples_and_published_alerts() {
         "{}",
         status["stream"]
     );
-    let streamed = jsonl_lines(
+    let streamed = common::jsonl_lines(
         &t.app
             .config
             .data_dir

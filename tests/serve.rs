@@ -254,33 +254,14 @@ fn sigterm_mid_scenario_flushes_the_bus_and_logs_the_final_count() {
     );
 
     // Everything sent was delivered before the process exited.
-    let lines_under = |root: &Path| -> u64 {
-        let mut n = 0;
-        let mut stack = vec![root.to_path_buf()];
-        while let Some(d) = stack.pop() {
-            let Ok(entries) = std::fs::read_dir(&d) else {
-                continue;
-            };
-            for e in entries {
-                let p = e.expect("entry").path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else if p.extension().is_some_and(|x| x == "jsonl") {
-                    let bytes = std::fs::read(&p).expect("read");
-                    n += bytes.iter().filter(|&&b| b == b'\n').count() as u64;
-                }
-            }
-        }
-        n
-    };
     assert_eq!(
-        lines_under(&dir.path().join("lake/events")),
+        common::jsonl_lines(&dir.path().join("lake/events")) as u64,
         sent,
         "raw archive"
     );
     let streamed: u64 = ["order_events", "inventory_events", "user_activity_events"]
         .iter()
-        .map(|t| lines_under(&dir.path().join("stream").join(t)))
+        .map(|t| common::jsonl_lines(&dir.path().join("stream").join(t)) as u64)
         .sum();
     assert_eq!(streamed, sent, "stream tables");
     let rt = tokio::runtime::Runtime::new().expect("runtime");

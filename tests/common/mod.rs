@@ -214,3 +214,24 @@ impl Drop for KillOnDrop {
             .status();
     }
 }
+
+/// Lines in every `.jsonl` file under `dir` (none if it does not exist): rows of the JSONL
+/// tables the stream sinks write.
+pub fn jsonl_lines(dir: &std::path::Path) -> usize {
+    let mut n = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "jsonl") {
+                n += std::fs::read_to_string(&p).expect("read").lines().count();
+            }
+        }
+    }
+    n
+}
