@@ -70,7 +70,7 @@ pub(crate) async fn start_app(
     };
     let app = crate::app::App::build(config, settings)
         .await
-        .map_err(|e| UsageError(format!("cannot start on {place}: {e:#}")))?;
+        .map_err(|e| UsageError(format!("cannot start on {place}: {}", error_chain(&e))))?;
     Ok(std::sync::Arc::new(app))
 }
 

@@ -312,14 +312,6 @@ impl JobRegistry {
         jobs.values().find(|j| j.id == id).cloned()
     }
 
-    /// A running job of this kind and name, if any: repeated requests for the same work join it.
-    pub fn running(&self, kind: JobKind, name: &str) -> Option<Arc<Job>> {
-        let jobs = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
-        jobs.values()
-            .find(|j| j.kind == kind && j.name == name && !j.state().is_finished())
-            .cloned()
-    }
-
     /// Every running job of a kind.
     pub fn running_of(&self, kind: JobKind) -> Vec<Arc<Job>> {
         let jobs = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
@@ -417,9 +409,22 @@ mod tests {
             .unwrap_err(),
             RegistryError::TooManyJobs { running: 2 }
         );
-        assert_eq!(reg.running(JobKind::Generate, "x").unwrap().id, a.id);
+        // The same work joins the running job, even at the cap.
+        let joined = reg
+            .admit(
+                JobKind::Generate,
+                "x".into(),
+                "hours",
+                Arc::new(Fixed(0, 1)),
+                Admission::JoinSameName,
+            )
+            .unwrap();
+        assert!(matches!(joined, Admitted::Joined(j) if j.id == a.id));
         a.finish(JobState::Completed, None, None);
-        assert!(reg.running(JobKind::Generate, "x").is_none());
+        assert!(reg
+            .running_of(JobKind::Generate)
+            .iter()
+            .all(|j| j.id != a.id));
         assert!(reg
             .start(
                 JobKind::Generate,
