@@ -1,11 +1,14 @@
 -- Streamed events, written by the subscriber as they arrive (the embedded stand-in for Pub/Sub
--- BigQuery subscriptions). Keyed by event id, so a redelivered message is kept once.
+-- BigQuery subscriptions). One row per event id, so a redelivered message is kept once.
 -- Columns follow seed 004; nested parts (items, addresses, session metadata) are JSON.
+-- No PRIMARY KEY: DuckDB keeps a key's index wholly in memory, so under a steady stream it grew
+-- until inserts failed for want of memory (about 1.3M keys under a 128 MiB cap). The sink keeps
+-- each id once instead: it inserts only ids not already stored within the batch's time span.
 -- Streamed alerts are not stored here: negative_inventory_alerts is loaded from the lake by
 -- refresh, with the same deterministic alert_id.
 
 CREATE TABLE IF NOT EXISTS order_events (
-    event_id         VARCHAR PRIMARY KEY,
+    event_id         VARCHAR NOT NULL,
     event_type       VARCHAR NOT NULL,
     event_time       TIMESTAMP NOT NULL,
     event_date       DATE NOT NULL,
@@ -23,7 +26,7 @@ CREATE TABLE IF NOT EXISTS order_events (
 );
 
 CREATE TABLE IF NOT EXISTS inventory_events (
-    event_id        VARCHAR PRIMARY KEY,
+    event_id        VARCHAR NOT NULL,
     event_type      VARCHAR NOT NULL,
     event_time      TIMESTAMP NOT NULL,
     event_date      DATE NOT NULL,
@@ -36,7 +39,7 @@ CREATE TABLE IF NOT EXISTS inventory_events (
 );
 
 CREATE TABLE IF NOT EXISTS user_activity_events (
-    event_id       VARCHAR PRIMARY KEY,
+    event_id       VARCHAR NOT NULL,
     event_type     VARCHAR NOT NULL,
     event_time     TIMESTAMP NOT NULL,
     event_date     DATE NOT NULL,
@@ -52,7 +55,7 @@ CREATE TABLE IF NOT EXISTS user_activity_events (
 );
 
 CREATE TABLE IF NOT EXISTS dead_letter_events (
-    dead_letter_id VARCHAR PRIMARY KEY,
+    dead_letter_id VARCHAR NOT NULL,
     topic          VARCHAR NOT NULL,
     received_at    TIMESTAMP NOT NULL,
     reason         VARCHAR NOT NULL,

@@ -166,8 +166,8 @@ impl LakeEventSink {
 #[derive(Serialize)]
 pub(crate) struct Row<'a, T> {
     #[serde(flatten)]
-    row: &'a T,
-    ingestion_time: EventTime,
+    pub(crate) row: &'a T,
+    pub(crate) ingestion_time: EventTime,
 }
 
 /// JSONL of `rows` with their ingestion time, and a hash of their ids.

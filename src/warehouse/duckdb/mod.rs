@@ -78,6 +78,9 @@ struct Inner {
     conn: Mutex<Connection>,
     /// Whether every `_ext` view reads the lake (false while some is a stand-in).
     ext_views_ready: AtomicBool,
+    /// Held by each write to the stream tables: they have no key, so two writes of the same
+    /// event at once could both find it missing.
+    stream_writes: Mutex<()>,
 }
 
 /// What the warehouse has loaded, read at the start of a refresh.
@@ -104,6 +107,7 @@ impl DuckDbWarehouse {
             conn.execute_batch(text)
                 .map_err(|e| query_error(name, &e))?;
         }
+        stream::drop_stream_keys(&conn)?;
         let staging = staging_dir(path);
         // The views keep the lake's path; a relative one would follow the reader's cwd.
         let lake_dir = std::path::absolute(lake_dir).map_err(|source| WarehouseError::Io {
@@ -118,6 +122,7 @@ impl DuckDbWarehouse {
             staging,
             conn: Mutex::new(conn),
             ext_views_ready: AtomicBool::new(false),
+            stream_writes: Mutex::new(()),
         };
         inner.create_ext_views()?;
         Ok(Self {

@@ -17,11 +17,12 @@ pub const SETUP: [(&str, &str); 3] = [
         "02_csv_readers.sql",
         include_str!("../../../sql/duckdb/02_csv_readers.sql"),
     ),
-    (
-        "03_event_tables.sql",
-        include_str!("../../../sql/duckdb/03_event_tables.sql"),
-    ),
+    ("03_event_tables.sql", EVENT_TABLES),
 ];
+
+/// The stream tables and their views; also run again when a file made with keyed stream
+/// tables is rebuilt (`stream::drop_stream_keys`).
+pub const EVENT_TABLES: &str = include_str!("../../../sql/duckdb/03_event_tables.sql");
 
 /// `<table>_ext` view over the lake; `{{lake}}` is the lake directory.
 pub fn ext_view(table: Table) -> &'static str {

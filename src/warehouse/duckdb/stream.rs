@@ -1,13 +1,15 @@
 //! Streamed events into the warehouse: the subscriber's rows land in `order_events`,
 //! `inventory_events`, `user_activity_events` and `dead_letter_events` as they arrive.
 
-use super::{query_error, DuckDbWarehouse};
-use crate::bus::sink::jsonl;
+use super::{query_error, sql, DuckDbWarehouse};
+use crate::bus::sink::Row;
 use crate::bus::{EventSink, SinkBatch, SinkError};
 use crate::generate::events::EventTime;
 use crate::warehouse::WarehouseError;
 use async_trait::async_trait;
-use std::sync::atomic::{AtomicU64, Ordering};
+use duckdb::Connection;
+use serde::Serialize;
+use serde_json::Value;
 use std::sync::Arc;
 
 /// The warehouse's stream tables, in the order `/status` lists them.
@@ -19,41 +21,42 @@ pub const STREAM_TABLES: [&str; 4] = [
 ];
 
 impl DuckDbWarehouse {
-    /// Inserts JSON lines into one stream table, keeping rows whose key is already there
-    /// (a redelivered batch changes nothing). Returns the rows inserted.
+    /// Inserts rows into one stream table, leaving out ids already stored (a redelivered
+    /// batch changes nothing) and ids repeated within the batch. Returns the rows inserted.
+    ///
+    /// The rows go through DuckDB's appender into a text-typed temporary table of this
+    /// connection, then one `INSERT ... SELECT` casts them into the table. The tables have no
+    /// key (see `sql/duckdb/03_event_tables.sql`), so the insert looks for each id among the
+    /// stored rows of the batch's time span: a redelivered event carries its own event time,
+    /// and the span keeps the lookup to a few row groups however long the table grows. Writes
+    /// take turns, so two deliveries of one event cannot both find it missing.
     async fn insert_stream(
         &self,
         table: &'static str,
-        jsonl: Vec<u8>,
+        rows: Vec<serde_json::Map<String, serde_json::Value>>,
     ) -> Result<u64, WarehouseError> {
-        static FILE: AtomicU64 = AtomicU64::new(0);
         self.with_conn(move |conn, inner| {
-            std::fs::create_dir_all(&inner.staging).map_err(|source| WarehouseError::Io {
-                path: inner.staging.clone(),
-                source,
-            })?;
-            let n = FILE.fetch_add(1, Ordering::Relaxed);
-            let file = inner
-                .staging
-                .join(format!("stream-{}-{n}.jsonl", std::process::id()));
-            std::fs::write(&file, &jsonl).map_err(|source| WarehouseError::Io {
-                path: file.clone(),
-                source,
-            })?;
-            // Paths come from our own staging directory; quotes are escaped all the same.
-            let path = file.display().to_string().replace('\'', "''");
-            let date = if table == "dead_letter_events" {
-                ""
-            } else {
-                ", CAST(event_time AS DATE) AS event_date"
-            };
-            let text = format!(
-                "INSERT OR IGNORE INTO {table} BY NAME \
-                 SELECT *{date} FROM read_json('{path}', format = 'newline_delimited')"
-            );
-            let result = conn.execute(&text, []).map_err(|e| query_error(table, &e));
-            let _ = std::fs::remove_file(&file);
-            result.map(|n| n as u64)
+            let _turn = inner
+                .stream_writes
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let columns = stream_columns(conn, table)?;
+            let stage = format!("_stage_{table}");
+            let ddl = columns
+                .iter()
+                .map(|c| format!("\"{c}\" VARCHAR"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            conn.execute_batch(&format!("CREATE OR REPLACE TEMP TABLE {stage} ({ddl})"))
+                .map_err(|e| query_error(table, &e))?;
+            let inserted = append_rows(conn, &stage, &columns, &rows)
+                .and_then(|()| conn.execute(&insert_new_rows(table, &stage, &rows), []));
+            // The connection is this call's own, so its temp table would go with it; dropped
+            // here all the same, so a failed batch leaves nothing behind either way.
+            let _ = conn.execute_batch(&format!("DROP TABLE IF EXISTS temp.main.{stage}"));
+            inserted
+                .map(|n| n as u64)
+                .map_err(|e| query_error(table, &e))
         })
         .await
     }
@@ -92,19 +95,10 @@ impl EventSink for DuckDbEventSink {
     async fn write(&self, batch: &SinkBatch) -> Result<(), SinkError> {
         let at = batch.ingested_at.unwrap_or_else(EventTime::now);
         let tables = [
-            ("order_events", jsonl(&batch.orders, |r| &r.event_id, at).0),
-            (
-                "inventory_events",
-                jsonl(&batch.inventory, |r| &r.event_id, at).0,
-            ),
-            (
-                "user_activity_events",
-                jsonl(&batch.user_activity, |r| &r.event_id, at).0,
-            ),
-            (
-                "dead_letter_events",
-                jsonl(&batch.dead_letters, |r| &r.dead_letter_id, at).0,
-            ),
+            ("order_events", rows(&batch.orders, at)),
+            ("inventory_events", rows(&batch.inventory, at)),
+            ("user_activity_events", rows(&batch.user_activity, at)),
+            ("dead_letter_events", rows(&batch.dead_letters, at)),
         ];
         for (table, rows) in tables {
             if rows.is_empty() {
@@ -123,5 +117,503 @@ impl EventSink for DuckDbEventSink {
             "warehouse stream tables in {}",
             self.warehouse.path().display()
         )
+    }
+}
+
+/// The `INSERT` of the staged rows whose id is not stored yet, each id once.
+fn insert_new_rows(
+    table: &str,
+    stage: &str,
+    rows: &[serde_json::Map<String, serde_json::Value>],
+) -> String {
+    let (key, date, span) = if table == "dead_letter_events" {
+        // A redelivered dead letter is received anew, so there is no span to narrow the
+        // lookup to; the table holds only what failed, and is small.
+        ("dead_letter_id", String::new(), String::new())
+    } else {
+        let span = time_span(rows)
+            .map(|(first, last)| {
+                format!(
+                    " AND t.event_time BETWEEN CAST({} AS TIMESTAMP) AND CAST({} AS TIMESTAMP)",
+                    sql::string(first),
+                    sql::string(last)
+                )
+            })
+            .unwrap_or_default();
+        (
+            "event_id",
+            ", CAST(CAST(s.event_time AS TIMESTAMP) AS DATE) AS event_date".to_string(),
+            span,
+        )
+    };
+    format!(
+        "INSERT INTO {table} BY NAME \
+         SELECT s.*{date} FROM (SELECT * FROM temp.main.{stage} \
+             QUALIFY row_number() OVER (PARTITION BY {key}) = 1) s \
+         WHERE NOT EXISTS (SELECT 1 FROM main.{table} t WHERE t.{key} = s.{key}{span})"
+    )
+}
+
+/// The first and last event time of the rows. Every time is RFC 3339 in UTC with
+/// milliseconds (`EventTime`), so text order is time order. `None` if a row has none.
+fn time_span(rows: &[serde_json::Map<String, serde_json::Value>]) -> Option<(&str, &str)> {
+    let mut times = rows
+        .iter()
+        .map(|r| r.get("event_time").and_then(Value::as_str));
+    let first = times.next()??;
+    times.try_fold((first, first), |(lo, hi), t| {
+        let t = t?;
+        Some((lo.min(t), hi.max(t)))
+    })
+}
+
+/// Files made before the stream tables lost their keys: each keyed table is rebuilt
+/// without its key, rows kept, in one transaction. Run at open, after the schema.
+pub(super) fn drop_stream_keys(conn: &Connection) -> Result<(), WarehouseError> {
+    let tables = STREAM_TABLES.map(sql::string).join(", ");
+    let mut stmt = conn
+        .prepare(&format!(
+            "SELECT DISTINCT table_name FROM duckdb_constraints() \
+             WHERE constraint_type = 'PRIMARY KEY' AND schema_name = 'main' \
+             AND table_name IN ({tables}) ORDER BY table_name"
+        ))
+        .map_err(|e| query_error("stream keys", &e))?;
+    let keyed = stmt
+        .query_map([], |r| r.get::<_, String>(0))
+        .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| query_error("stream keys", &e))?;
+    if keyed.is_empty() {
+        return Ok(());
+    }
+    let mut text = String::from("BEGIN TRANSACTION; DROP VIEW IF EXISTS order_events_clean;");
+    for t in &keyed {
+        text += &format!("ALTER TABLE {t} RENAME TO {t}__keyed;");
+    }
+    text += sql::EVENT_TABLES;
+    for t in &keyed {
+        text +=
+            &format!("INSERT INTO {t} BY NAME SELECT * FROM {t}__keyed; DROP TABLE {t}__keyed;");
+    }
+    text += "COMMIT;";
+    conn.execute_batch(&text).map_err(|e| {
+        let _ = conn.execute_batch("ROLLBACK");
+        query_error("dropping the stream tables' keys", &e)
+    })?;
+    tracing::info!(tables = ?keyed, "stream tables rebuilt without their keys");
+    Ok(())
+}
+
+/// The columns the subscriber fills, in table order: all but the derived `event_date`.
+fn stream_columns(conn: &Connection, table: &str) -> Result<Vec<String>, WarehouseError> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT column_name FROM information_schema.columns \
+             WHERE table_schema = 'main' AND table_name = ? AND column_name <> 'event_date' \
+             ORDER BY ordinal_position",
+        )
+        .map_err(|e| query_error(table, &e))?;
+    let columns = stmt
+        .query_map([table], |r| r.get::<_, String>(0))
+        .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| query_error(table, &e))?;
+    Ok(columns)
+}
+
+/// Appends each row's value of each column as text: strings as they are, numbers and booleans
+/// in JSON's spelling, objects and arrays as JSON (the `JSON` columns), missing and null as
+/// NULL.
+fn append_rows(
+    conn: &Connection,
+    stage: &str,
+    columns: &[String],
+    rows: &[serde_json::Map<String, serde_json::Value>],
+) -> duckdb::Result<()> {
+    let mut appender = conn.appender_to_catalog_and_db(stage, "temp", "main")?;
+    for row in rows {
+        let values = columns.iter().map(|c| match row.get(c) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(other) => Some(other.to_string()),
+        });
+        appender.append_row(duckdb::appender_params_from_iter(values))?;
+    }
+    appender.flush()
+}
+
+/// Each row as a JSON object with its `ingestion_time`, as the subscriber received it.
+fn rows<T: Serialize>(rows: &[T], at: EventTime) -> Vec<serde_json::Map<String, Value>> {
+    rows.iter()
+        .filter_map(|row| {
+            // Plain data with string keys: serialization cannot fail, and is an object.
+            match serde_json::to_value(Row {
+                row,
+                ingestion_time: at,
+            }) {
+                Ok(Value::Object(map)) => Some(map),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bus::sink::DeadLetter;
+    use crate::generate::events::{Event, EventGenerator, EventPools, EventType};
+    use crate::generate::World;
+    use crate::model::{Scale, ScaleName};
+    use std::collections::BTreeMap;
+
+    const AT: i64 = 1_790_000_000_123;
+
+    fn batch() -> SinkBatch {
+        let world = Arc::new(World::new(7, &Scale::preset(ScaleName::Small)));
+        let generator = EventGenerator::new(
+            Arc::new(EventPools::new(world)),
+            "appender",
+            &EventType::ALL,
+        );
+        let mut batch = SinkBatch {
+            ingested_at: Some(EventTime::from_millis(AT)),
+            ..SinkBatch::default()
+        };
+        for seq in 0..120 {
+            match generator.event(seq, EventTime::from_millis(AT - 5_000 + seq as i64 * 7)) {
+                Event::Order(o) => batch.orders.push(o),
+                Event::Inventory(i) => batch.inventory.push(i),
+                Event::UserActivity(u) => batch.user_activity.push(u),
+            }
+        }
+        batch.dead_letters.push(DeadLetter {
+            dead_letter_id: "dl-1".into(),
+            topic: "orders".into(),
+            received_at: EventTime::from_millis(AT - 1),
+            reason: "invalid_json".into(),
+            detail: "expected value at line 1 column 1".into(),
+            attributes: BTreeMap::from([("event_type".into(), "order".into())]),
+            payload: "{not json, with 'quotes' and \"doubles\"".into(),
+        });
+        batch
+    }
+
+    /// Each column of `table` as the text the sink appended: times in RFC 3339 with
+    /// milliseconds, the rest as DuckDB spells it. Ordered by the key.
+    fn read_back(conn: &Connection, table: &str, key: &str) -> Vec<BTreeMap<String, String>> {
+        let columns = stream_columns(conn, table).expect("columns");
+        let mut types = conn
+            .prepare(
+                "SELECT column_name, data_type FROM information_schema.columns \
+                 WHERE table_name = ?",
+            )
+            .expect("prepare");
+        let types: BTreeMap<String, String> = types
+            .query_map([table], |r| Ok((r.get(0)?, r.get(1)?)))
+            .expect("types")
+            .map(|r| r.expect("type"))
+            .collect();
+        let select = columns
+            .iter()
+            .map(|c| match types[c].as_str() {
+                "TIMESTAMP" => format!("strftime({c}, '%Y-%m-%dT%H:%M:%S.%gZ')"),
+                _ => format!("CAST({c} AS VARCHAR)"),
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut stmt = conn
+            .prepare(&format!("SELECT {select} FROM {table} ORDER BY {key}"))
+            .expect("select");
+        let rows = stmt
+            .query_map([], |r| {
+                let mut row = BTreeMap::new();
+                for (i, c) in columns.iter().enumerate() {
+                    if let Some(v) = r.get::<_, Option<String>>(i)? {
+                        row.insert(c.clone(), v);
+                    }
+                }
+                Ok(row)
+            })
+            .expect("query")
+            .map(|r| r.expect("row"))
+            .collect();
+        rows
+    }
+
+    /// Whether DuckDB's text for a column means the value the row carried.
+    fn same(sent: &Value, stored: &str) -> bool {
+        match sent {
+            Value::String(s) => s == stored,
+            Value::Number(n) => n.as_f64() == stored.parse::<f64>().ok(),
+            Value::Bool(b) => stored == b.to_string(),
+            Value::Array(_) | Value::Object(_) => {
+                serde_json::from_str::<Value>(stored).ok().as_ref() == Some(sent)
+            }
+            Value::Null => false,
+        }
+    }
+
+    #[tokio::test]
+    async fn every_column_round_trips_once_however_often_a_batch_comes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let warehouse = Arc::new(
+            DuckDbWarehouse::open(dir.path().join("w.duckdb"), dir.path().join("lake"))
+                .await
+                .expect("open"),
+        );
+        let sink = DuckDbEventSink::new(warehouse.clone());
+        let batch = batch();
+        sink.write(&batch).await.expect("write");
+        sink.write(&batch).await.expect("redelivered");
+        // A batch that carries one event twice keeps it once too.
+        let mut doubled = SinkBatch {
+            ingested_at: batch.ingested_at,
+            ..SinkBatch::default()
+        };
+        doubled.orders = vec![batch.orders[0].clone(), batch.orders[0].clone()];
+        sink.write(&doubled).await.expect("doubled");
+
+        let at = EventTime::from_millis(AT);
+        let mut expected = vec![
+            ("order_events", "event_id", rows(&batch.orders, at)),
+            ("inventory_events", "event_id", rows(&batch.inventory, at)),
+            (
+                "user_activity_events",
+                "event_id",
+                rows(&batch.user_activity, at),
+            ),
+            (
+                "dead_letter_events",
+                "dead_letter_id",
+                rows(&batch.dead_letters, at),
+            ),
+        ];
+        for (_, key, rows) in &mut expected {
+            assert!(!rows.is_empty());
+            rows.sort_by(|a, b| a[*key].as_str().cmp(&b[*key].as_str()));
+        }
+        warehouse
+            .with_conn(move |conn, _| {
+                for (table, key, sent) in &expected {
+                    let columns = stream_columns(conn, table).expect("columns");
+                    let stored = read_back(conn, table, key);
+                    assert_eq!(stored.len(), sent.len(), "{table}: each row once");
+                    for (sent, stored) in sent.iter().zip(&stored) {
+                        for (field, value) in sent {
+                            assert!(
+                                columns.contains(field),
+                                "{table} has no column for the field {field}"
+                            );
+                            match stored.get(field) {
+                                None => assert!(value.is_null(), "{table}.{field} lost {value}"),
+                                Some(text) => assert!(
+                                    same(value, text),
+                                    "{table}.{field}: sent {value}, stored {text}"
+                                ),
+                            }
+                        }
+                        for column in &columns {
+                            assert!(
+                                sent.contains_key(column) || !stored.contains_key(column),
+                                "{table}.{column} has a value nobody sent"
+                            );
+                        }
+                    }
+                    if *table != "dead_letter_events" {
+                        let undated: i64 = conn
+                            .query_row(
+                                &format!(
+                                    "SELECT count(*) FROM {table} \
+                                     WHERE event_date IS DISTINCT FROM CAST(event_time AS DATE)"
+                                ),
+                                [],
+                                |r| r.get(0),
+                            )
+                            .expect("dates");
+                        assert_eq!(undated, 0, "{table}: event_date is the event's day");
+                    }
+                }
+                let leftover: i64 = conn
+                    .query_row(
+                        "SELECT count(*) FROM duckdb_tables() WHERE temporary",
+                        [],
+                        |r| r.get(0),
+                    )
+                    .expect("temp tables");
+                assert_eq!(leftover, 0, "no staging table left behind");
+                Ok(())
+            })
+            .await
+            .expect("checks");
+    }
+
+    #[tokio::test]
+    async fn a_row_that_does_not_fit_fails_the_batch_and_inserts_none_of_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let warehouse = Arc::new(
+            DuckDbWarehouse::open(dir.path().join("w.duckdb"), dir.path().join("lake"))
+                .await
+                .expect("open"),
+        );
+        let at = EventTime::from_millis(AT);
+        let mut good = rows(&batch().inventory, at);
+        let mut bad = good[0].clone();
+        bad.insert("event_id".into(), Value::String("bad-1".into()));
+        bad.insert("quantity_change".into(), Value::String("many".into()));
+        good.push(bad);
+        let err = warehouse
+            .insert_stream("inventory_events", good)
+            .await
+            .expect_err("a text quantity is refused");
+        assert!(err.to_string().contains("inventory_events"), "{err}");
+        let n = warehouse
+            .query_i64("SELECT count(*) FROM inventory_events")
+            .await
+            .expect("count");
+        assert_eq!(n, 0, "nothing of a failed batch is kept");
+    }
+
+    /// The stream tables as files made before this version had them: keyed by their ids.
+    fn keyed_schema() -> String {
+        let mut text = sql::EVENT_TABLES.to_string();
+        for (unkeyed, keyed) in [
+            (
+                "event_id         VARCHAR NOT NULL",
+                "event_id         VARCHAR PRIMARY KEY",
+            ),
+            (
+                "event_id        VARCHAR NOT NULL",
+                "event_id        VARCHAR PRIMARY KEY",
+            ),
+            (
+                "event_id       VARCHAR NOT NULL",
+                "event_id       VARCHAR PRIMARY KEY",
+            ),
+            (
+                "dead_letter_id VARCHAR NOT NULL",
+                "dead_letter_id VARCHAR PRIMARY KEY",
+            ),
+        ] {
+            assert!(text.contains(unkeyed), "{unkeyed}");
+            text = text.replace(unkeyed, keyed);
+        }
+        text
+    }
+
+    #[tokio::test]
+    async fn a_file_with_keyed_stream_tables_is_rebuilt_without_keys_and_keeps_its_rows() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("w.duckdb");
+        {
+            let conn = Connection::open(&path).expect("open");
+            conn.execute_batch(&keyed_schema()).expect("old schema");
+            conn.execute_batch(
+                "INSERT INTO inventory_events VALUES ('e-1', 'inventory', TIMESTAMP '2026-02-01 10:00:00', \
+                 DATE '2026-02-01', 1, 'S001', 'P00001', -2, 'sale', TIMESTAMP '2026-02-01 10:00:01')",
+            )
+            .expect("a row");
+        }
+        let keys =
+            "SELECT count(*) FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY' \
+                    AND table_name LIKE '%_events'";
+        let warehouse = Arc::new(
+            DuckDbWarehouse::open(path.clone(), dir.path().join("lake"))
+                .await
+                .expect("reopen"),
+        );
+        assert_eq!(warehouse.query_i64(keys).await.expect("keys"), 0);
+        assert_eq!(
+            warehouse
+                .query_i64("SELECT count(*) FROM inventory_events WHERE event_id = 'e-1' AND quantity_change = -2")
+                .await
+                .expect("row"),
+            1,
+            "the stored row survives the rebuild"
+        );
+        assert_eq!(
+            warehouse
+                .query_i64("SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE '%__keyed'")
+                .await
+                .expect("tables"),
+            0
+        );
+        // The view was made again, and the tables take streamed rows as before.
+        let sink = DuckDbEventSink::new(warehouse.clone());
+        let batch = batch();
+        sink.write(&batch).await.expect("write");
+        sink.write(&batch).await.expect("again");
+        assert_eq!(
+            warehouse
+                .query_i64("SELECT count(*) FROM order_events_clean")
+                .await
+                .expect("view"),
+            batch.orders.len() as i64
+        );
+        drop(sink);
+        drop(warehouse);
+        // A second open finds nothing to rebuild.
+        let again = DuckDbWarehouse::open(path, dir.path().join("lake"))
+            .await
+            .expect("third open");
+        assert_eq!(
+            again
+                .query_i64("SELECT count(*) FROM inventory_events")
+                .await
+                .expect("count"),
+            1 + batch.inventory.len() as i64
+        );
+    }
+
+    #[tokio::test]
+    async fn the_same_batch_delivered_twice_at_once_is_kept_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let warehouse = Arc::new(
+            DuckDbWarehouse::open(dir.path().join("w.duckdb"), dir.path().join("lake"))
+                .await
+                .expect("open"),
+        );
+        let batch = batch();
+        let sinks: Vec<_> = (0..4)
+            .map(|_| DuckDbEventSink::new(warehouse.clone()))
+            .collect();
+        let writes = sinks.iter().map(|s| s.write(&batch));
+        for result in futures::future::join_all(writes).await {
+            result.expect("write");
+        }
+        let rows: BTreeMap<String, u64> = warehouse
+            .stream_table_rows()
+            .await
+            .expect("rows")
+            .into_iter()
+            .collect();
+        assert_eq!(rows["order_events"], batch.orders.len() as u64);
+        assert_eq!(rows["inventory_events"], batch.inventory.len() as u64);
+        assert_eq!(
+            rows["user_activity_events"],
+            batch.user_activity.len() as u64
+        );
+        assert_eq!(rows["dead_letter_events"], 1);
+    }
+
+    #[test]
+    fn the_span_is_the_first_and_last_event_time() {
+        let row = |t: &str| {
+            let mut m = serde_json::Map::new();
+            m.insert("event_time".into(), Value::String(t.into()));
+            m
+        };
+        let rows = [
+            row("2026-02-01T10:00:00.500Z"),
+            row("2026-02-01T09:59:59.999Z"),
+            row("2026-02-01T10:00:01.000Z"),
+        ];
+        assert_eq!(
+            time_span(&rows),
+            Some(("2026-02-01T09:59:59.999Z", "2026-02-01T10:00:01.000Z"))
+        );
+        assert_eq!(time_span(&[]), None);
+        assert_eq!(
+            time_span(&[row("2026-02-01T10:00:00.000Z"), serde_json::Map::new()]),
+            None
+        );
     }
 }
