@@ -10,7 +10,8 @@ use crate::warehouse::{
 use duckdb::{Connection, Params, Row};
 use std::collections::BTreeMap;
 
-fn rows<T, P: Params>(
+/// Every row of `text`, each mapped; errors name the query `name`.
+pub(super) fn rows<T, P: Params>(
     conn: &Connection,
     name: &str,
     text: &str,

@@ -1,7 +1,7 @@
 //! Streamed events into the warehouse: the subscriber's rows land in `order_events`,
 //! `inventory_events`, `user_activity_events` and `dead_letter_events` as they arrive.
 
-use super::{query_error, sql, DuckDbWarehouse};
+use super::{query, query_error, sql, DuckDbWarehouse};
 use crate::bus::sink::Row;
 use crate::bus::{EventSink, SinkBatch, SinkError};
 use crate::generate::events::EventTime;
@@ -171,17 +171,17 @@ fn time_span(rows: &[serde_json::Map<String, serde_json::Value>]) -> Option<(&st
 /// without its key, rows kept, in one transaction. Run at open, after the schema.
 pub(super) fn drop_stream_keys(conn: &Connection) -> Result<(), WarehouseError> {
     let tables = STREAM_TABLES.map(sql::string).join(", ");
-    let mut stmt = conn
-        .prepare(&format!(
+    let keyed = query::rows(
+        conn,
+        "stream keys",
+        &format!(
             "SELECT DISTINCT table_name FROM duckdb_constraints() \
              WHERE constraint_type = 'PRIMARY KEY' AND schema_name = 'main' \
              AND table_name IN ({tables}) ORDER BY table_name"
-        ))
-        .map_err(|e| query_error("stream keys", &e))?;
-    let keyed = stmt
-        .query_map([], |r| r.get::<_, String>(0))
-        .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| query_error("stream keys", &e))?;
+        ),
+        [],
+        |r| r.get::<_, String>(0),
+    )?;
     if keyed.is_empty() {
         return Ok(());
     }
@@ -205,18 +205,15 @@ pub(super) fn drop_stream_keys(conn: &Connection) -> Result<(), WarehouseError> 
 
 /// The columns the subscriber fills, in table order: all but the derived `event_date`.
 fn stream_columns(conn: &Connection, table: &str) -> Result<Vec<String>, WarehouseError> {
-    let mut stmt = conn
-        .prepare(
-            "SELECT column_name FROM information_schema.columns \
-             WHERE table_schema = 'main' AND table_name = ? AND column_name <> 'event_date' \
-             ORDER BY ordinal_position",
-        )
-        .map_err(|e| query_error(table, &e))?;
-    let columns = stmt
-        .query_map([table], |r| r.get::<_, String>(0))
-        .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| query_error(table, &e))?;
-    Ok(columns)
+    query::rows(
+        conn,
+        table,
+        "SELECT column_name FROM information_schema.columns \
+         WHERE table_schema = 'main' AND table_name = ? AND column_name <> 'event_date' \
+         ORDER BY ordinal_position",
+        [table],
+        |r| r.get::<_, String>(0),
+    )
 }
 
 /// Appends each row's value of each column as text: strings as they are, numbers and booleans
@@ -266,6 +263,14 @@ mod tests {
     use std::collections::BTreeMap;
 
     const AT: i64 = 1_790_000_000_123;
+
+    async fn open(dir: &tempfile::TempDir) -> Arc<DuckDbWarehouse> {
+        Arc::new(
+            DuckDbWarehouse::open(dir.path().join("w.duckdb"), dir.path().join("lake"))
+                .await
+                .expect("open"),
+        )
+    }
 
     fn batch() -> SinkBatch {
         let world = Arc::new(World::new(7, &Scale::preset(ScaleName::Small)));
@@ -355,11 +360,7 @@ mod tests {
     #[tokio::test]
     async fn every_column_round_trips_once_however_often_a_batch_comes() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let warehouse = Arc::new(
-            DuckDbWarehouse::open(dir.path().join("w.duckdb"), dir.path().join("lake"))
-                .await
-                .expect("open"),
-        );
+        let warehouse = open(&dir).await;
         let sink = DuckDbEventSink::new(warehouse.clone());
         let batch = batch();
         sink.write(&batch).await.expect("write");
@@ -449,11 +450,7 @@ mod tests {
     #[tokio::test]
     async fn a_row_that_does_not_fit_fails_the_batch_and_inserts_none_of_it() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let warehouse = Arc::new(
-            DuckDbWarehouse::open(dir.path().join("w.duckdb"), dir.path().join("lake"))
-                .await
-                .expect("open"),
-        );
+        let warehouse = open(&dir).await;
         let at = EventTime::from_millis(AT);
         let mut good = rows(&batch().inventory, at);
         let mut bad = good[0].clone();
@@ -566,11 +563,7 @@ mod tests {
     #[tokio::test]
     async fn the_same_batch_delivered_twice_at_once_is_kept_once() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let warehouse = Arc::new(
-            DuckDbWarehouse::open(dir.path().join("w.duckdb"), dir.path().join("lake"))
-                .await
-                .expect("open"),
-        );
+        let warehouse = open(&dir).await;
         let batch = batch();
         let sinks: Vec<_> = (0..4)
             .map(|_| DuckDbEventSink::new(warehouse.clone()))
