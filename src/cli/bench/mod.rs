@@ -1,25 +1,22 @@
 //! `bench`: rows per second per table (one thread and all cores) and lake-write speed against a
 //! plain sequential write of the same bytes, measured in one run and written to a file.
 
+mod lake_write;
+
 use super::{default_jobs, Outcome};
 use crate::config::Config;
 use crate::generate::events::EventPools;
-use crate::generate::{csv::encode_table, encode_hour, DaySim, TableFile, World};
+use crate::generate::{csv::encode_table, DaySim, World};
 use crate::jobs::scenario::bench::{
     bench_events, bench_rate_accuracy, EventBenchFigures, RateAccuracy,
 };
 use crate::jobs::scenario::{ScenarioSpec, SCENARIOS};
-use crate::jobs::{run_hours, RunProgress, RunTarget};
-use crate::lake::{Lake, LocalDirStore};
 use crate::model::{HourRange, PartitionHour, Table};
 use anyhow::Context;
-use futures::StreamExt;
 use serde::Serialize;
-use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
-use tokio_util::sync::CancellationToken;
 
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
@@ -47,7 +44,7 @@ struct Report {
     world_build_secs: f64,
     single_thread: SingleThread,
     all_cores: AllCores,
-    lake_write: LakeWrite,
+    lake_write: lake_write::LakeWrite,
     /// Order, inventory and user-activity events, unthrottled.
     events: Option<EventBenchFigures>,
     /// Each named scenario at its own rate on the real clock.
@@ -92,34 +89,6 @@ struct AllCores {
     speedup_over_one_thread: f64,
 }
 
-#[derive(Debug, Serialize)]
-struct LakeWrite {
-    bytes: u64,
-    /// Generating the hours and writing them to the lake, as `generate` does: the two overlap,
-    /// and generation is most of it.
-    secs: f64,
-    bytes_per_sec: f64,
-    plain_write_secs: f64,
-    plain_write_bytes_per_sec: f64,
-    /// `secs` over plain sequential write time of the same bytes. Generation included: its
-    /// floor is `all_cores.secs` over `plain_write_secs`, not 1.0.
-    slowdown_vs_plain_write: f64,
-    /// Writing the same hours' files, generated beforehand, the way `generate` writes them
-    /// (data files, then manifests; temp file and rename; hours in parallel): the lake's own
-    /// cost.
-    io_only_secs: f64,
-    /// `io_only_secs` over `plain_write_secs` (1.0 is the ceiling).
-    io_only_slowdown_vs_plain_write: f64,
-    /// The filesystem's own floor for the lake's shape: the same files (and one small file
-    /// per hour for its manifest) made by a bare loop of create, write and rename on one
-    /// thread, with nothing of the lake's code. On a disk where making a file costs far more
-    /// than writing its bytes, this, not the plain write, is what the lake can approach.
-    bare_files_secs: f64,
-    bare_files_slowdown_vs_plain_write: f64,
-    /// `io_only_secs` over `bare_files_secs`: the lake's code's own overhead.
-    io_only_over_bare_files: f64,
-}
-
 const BENCH_DATE: &str = "2026-11-16";
 
 pub async fn bench(config: &Config, args: BenchArgs) -> anyhow::Result<Outcome> {
@@ -143,7 +112,9 @@ pub async fn bench(config: &Config, args: BenchArgs) -> anyhow::Result<Outcome> 
         rows_per_sec: all.0 as f64 / all.1,
         speedup_over_one_thread: (all.0 as f64 / all.1) / single.all_rows_per_sec,
     };
-    let lake_write = lake_write(config, world.clone(), range, threads).await?;
+    let identity = config.identity();
+    let lake_write =
+        lake_write::lake_write(&config.data_dir, &identity, world.clone(), range, threads).await?;
 
     let pools = {
         let world = world.clone();
@@ -265,147 +236,6 @@ fn all_cores(world: &World, range: HourRange, threads: usize) -> (u64, f64) {
     (rows, t.elapsed().as_secs_f64())
 }
 
-/// Flushes what earlier measurements (or earlier runs) left for the disk to write back, so no
-/// timed write pays for the one before it. Best effort: without `sync` the figures are only
-/// noisier. (On this project's VM the lake's figure still drifts run to run, 4x to 35x plain
-/// for the same files, with the disk's own state; compare runs made together.)
-async fn settle_disk() {
-    let _ = tokio::task::spawn_blocking(|| std::process::Command::new("sync").status()).await;
-}
-
-async fn lake_write(
-    config: &Config,
-    world: Arc<World>,
-    range: HourRange,
-    jobs: usize,
-) -> anyhow::Result<LakeWrite> {
-    let dir = config
-        .data_dir
-        .join(format!("bench-{}", std::process::id()));
-    let store = LocalDirStore::open(dir.join("lake"))
-        .with_context(|| format!("opening {}", dir.display()))?;
-    let lake = Lake::new(Arc::new(store));
-    settle_disk().await;
-    let t = Instant::now();
-    let identity = config.identity();
-    let target_world = world.clone();
-    let target = RunTarget {
-        lake: &lake,
-        world,
-        identity: &identity,
-        jobs,
-        alerts: None,
-    };
-    let summary = run_hours(
-        target,
-        range.hours().collect(),
-        RunProgress::new(),
-        CancellationToken::new(),
-    )
-    .await?;
-    let secs = t.elapsed().as_secs_f64();
-
-    // The lake's own cost: the same files, generated first, then written and timed alone.
-    let files = {
-        let world = target_world;
-        tokio::task::spawn_blocking(move || generate_files(&world, range)).await?
-    };
-    let io_lake = Lake::new(Arc::new(
-        LocalDirStore::open(dir.join("lake-io"))
-            .with_context(|| format!("opening {}", dir.display()))?,
-    ));
-    settle_disk().await;
-    let t = Instant::now();
-    let bare_files = files.clone();
-    let writes = futures::stream::iter(files)
-        .map(|(hour, files)| io_lake.write_hour(hour, files, &identity))
-        .buffer_unordered(jobs);
-    futures::pin_mut!(writes);
-    while let Some(written) = writes.next().await {
-        written?;
-    }
-    let io_only_secs = t.elapsed().as_secs_f64();
-
-    let bare_dir = dir.join("lake-bare");
-    settle_disk().await;
-    let bare_files_secs =
-        tokio::task::spawn_blocking(move || write_bare_files(&bare_dir, &bare_files))
-            .await?
-            .context("writing the bare files")?;
-
-    // The physical ceiling: the same number of bytes written to one file, 1 MiB at a time.
-    let plain_path = dir.join("plain.bin");
-    let bytes = summary.bytes;
-    settle_disk().await;
-    let plain_write_secs = tokio::task::spawn_blocking(move || -> std::io::Result<f64> {
-        let chunk = vec![b'x'; 1 << 20];
-        let t = Instant::now();
-        let mut f = std::fs::File::create(&plain_path)?;
-        let mut left = bytes;
-        while left > 0 {
-            let n = left.min(chunk.len() as u64) as usize;
-            f.write_all(&chunk[..n])?;
-            left -= n as u64;
-        }
-        drop(f);
-        Ok(t.elapsed().as_secs_f64())
-    })
-    .await??;
-    std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
-    Ok(LakeWrite {
-        bytes,
-        secs,
-        bytes_per_sec: bytes as f64 / secs,
-        plain_write_secs,
-        plain_write_bytes_per_sec: bytes as f64 / plain_write_secs,
-        slowdown_vs_plain_write: secs / plain_write_secs,
-        io_only_secs,
-        io_only_slowdown_vs_plain_write: io_only_secs / plain_write_secs,
-        bare_files_secs,
-        bare_files_slowdown_vs_plain_write: bare_files_secs / plain_write_secs,
-        io_only_over_bare_files: io_only_secs / bare_files_secs,
-    })
-}
-
-/// Makes the lake's files under `dir` with plain `std::fs` calls: a directory per table and
-/// hour, each file written to a temporary name and renamed, and a 256-byte file per hour in
-/// place of the manifest. Returns the seconds it took.
-fn write_bare_files(
-    dir: &std::path::Path,
-    hours: &[(PartitionHour, Vec<TableFile>)],
-) -> std::io::Result<f64> {
-    let manifest = [b'm'; 256];
-    let t = Instant::now();
-    for (hour, files) in hours {
-        let leaf = format!("date={}/hour={:02}", hour.date(), hour.hour());
-        for file in files {
-            let sub = dir.join(file.table.name()).join(&leaf);
-            std::fs::create_dir_all(&sub)?;
-            let tmp = sub.join(".part.csv.tmp");
-            std::fs::write(&tmp, &file.bytes)?;
-            std::fs::rename(&tmp, sub.join("part.csv"))?;
-        }
-        let sub = dir.join("_manifests").join(&leaf);
-        std::fs::create_dir_all(&sub)?;
-        std::fs::write(sub.join("manifest.json"), manifest)?;
-    }
-    Ok(t.elapsed().as_secs_f64())
-}
-
-/// Every hour's encoded files, in order, as `generate` would write them.
-fn generate_files(world: &World, range: HourRange) -> Vec<(PartitionHour, Vec<TableFile>)> {
-    let mut out = Vec::new();
-    let mut sim: Option<DaySim<'_>> = None;
-    for hour in range.hours() {
-        if sim.as_ref().and_then(DaySim::next_hour) != Some(hour.hour()) {
-            sim = Some(DaySim::new(world, hour.date()));
-        }
-        let Some(s) = sim.as_mut() else { continue };
-        out.push((hour, encode_hour(&s.advance_to(hour.hour()))));
-    }
-    out
-}
-
 fn machine() -> Machine {
     let cpu_model = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -459,7 +289,8 @@ fn print_report(r: &Report) {
         r.all_cores.speedup_over_one_thread
     );
     println!(
-        "lake write: {:.1} MB/s generated and written; plain sequential write: {:.1} MB/s; lake/plain time {:.2}x ({:.2}x writing pre-generated files)",
+        "lake write (medians of {} rounds): {:.1} MB/s generated and written; plain sequential write: {:.1} MB/s; lake/plain time {:.2}x ({:.2}x writing pre-generated files)",
+        r.lake_write.rounds,
         r.lake_write.bytes_per_sec / 1e6,
         r.lake_write.plain_write_bytes_per_sec / 1e6,
         r.lake_write.slowdown_vs_plain_write,
