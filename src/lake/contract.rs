@@ -18,6 +18,7 @@ pub async fn run_all(store: &dyn BlobStore, root: &str) {
     list_is_recursive_sorted_and_segment_aligned(store, root).await;
     delete_is_idempotent(store, root).await;
     concurrent_puts_leave_one_whole_object(store, root).await;
+    put_many_writes_each_whole(store, root).await;
     paths_are_validated();
 }
 
@@ -160,6 +161,50 @@ pub async fn concurrent_puts_leave_one_whole_object(store: &dyn BlobStore, root:
         listed.len(),
         1,
         "no temporary objects are visible: {listed:?}"
+    );
+}
+
+pub async fn put_many_writes_each_whole(store: &dyn BlobStore, root: &str) {
+    store
+        .put_many(Vec::new())
+        .await
+        .expect("an empty set is written at once");
+    let objects: Vec<(BlobPath, Bytes)> = (0..5u8)
+        .map(|i| {
+            let path = p(&format!(
+                "{root}/many/t{i}/date=2026-01-01/hour=0{i}/part.csv"
+            ));
+            (path, Bytes::from(vec![b'a' + i; 1000 * usize::from(i)]))
+        })
+        .collect();
+    store.put_many(objects.clone()).await.expect("put_many");
+    for (path, bytes) in &objects {
+        assert_eq!(
+            &store.get(path).await.expect("get")[..],
+            &bytes[..],
+            "put_many writes each object whole, in new directories too: {path}"
+        );
+    }
+    let again: Vec<(BlobPath, Bytes)> = objects
+        .iter()
+        .map(|(path, _)| (path.clone(), Bytes::from_static(b"v2")))
+        .collect();
+    store.put_many(again).await.expect("put_many again");
+    for (path, _) in &objects {
+        assert_eq!(
+            &store.get(path).await.expect("get")[..],
+            b"v2",
+            "put_many replaces each object as put does: {path}"
+        );
+    }
+    let listed = store.list(&p(&format!("{root}/many"))).await.expect("list");
+    assert_eq!(
+        listed.iter().map(|o| o.path.clone()).collect::<Vec<_>>(),
+        objects
+            .iter()
+            .map(|(path, _)| path.clone())
+            .collect::<Vec<_>>(),
+        "exactly the objects written, no temporary ones"
     );
 }
 

@@ -150,6 +150,16 @@ impl BlobStore for LocalDirStore {
         blocking(move || this.put_blocking(&path, &bytes)).await
     }
 
+    async fn put_many(&self, objects: Vec<(BlobPath, Bytes)>) -> Result<(), StoreError> {
+        let this = self.inner.clone();
+        blocking(move || {
+            objects
+                .iter()
+                .try_for_each(|(path, bytes)| this.put_blocking(path, bytes))
+        })
+        .await
+    }
+
     async fn get(&self, path: &BlobPath) -> Result<Bytes, StoreError> {
         let (this, path) = (self.inner.clone(), path.clone());
         blocking(move || match std::fs::read(this.file(&path)) {

@@ -19,7 +19,6 @@ use crate::generate::TableFile;
 use crate::model::{PartitionHour, Table};
 use bytes::Bytes;
 use chrono::NaiveDate;
-use futures::future::try_join_all;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -125,16 +124,18 @@ impl Lake {
             written.rows[file.table.index()] = file.rows;
             written.bytes += file.bytes.len() as u64;
             manifests.push((Self::path(layout::manifest(file.table, hour))?, manifest));
-            let path = Self::path(data_path)?;
-            let store = &self.store;
-            puts.push(async move { store.put(&path, Bytes::from(file.bytes)).await });
+            puts.push((Self::path(data_path)?, Bytes::from(file.bytes)));
         }
-        try_join_all(puts).await?;
-        try_join_all(manifests.iter().map(|(path, manifest)| {
-            let json = serde_json::to_vec_pretty(manifest).unwrap_or_default();
-            self.store.put(path, Bytes::from(json))
-        }))
-        .await?;
+        // The data files first, then their manifests: a manifest is the hour's commit point.
+        self.store.put_many(puts).await?;
+        let manifests = manifests
+            .into_iter()
+            .map(|(path, manifest)| {
+                let json = serde_json::to_vec_pretty(&manifest).unwrap_or_default();
+                (path, Bytes::from(json))
+            })
+            .collect();
+        self.store.put_many(manifests).await?;
         Ok(written)
     }
 

@@ -79,6 +79,22 @@ pub trait BlobStore: Send + Sync + fmt::Debug {
     /// changes nothing. Concurrent puts to one path: one of them wins, whole.
     async fn put(&self, path: &BlobPath, bytes: Bytes) -> Result<(), StoreError>;
 
+    /// Writes each object as `put` does, in any order or at once. Each object is atomic on its
+    /// own, not the set: after an error any of them may have been written, whole. Ordering
+    /// between sets is the caller's: a set's call returns only after all of it is written.
+    ///
+    /// The default issues the puts concurrently, which suits a network store; a local one
+    /// writes them in one blocking task, one after another, sparing a thread hand-off per file.
+    async fn put_many(&self, objects: Vec<(BlobPath, Bytes)>) -> Result<(), StoreError> {
+        futures::future::try_join_all(
+            objects
+                .iter()
+                .map(|(path, bytes)| self.put(path, bytes.clone())),
+        )
+        .await
+        .map(|_| ())
+    }
+
     /// Reads the whole object. `NotFound` if there is none (including a write still in flight).
     async fn get(&self, path: &BlobPath) -> Result<Bytes, StoreError>;
 
