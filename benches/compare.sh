@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 hours="${1:-24}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/retail-pipeline/target}"
+# shellcheck source=scripts/cargo-env.sh
+. scripts/cargo-env.sh
 venv="${RP_BENCH_VENV:-$HOME/.cache/retail-pipeline/bench-venv}"
 mkdir -p bench-results
 if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import faker' 2>/dev/null; then

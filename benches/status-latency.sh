@@ -12,7 +12,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-30}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/retail-pipeline/target}"
+# shellcheck source=scripts/cargo-env.sh
+. scripts/cargo-env.sh
 for tool in hey wrk; do
     command -v "$tool" >/dev/null || { echo "needs $tool (apt-get install hey wrk)" >&2; exit 1; }
 done

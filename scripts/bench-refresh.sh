@@ -12,8 +12,11 @@ work="${1:-$(mktemp -d)}"
 if [[ -n "${RP_BIN:-}" ]]; then
     bin="$RP_BIN"
 else
-    bin="${CARGO_TARGET_DIR:-target}/release/retail-pipeline"
-    cargo build --release --quiet
+    cd "$(dirname "$0")/.."
+    # shellcheck source=scripts/cargo-env.sh
+    . scripts/cargo-env.sh
+    bin="$CARGO_TARGET_DIR/release/retail-pipeline"
+    cargo build --locked --release --quiet
 fi
 rp() { RUST_LOG=warn "$bin" --data-dir "$work" --scale default --log-format text "$@"; }
 

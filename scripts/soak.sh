@@ -13,7 +13,9 @@
 # $CARGO_TARGET_DIR/soak/soak-<minutes>m.json. CI runs a 1-minute soak of the debug binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target="${CARGO_TARGET_DIR:-$HOME/.cache/retail-pipeline/target}"
+# shellcheck source=scripts/cargo-env.sh
+. scripts/cargo-env.sh
+target="$CARGO_TARGET_DIR"
 minutes=10
 binary=""
 out=""

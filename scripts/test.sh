@@ -3,12 +3,8 @@
 # Built crates are kept outside the clone, so a fresh clone reuses them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/retail-pipeline/target}"
-# Link DuckDB from the machine-wide cache rather than each clone's .libduckdb: the same path in
-# every clone keeps the built duckdb crates valid across clones (build.rs fetches it otherwise).
-if [ -z "${DUCKDB_LIB_DIR:-}" ] && lib_dir=$(scripts/libduckdb.sh 2>/dev/null | tail -n 1) && [ -n "$lib_dir" ]; then
-    export DUCKDB_LIB_DIR="$lib_dir"
-fi
+# shellcheck source=scripts/cargo-env.sh
+. scripts/cargo-env.sh
 
 echo "== cargo fmt --check" >&2
 cargo fmt --all --check
