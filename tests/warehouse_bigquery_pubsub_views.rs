@@ -270,7 +270,7 @@ async fn event_views_read_redelivered_messages_as_the_sink_writes_them() {
         }
     }
     BigQueryEventSink::new(warehouse.clone())
-        .write(&batch)
+        .write(Arc::new(batch.clone()))
         .await
         .expect("sink write");
 

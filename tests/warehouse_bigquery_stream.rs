@@ -174,19 +174,21 @@ async fn streamed_events_land_once_in_bigquery() {
     assert_eq!(columns["dead_letter_events"], keys(&first.dead_letters[0]));
 
     let started = std::time::Instant::now();
-    sink.write(&first).await.expect("write");
+    sink.write(Arc::new(first.clone())).await.expect("write");
     eprintln!("first write: {} ms", started.elapsed().as_millis());
     let want = expected(&[&first]);
     assert_eq!(rows(&warehouse).await, want, "every row of the batch, once");
 
-    sink.write(&first)
+    sink.write(Arc::new(first.clone()))
         .await
         .expect("a redelivered batch is accepted");
     assert_eq!(rows(&warehouse).await, want, "a redelivery changes nothing");
 
     // Half of the first batch again, 40 new events, one old and two new dead letters.
     let second = batch(45..130, 2..5);
-    sink.write(&second).await.expect("overlapping write");
+    sink.write(Arc::new(second.clone()))
+        .await
+        .expect("overlapping write");
     let want = expected(&[&first, &second]);
     assert!(want["order_events"] > expected(&[&first])["order_events"]);
     assert_eq!(rows(&warehouse).await, want, "only the new rows are added");
@@ -278,7 +280,7 @@ async fn a_failed_write_names_the_table_and_leaves_no_staging_table() {
         .expect("drop inventory_events");
 
     let error = sink
-        .write(&batch(0..30, 0..0))
+        .write(Arc::new(batch(0..30, 0..0)))
         .await
         .expect_err("no target table");
     let message = error.to_string();

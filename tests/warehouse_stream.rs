@@ -44,8 +44,8 @@ async fn streamed_events_land_once_with_a_cleaned_order_view() {
         !batch.orders.is_empty() && !batch.inventory.is_empty() && !batch.user_activity.is_empty()
     );
     let sink = DuckDbEventSink::new(warehouse.clone());
-    sink.write(&batch).await.expect("write");
-    sink.write(&batch)
+    sink.write(Arc::new(batch.clone())).await.expect("write");
+    sink.write(Arc::new(batch.clone()))
         .await
         .expect("a redelivered batch is accepted");
 

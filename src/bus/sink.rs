@@ -86,7 +86,11 @@ pub trait EventSink: Send + Sync + fmt::Debug {
     /// Writes every row of `batch`. Success means all of them are durable. On error some may
     /// have been written; the subscriber retries the whole batch, so a write must be
     /// idempotent by row id (`event_id`, `alert_id`, `dead_letter_id`), as a MERGE is.
-    async fn write(&self, batch: &SinkBatch) -> Result<(), SinkError>;
+    ///
+    /// Shared, so that a sink can encode its rows on the blocking pool (`on_blocking_pool`):
+    /// a thousand rows take milliseconds, which on an async thread would stall every request
+    /// queued behind it.
+    async fn write(&self, batch: Arc<SinkBatch>) -> Result<(), SinkError>;
 
     /// Where the rows go, for logs and status (never a secret).
     fn describe(&self) -> String;
@@ -130,7 +134,7 @@ impl MemorySink {
 
 #[async_trait]
 impl EventSink for MemorySink {
-    async fn write(&self, batch: &SinkBatch) -> Result<(), SinkError> {
+    async fn write(&self, batch: Arc<SinkBatch>) -> Result<(), SinkError> {
         let failing = self
             .failures
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
@@ -138,7 +142,7 @@ impl EventSink for MemorySink {
         if failing {
             return Err(SinkError::Backend("injected failure".into()));
         }
-        self.lock().append(batch);
+        self.lock().append(&batch);
         self.writes.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
@@ -199,45 +203,11 @@ pub(crate) fn jsonl<T: Serialize>(
 
 #[async_trait]
 impl EventSink for LakeEventSink {
-    async fn write(&self, batch: &SinkBatch) -> Result<(), SinkError> {
-        let at = batch.ingested_at.unwrap_or_else(EventTime::now);
-        let when = at
-            .datetime()
-            .ok_or_else(|| SinkError::Backend(format!("ingestion time {at} out of range")))?;
-        let partition = format!(
-            "date={:04}-{:02}-{:02}/hour={:02}",
-            when.year(),
-            when.month(),
-            when.day(),
-            when.hour()
-        );
-        let files = [
-            (ORDER_EVENTS, jsonl(&batch.orders, |r| &r.event_id, at)),
-            (
-                INVENTORY_EVENTS,
-                jsonl(&batch.inventory, |r| &r.event_id, at),
-            ),
-            (
-                USER_ACTIVITY_EVENTS,
-                jsonl(&batch.user_activity, |r| &r.event_id, at),
-            ),
-            (
-                NEGATIVE_INVENTORY_ALERTS,
-                jsonl(&batch.alerts, |r| &r.alert_id, at),
-            ),
-            (
-                DEAD_LETTER_EVENTS,
-                jsonl(&batch.dead_letters, |r| &r.dead_letter_id, at),
-            ),
-        ];
+    async fn write(&self, batch: Arc<SinkBatch>) -> Result<(), SinkError> {
+        let files = on_blocking_pool(move || lake_files(&batch)).await??;
         let puts = files
             .into_iter()
-            .filter(|(_, (bytes, _))| !bytes.is_empty())
-            .map(|(table, (bytes, hash))| {
-                let store = &self.store;
-                let path = BlobPath::new(format!("{table}/{partition}/part-{hash:016x}.jsonl"));
-                async move { store.put(&path?, Bytes::from(bytes)).await }
-            });
+            .map(|(path, bytes)| async move { self.store.put(&path, bytes).await });
         futures::future::try_join_all(puts).await?;
         Ok(())
     }
@@ -245,6 +215,57 @@ impl EventSink for LakeEventSink {
     fn describe(&self) -> String {
         format!("JSONL tables in {}", self.store.describe())
     }
+}
+
+/// The batch's files for `LakeEventSink`: one JSONL file per table with rows.
+fn lake_files(batch: &SinkBatch) -> Result<Vec<(BlobPath, Bytes)>, SinkError> {
+    let at = batch.ingested_at.unwrap_or_else(EventTime::now);
+    let when = at
+        .datetime()
+        .ok_or_else(|| SinkError::Backend(format!("ingestion time {at} out of range")))?;
+    let partition = format!(
+        "date={:04}-{:02}-{:02}/hour={:02}",
+        when.year(),
+        when.month(),
+        when.day(),
+        when.hour()
+    );
+    let files = [
+        (ORDER_EVENTS, jsonl(&batch.orders, |r| &r.event_id, at)),
+        (
+            INVENTORY_EVENTS,
+            jsonl(&batch.inventory, |r| &r.event_id, at),
+        ),
+        (
+            USER_ACTIVITY_EVENTS,
+            jsonl(&batch.user_activity, |r| &r.event_id, at),
+        ),
+        (
+            NEGATIVE_INVENTORY_ALERTS,
+            jsonl(&batch.alerts, |r| &r.alert_id, at),
+        ),
+        (
+            DEAD_LETTER_EVENTS,
+            jsonl(&batch.dead_letters, |r| &r.dead_letter_id, at),
+        ),
+    ];
+    files
+        .into_iter()
+        .filter(|(_, (bytes, _))| !bytes.is_empty())
+        .map(|(table, (bytes, hash))| {
+            let path = BlobPath::new(format!("{table}/{partition}/part-{hash:016x}.jsonl"))?;
+            Ok((path, Bytes::from(bytes)))
+        })
+        .collect()
+}
+
+/// Runs a sink's CPU work (encoding rows) on the blocking pool.
+pub(crate) async fn on_blocking_pool<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, SinkError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| SinkError::Backend(format!("encoding task failed: {e}")))
 }
 
 /// FNV-1a, 64 bits: a stable content hash for names (not for security).
@@ -284,9 +305,9 @@ impl TeeSink {
 
 #[async_trait]
 impl EventSink for TeeSink {
-    async fn write(&self, batch: &SinkBatch) -> Result<(), SinkError> {
+    async fn write(&self, batch: Arc<SinkBatch>) -> Result<(), SinkError> {
         for sink in &self.sinks {
-            sink.write(batch).await?;
+            sink.write(batch.clone()).await?;
         }
         Ok(())
     }

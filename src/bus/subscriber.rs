@@ -137,7 +137,7 @@ pub struct Subscriber {
 
 /// What a batch turns into, prepared off the async threads.
 struct Prepared {
-    rows: SinkBatch,
+    rows: Arc<SinkBatch>,
     /// Archive files (path, JSONL), or why they cannot be named.
     archive: Result<Vec<(BlobPath, Bytes)>, String>,
     dead_by_reason: [u64; EventErrorKind::ALL.len()],
@@ -260,7 +260,7 @@ impl Subscriber {
             .map_err(|e| format!("archive: {e}"))?;
         if !prepared.rows.is_empty() {
             self.sink
-                .write(&prepared.rows)
+                .write(prepared.rows.clone())
                 .await
                 .map_err(|e| format!("sink {}: {e}", self.sink.describe()))?;
         }
@@ -341,7 +341,7 @@ fn prepare(topic: &str, messages: Vec<Message>, at: EventTime) -> Prepared {
         })
         .map_err(|e| format!("archive: {e}"));
     Prepared {
-        rows,
+        rows: Arc::new(rows),
         archive,
         dead_by_reason,
     }

@@ -8,7 +8,7 @@
 
 use super::client::request_id;
 use super::{BigQueryWarehouse, STAGING_PREFIX};
-use crate::bus::sink::jsonl;
+use crate::bus::sink::{jsonl, on_blocking_pool};
 use crate::bus::{EventSink, SinkBatch, SinkError};
 use crate::generate::events::EventTime;
 use async_trait::async_trait;
@@ -181,24 +181,27 @@ impl EventSink for BigQueryEventSink {
     /// redelivered batch adds nothing. Atomic per table, not per batch: on error, tables
     /// written before the failing one keep their rows (a retry adds only the rest). Alerts
     /// are not stored here: refresh loads `negative_inventory_alerts` from the lake.
-    async fn write(&self, batch: &SinkBatch) -> Result<(), SinkError> {
+    async fn write(&self, batch: Arc<SinkBatch>) -> Result<(), SinkError> {
         let _one_at_a_time = self.one_at_a_time.lock().await;
-        let at = batch.ingested_at.unwrap_or_else(EventTime::now);
-        let tables = [
-            (ORDER_EVENTS, jsonl(&batch.orders, |r| &r.event_id, at).0),
-            (
-                INVENTORY_EVENTS,
-                jsonl(&batch.inventory, |r| &r.event_id, at).0,
-            ),
-            (
-                USER_ACTIVITY_EVENTS,
-                jsonl(&batch.user_activity, |r| &r.event_id, at).0,
-            ),
-            (
-                DEAD_LETTER_EVENTS,
-                jsonl(&batch.dead_letters, |r| &r.dead_letter_id, at).0,
-            ),
-        ];
+        let tables = on_blocking_pool(move || {
+            let at = batch.ingested_at.unwrap_or_else(EventTime::now);
+            [
+                (ORDER_EVENTS, jsonl(&batch.orders, |r| &r.event_id, at).0),
+                (
+                    INVENTORY_EVENTS,
+                    jsonl(&batch.inventory, |r| &r.event_id, at).0,
+                ),
+                (
+                    USER_ACTIVITY_EVENTS,
+                    jsonl(&batch.user_activity, |r| &r.event_id, at).0,
+                ),
+                (
+                    DEAD_LETTER_EVENTS,
+                    jsonl(&batch.dead_letters, |r| &r.dead_letter_id, at).0,
+                ),
+            ]
+        })
+        .await?;
         for (table, rows) in tables {
             if rows.is_empty() {
                 continue;

@@ -2,7 +2,7 @@
 //! `inventory_events`, `user_activity_events` and `dead_letter_events` as they arrive.
 
 use super::{query, query_error, sql, DuckDbWarehouse};
-use crate::bus::sink::Row;
+use crate::bus::sink::{on_blocking_pool, Row};
 use crate::bus::{EventSink, SinkBatch, SinkError};
 use crate::generate::events::EventTime;
 use crate::warehouse::WarehouseError;
@@ -40,7 +40,15 @@ impl DuckDbWarehouse {
                 .stream_writes
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let columns = stream_columns(conn, table)?;
+            let columns = match inner.stream_columns.get(table) {
+                Some(columns) => columns,
+                None => {
+                    return Err(WarehouseError::Query {
+                        query: table.to_string(),
+                        message: "not a stream table".into(),
+                    })
+                }
+            };
             let stage = format!("_stage_{table}");
             let ddl = columns
                 .iter()
@@ -49,7 +57,7 @@ impl DuckDbWarehouse {
                 .join(", ");
             conn.execute_batch(&format!("CREATE OR REPLACE TEMP TABLE {stage} ({ddl})"))
                 .map_err(|e| query_error(table, &e))?;
-            let inserted = append_rows(conn, &stage, &columns, &rows)
+            let inserted = append_rows(conn, &stage, columns, &rows)
                 .and_then(|()| conn.execute(&insert_new_rows(table, &stage, &rows), []));
             // The connection is this call's own, so its temp table would go with it; dropped
             // here all the same, so a failed batch leaves nothing behind either way.
@@ -92,14 +100,17 @@ impl DuckDbEventSink {
 
 #[async_trait]
 impl EventSink for DuckDbEventSink {
-    async fn write(&self, batch: &SinkBatch) -> Result<(), SinkError> {
-        let at = batch.ingested_at.unwrap_or_else(EventTime::now);
-        let tables = [
-            ("order_events", rows(&batch.orders, at)),
-            ("inventory_events", rows(&batch.inventory, at)),
-            ("user_activity_events", rows(&batch.user_activity, at)),
-            ("dead_letter_events", rows(&batch.dead_letters, at)),
-        ];
+    async fn write(&self, batch: Arc<SinkBatch>) -> Result<(), SinkError> {
+        let tables = on_blocking_pool(move || {
+            let at = batch.ingested_at.unwrap_or_else(EventTime::now);
+            [
+                ("order_events", rows(&batch.orders, at)),
+                ("inventory_events", rows(&batch.inventory, at)),
+                ("user_activity_events", rows(&batch.user_activity, at)),
+                ("dead_letter_events", rows(&batch.dead_letters, at)),
+            ]
+        })
+        .await?;
         for (table, rows) in tables {
             if rows.is_empty() {
                 continue;
@@ -146,11 +157,14 @@ fn insert_new_rows(
             span,
         )
     };
+    // An uncorrelated ANTI JOIN rather than `WHERE NOT EXISTS (...)`: the same rows, but
+    // DuckDB plans it faster (the correlated form became a delim join; 7.4 against 11 ms for
+    // 130 rows over 200k, almost all of it planning, since the span prunes every row group).
     format!(
         "INSERT INTO {table} BY NAME \
          SELECT s.*{date} FROM (SELECT * FROM temp.main.{stage} \
              QUALIFY row_number() OVER (PARTITION BY {key}) = 1) s \
-         WHERE NOT EXISTS (SELECT 1 FROM main.{table} t WHERE t.{key} = s.{key}{span})"
+         ANTI JOIN (SELECT {key} FROM main.{table} t WHERE true{span}) t ON t.{key} = s.{key}"
     )
 }
 
@@ -204,7 +218,10 @@ pub(super) fn drop_stream_keys(conn: &Connection) -> Result<(), WarehouseError> 
 }
 
 /// The columns the subscriber fills, in table order: all but the derived `event_date`.
-fn stream_columns(conn: &Connection, table: &str) -> Result<Vec<String>, WarehouseError> {
+pub(super) fn stream_columns(
+    conn: &Connection,
+    table: &str,
+) -> Result<Vec<String>, WarehouseError> {
     query::rows(
         conn,
         table,
@@ -363,15 +380,17 @@ mod tests {
         let warehouse = open(&dir).await;
         let sink = DuckDbEventSink::new(warehouse.clone());
         let batch = batch();
-        sink.write(&batch).await.expect("write");
-        sink.write(&batch).await.expect("redelivered");
+        sink.write(Arc::new(batch.clone())).await.expect("write");
+        sink.write(Arc::new(batch.clone()))
+            .await
+            .expect("redelivered");
         // A batch that carries one event twice keeps it once too.
         let mut doubled = SinkBatch {
             ingested_at: batch.ingested_at,
             ..SinkBatch::default()
         };
         doubled.orders = vec![batch.orders[0].clone(), batch.orders[0].clone()];
-        sink.write(&doubled).await.expect("doubled");
+        sink.write(Arc::new(doubled)).await.expect("doubled");
 
         let at = EventTime::from_millis(AT);
         let mut expected = vec![
@@ -536,8 +555,8 @@ mod tests {
         // The view was made again, and the tables take streamed rows as before.
         let sink = DuckDbEventSink::new(warehouse.clone());
         let batch = batch();
-        sink.write(&batch).await.expect("write");
-        sink.write(&batch).await.expect("again");
+        sink.write(Arc::new(batch.clone())).await.expect("write");
+        sink.write(Arc::new(batch.clone())).await.expect("again");
         assert_eq!(
             warehouse
                 .query_i64("SELECT count(*) FROM order_events_clean")
@@ -568,7 +587,7 @@ mod tests {
         let sinks: Vec<_> = (0..4)
             .map(|_| DuckDbEventSink::new(warehouse.clone()))
             .collect();
-        let writes = sinks.iter().map(|s| s.write(&batch));
+        let writes = sinks.iter().map(|s| s.write(Arc::new(batch.clone())));
         for result in futures::future::join_all(writes).await {
             result.expect("write");
         }
