@@ -177,6 +177,18 @@ impl Metrics {
             "Messages refused as dead letters, by reason.",
             &reasons,
         );
+        out.family(
+            "retail_pipeline_stream_batches_total",
+            "counter",
+            "Batches the subscriber wrote (archive and sink).",
+            &[(String::new(), n(s.batches))],
+        );
+        out.family(
+            "retail_pipeline_stream_write_seconds_total",
+            "counter",
+            "Time spent writing those batches, retries included; over the batches, one batch's cost.",
+            &[(String::new(), s.write_micros as f64 / 1e6)],
+        );
     }
 }
 

@@ -106,6 +106,12 @@ async fn health_readiness_and_metrics() {
         text.contains("retail_pipeline_jobs_running{kind=\"generate\"} 0"),
         "{text}"
     );
+    for idle in [
+        "retail_pipeline_stream_batches_total 0\n",
+        "retail_pipeline_stream_write_seconds_total 0\n",
+    ] {
+        assert!(text.contains(idle), "{idle} in {text}");
+    }
 }
 
 #[tokio::test]

@@ -289,6 +289,10 @@ async fn every_message_becomes_a_row_or_a_dead_letter() {
     }
     assert_eq!(lines, good.len());
     assert_eq!(stats.archive_files, archived.len() as u64);
+    assert!(
+        stats.batches > 0 && stats.write_micros > 0,
+        "every written batch adds its write time: {stats:?}"
+    );
 }
 
 #[tokio::test]

@@ -58,6 +58,9 @@ pub struct SubscriberStats {
     pub archive_files: AtomicU64,
     pub batches: AtomicU64,
     pub retries: AtomicU64,
+    /// Microseconds spent writing the batches counted in `batches` (archive and sink,
+    /// retries included): over `batches`, what one batch costs.
+    pub write_micros: AtomicU64,
     last_error: Mutex<Option<String>>,
 }
 
@@ -75,6 +78,7 @@ pub struct StatsSnapshot {
     pub archive_files: u64,
     pub batches: u64,
     pub retries: u64,
+    pub write_micros: u64,
     pub last_error: Option<String>,
 }
 
@@ -109,6 +113,7 @@ impl SubscriberStats {
             archive_files: get(&self.archive_files),
             batches: get(&self.batches),
             retries: get(&self.retries),
+            write_micros: get(&self.write_micros),
             last_error: self
                 .last_error
                 .lock()
@@ -227,6 +232,7 @@ impl Subscriber {
                 return;
             }
         };
+        let started = Instant::now();
         let mut delay = self.config.backoff;
         let mut attempt = 1;
         let outcome = loop {
@@ -243,7 +249,11 @@ impl Subscriber {
             }
         };
         match outcome {
-            Ok(files) => self.count(&prepared, files),
+            Ok(files) => {
+                let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+                self.stats.write_micros.fetch_add(micros, Ordering::AcqRel);
+                self.count(&prepared, files);
+            }
             Err(e) => self.fail(n, e),
         }
     }
