@@ -205,10 +205,7 @@ pub(crate) fn jsonl<T: Serialize>(
 impl EventSink for LakeEventSink {
     async fn write(&self, batch: Arc<SinkBatch>) -> Result<(), SinkError> {
         let files = on_blocking_pool(move || lake_files(&batch)).await??;
-        let puts = files
-            .into_iter()
-            .map(|(path, bytes)| async move { self.store.put(&path, bytes).await });
-        futures::future::try_join_all(puts).await?;
+        self.store.put_many(files).await?;
         Ok(())
     }
 

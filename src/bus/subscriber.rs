@@ -262,10 +262,8 @@ impl Subscriber {
         // Archive first: the raw copy is what a replay starts from.
         let files = prepared.archive.as_ref().map_err(Clone::clone)?;
         let count = files.len() as u64;
-        let puts = files
-            .iter()
-            .map(|(path, bytes)| self.store.put(path, bytes.clone()));
-        futures::future::try_join_all(puts)
+        self.store
+            .put_many(files.clone())
             .await
             .map_err(|e| format!("archive: {e}"))?;
         if !prepared.rows.is_empty() {
