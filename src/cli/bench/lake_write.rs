@@ -3,7 +3,7 @@
 //!
 //! Each figure is measured `ROUNDS` times, interleaved and in a rotating order, and the medians
 //! are compared. On this project's VM one plain write of the same bytes measured anywhere from
-//! 0.2 to 3 GB/s within an hour, with the host's state, so a single pass compared a figure taken
+//! 0.2 to 3.5 GB/s within an hour, with the host's state, so a single pass compared a figure taken
 //! in a slow minute with one taken in a fast one (4x to 36x for the same files, run to run).
 
 use crate::generate::{encode_hour, DaySim, TableFile, World};
@@ -44,8 +44,9 @@ pub(super) struct LakeWrite {
     pub io_only_slowdown_vs_plain_write: f64,
     /// The filesystem's own floor for the lake's shape: the same files at the same paths (a
     /// stand-in of the manifests' size for each manifest) made by a bare loop of create, write
-    /// and rename on one thread, with nothing of the lake's code. On a disk where making a file costs far more
-    /// than writing its bytes, this, not the plain write, is what the lake can approach.
+    /// and rename on one thread, with nothing of the lake's code. On a disk where making a file
+    /// costs far more than writing its bytes, this, not the plain write, is what the lake can
+    /// approach.
     pub bare_files_secs: f64,
     pub bare_files_slowdown_vs_plain_write: f64,
     /// `io_only_secs` over `bare_files_secs`: the lake's code's own overhead.
@@ -191,8 +192,8 @@ async fn settle_disk() {
 }
 
 /// The physical ceiling: as many bytes as the lake's data files hold, written to one file
-/// 1 MiB at a time. The file is removed at once (one inode: nothing
-/// for the next round's allocator to skip).
+/// 1 MiB at a time. The file is removed at once (one inode: nothing for the next round's
+/// allocator to skip).
 fn plain_write(path: &Path, bytes: u64) -> std::io::Result<f64> {
     let chunk = vec![b'x'; 1 << 20];
     let t = Instant::now();
