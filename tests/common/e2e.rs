@@ -43,9 +43,14 @@ pub struct Names {
 }
 
 pub fn names() -> Names {
+    // The counter keeps two tests of one process apart: the clock alone did not, when both
+    // asked within the same microsecond (one test's refresh then read the other's bucket).
+    // The clock keeps runs apart on an emulator that outlives its process.
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let tag = format!(
-        "{}{}",
+        "{}x{}x{}",
         std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.subsec_micros())
