@@ -78,13 +78,8 @@ struct Inner {
     conn: Mutex<Connection>,
     /// Whether every `_ext` view reads the lake (false while some is a stand-in).
     ext_views_ready: AtomicBool,
-    /// Held by each write to the stream tables: they have no key, so two writes of the same
-    /// event at once could both find it missing.
-    stream_writes: Mutex<()>,
-    /// Each stream table's columns but `event_date`, in order, read once at open: the schema
-    /// is fixed while the file is open, and asking `information_schema` cost 3-6 ms a table
-    /// on every batch.
-    stream_columns: BTreeMap<&'static str, Vec<String>>,
+    /// The stream tables' own connection, held by each write to them (see `StreamWriter`).
+    stream_writer: Mutex<stream::StreamWriter>,
 }
 
 /// What the warehouse has loaded, read at the start of a refresh.
@@ -112,10 +107,10 @@ impl DuckDbWarehouse {
                 .map_err(|e| query_error(name, &e))?;
         }
         stream::drop_stream_keys(&conn)?;
-        let stream_columns = STREAM_TABLES
-            .into_iter()
-            .map(|t| Ok((t, stream::stream_columns(&conn, t)?)))
-            .collect::<Result<_, WarehouseError>>()?;
+        let stream_writer = conn
+            .try_clone()
+            .map_err(|e| query_error("connect", &e))
+            .and_then(stream::StreamWriter::open)?;
         let staging = staging_dir(path);
         // The views keep the lake's path; a relative one would follow the reader's cwd.
         let lake_dir = std::path::absolute(lake_dir).map_err(|source| WarehouseError::Io {
@@ -130,8 +125,7 @@ impl DuckDbWarehouse {
             staging,
             conn: Mutex::new(conn),
             ext_views_ready: AtomicBool::new(false),
-            stream_writes: Mutex::new(()),
-            stream_columns,
+            stream_writer: Mutex::new(stream_writer),
         };
         inner.create_ext_views()?;
         Ok(Self {

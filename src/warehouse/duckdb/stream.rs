@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use duckdb::Connection;
 use serde::Serialize;
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// The warehouse's stream tables, in the order `/status` lists them.
@@ -20,53 +21,114 @@ pub const STREAM_TABLES: [&str; 4] = [
     "dead_letter_events",
 ];
 
-impl DuckDbWarehouse {
-    /// Inserts rows into one stream table, leaving out ids already stored (a redelivered
-    /// batch changes nothing) and ids repeated within the batch. Returns the rows inserted.
-    ///
-    /// The rows go through DuckDB's appender into a text-typed temporary table of this
-    /// connection, then one `INSERT ... SELECT` casts them into the table. The tables have no
-    /// key (see `sql/duckdb/03_event_tables.sql`), so the insert looks for each id among the
-    /// stored rows of the batch's time span: a redelivered event carries its own event time,
-    /// and the span keeps the lookup to a few row groups however long the table grows. Writes
-    /// take turns, so two deliveries of one event cannot both find it missing.
-    async fn insert_stream(
-        &self,
-        table: &'static str,
-        rows: Vec<serde_json::Map<String, serde_json::Value>>,
-    ) -> Result<u64, WarehouseError> {
-        self.with_conn(move |conn, inner| {
-            let _turn = inner
-                .stream_writes
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let columns = match inner.stream_columns.get(table) {
-                Some(columns) => columns,
-                None => {
-                    return Err(WarehouseError::Query {
-                        query: table.to_string(),
-                        message: "not a stream table".into(),
-                    })
-                }
-            };
-            let stage = format!("_stage_{table}");
-            let ddl = columns
+/// Rows bound for one stream table, as the sink made them.
+pub(super) type TableRows = (&'static str, Vec<serde_json::Map<String, Value>>);
+
+/// The connection the stream tables are written through, kept for the file's lifetime, with
+/// a text-typed staging table per stream table made once at open (temporary tables belong to
+/// their connection). Held by each write: the tables have no key, so two writes of the same
+/// event at once could both find it missing.
+#[derive(Debug)]
+pub(super) struct StreamWriter {
+    conn: Connection,
+    /// Each stream table's columns but `event_date`, in order: the schema is fixed while the
+    /// file is open, and asking `information_schema` cost 3-6 ms a table on every batch.
+    columns: BTreeMap<&'static str, Vec<String>>,
+}
+
+impl StreamWriter {
+    pub(super) fn open(conn: Connection) -> Result<Self, WarehouseError> {
+        let mut columns = BTreeMap::new();
+        for table in STREAM_TABLES {
+            let names = stream_columns(&conn, table)?;
+            let ddl = names
                 .iter()
                 .map(|c| format!("\"{c}\" VARCHAR"))
                 .collect::<Vec<_>>()
                 .join(", ");
-            conn.execute_batch(&format!("CREATE OR REPLACE TEMP TABLE {stage} ({ddl})"))
-                .map_err(|e| query_error(table, &e))?;
-            let inserted = append_rows(conn, &stage, columns, &rows)
-                .and_then(|()| conn.execute(&insert_new_rows(table, &stage, &rows), []));
-            // The connection is this call's own, so its temp table would go with it; dropped
-            // here all the same, so a failed batch leaves nothing behind either way.
-            let _ = conn.execute_batch(&format!("DROP TABLE IF EXISTS temp.main.{stage}"));
-            inserted
-                .map(|n| n as u64)
-                .map_err(|e| query_error(table, &e))
+            conn.execute_batch(&format!(
+                "CREATE OR REPLACE TEMP TABLE {} ({ddl})",
+                stage(table)
+            ))
+            .map_err(|e| query_error(table, &e))?;
+            columns.insert(table, names);
+        }
+        Ok(Self { conn, columns })
+    }
+
+    /// Inserts each table's rows, leaving out ids already stored (a redelivered batch changes
+    /// nothing) and ids repeated within the batch, all tables in one transaction: a batch
+    /// lands whole or not at all, and pays for one commit. Returns the rows inserted.
+    ///
+    /// The rows go through DuckDB's appender into the table's staging table, then one
+    /// `INSERT ... SELECT` casts them into the table. The tables have no key (see
+    /// `sql/duckdb/03_event_tables.sql`), so the insert looks for each id among the stored
+    /// rows of the batch's time span: a redelivered event carries its own event time, and
+    /// the span keeps the lookup to a few row groups however long the table grows.
+    fn write(&mut self, tables: &[TableRows]) -> Result<u64, WarehouseError> {
+        if tables.iter().all(|(_, rows)| rows.is_empty()) {
+            return Ok(0);
+        }
+        let conn = &self.conn;
+        conn.execute_batch("BEGIN TRANSACTION")
+            .map_err(|e| query_error("begin", &e))?;
+        let mut inserted = 0;
+        for (table, rows) in tables.iter().filter(|(_, rows)| !rows.is_empty()) {
+            let Some(columns) = self.columns.get(table) else {
+                let _ = conn.execute_batch("ROLLBACK");
+                return Err(WarehouseError::Query {
+                    query: (*table).to_string(),
+                    message: "not a stream table".into(),
+                });
+            };
+            // Empty: each commit below and each rollback leaves it so.
+            let stage = stage(table);
+            let step = append_rows(conn, &stage, columns, rows)
+                .and_then(|()| conn.execute(&insert_new_rows(table, &stage, rows), []));
+            match step {
+                Ok(n) => inserted += n as u64,
+                Err(e) => {
+                    let _ = conn.execute_batch("ROLLBACK");
+                    return Err(query_error(table, &e));
+                }
+            }
+        }
+        // Emptied before the commit, so the staged text does not wait in memory for the next
+        // batch. Part of the transaction: a failure rolls it back with the rest.
+        let text = tables
+            .iter()
+            .filter(|(_, rows)| !rows.is_empty())
+            .map(|(table, _)| format!("DELETE FROM temp.main.{};", stage(table)))
+            .collect::<String>();
+        conn.execute_batch(&format!("{text} COMMIT")).map_err(|e| {
+            let _ = conn.execute_batch("ROLLBACK");
+            query_error("commit", &e)
+        })?;
+        Ok(inserted)
+    }
+}
+
+fn stage(table: &str) -> String {
+    format!("_stage_{table}")
+}
+
+impl DuckDbWarehouse {
+    /// Writes a batch's rows into the stream tables (see `StreamWriter::write`) on a blocking
+    /// thread. Returns the rows inserted.
+    pub(super) async fn insert_stream(
+        &self,
+        tables: Vec<TableRows>,
+    ) -> Result<u64, WarehouseError> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut writer = inner
+                .stream_writer
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            writer.write(&tables)
         })
         .await
+        .map_err(|e| WarehouseError::Worker(e.to_string()))?
     }
 
     /// Rows in each stream table.
@@ -111,15 +173,10 @@ impl EventSink for DuckDbEventSink {
             ]
         })
         .await?;
-        for (table, rows) in tables {
-            if rows.is_empty() {
-                continue;
-            }
-            self.warehouse
-                .insert_stream(table, rows)
-                .await
-                .map_err(|e| SinkError::Backend(e.to_string()))?;
-        }
+        self.warehouse
+            .insert_stream(tables.into())
+            .await
+            .map_err(|e| SinkError::Backend(e.to_string()))?;
         Ok(())
     }
 
@@ -412,7 +469,7 @@ mod tests {
             rows.sort_by(|a, b| a[*key].as_str().cmp(&b[*key].as_str()));
         }
         warehouse
-            .with_conn(move |conn, _| {
+            .with_conn(move |conn, inner| {
                 for (table, key, sent) in &expected {
                     let columns = stream_columns(conn, table).expect("columns");
                     let stored = read_back(conn, table, key);
@@ -452,14 +509,18 @@ mod tests {
                         assert_eq!(undated, 0, "{table}: event_date is the event's day");
                     }
                 }
-                let leftover: i64 = conn
-                    .query_row(
-                        "SELECT count(*) FROM duckdb_tables() WHERE temporary",
-                        [],
-                        |r| r.get(0),
-                    )
-                    .expect("temp tables");
-                assert_eq!(leftover, 0, "no staging table left behind");
+                let writer = inner.stream_writer.lock().expect("writer");
+                for table in STREAM_TABLES {
+                    let staged: i64 = writer
+                        .conn
+                        .query_row(
+                            &format!("SELECT count(*) FROM temp.main.{}", stage(table)),
+                            [],
+                            |r| r.get(0),
+                        )
+                        .expect("staging table");
+                    assert_eq!(staged, 0, "{table}: nothing left staged after a batch");
+                }
                 Ok(())
             })
             .await
@@ -467,25 +528,52 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_row_that_does_not_fit_fails_the_batch_and_inserts_none_of_it() {
+    async fn a_row_that_does_not_fit_fails_the_whole_batch_and_inserts_none_of_it() {
         let dir = tempfile::tempdir().expect("tempdir");
         let warehouse = open(&dir).await;
         let at = EventTime::from_millis(AT);
-        let mut good = rows(&batch().inventory, at);
-        let mut bad = good[0].clone();
+        let batch = batch();
+        let orders = rows(&batch.orders, at);
+        let mut inventory = rows(&batch.inventory, at);
+        let mut bad = inventory[0].clone();
         bad.insert("event_id".into(), Value::String("bad-1".into()));
         bad.insert("quantity_change".into(), Value::String("many".into()));
-        good.push(bad);
+        inventory.push(bad);
+        // The orders come first and are fine: they go back with the inventory all the same.
         let err = warehouse
-            .insert_stream("inventory_events", good)
+            .insert_stream(vec![
+                ("order_events", orders.clone()),
+                ("inventory_events", inventory),
+            ])
             .await
             .expect_err("a text quantity is refused");
         assert!(err.to_string().contains("inventory_events"), "{err}");
-        let n = warehouse
-            .query_i64("SELECT count(*) FROM inventory_events")
+        for table in ["order_events", "inventory_events"] {
+            let n = warehouse
+                .query_i64(&format!("SELECT count(*) FROM {table}"))
+                .await
+                .expect("count");
+            assert_eq!(n, 0, "{table}: nothing of a failed batch is kept");
+        }
+        // The writer's connection takes the next batch, and nothing of the failed one is
+        // still staged to come in with it.
+        let inserted = warehouse
+            .insert_stream(vec![("order_events", orders.clone())])
+            .await
+            .expect("the next batch");
+        assert_eq!(inserted, orders.len() as u64);
+        let stored = warehouse
+            .query_i64("SELECT count(*) FROM order_events")
             .await
             .expect("count");
-        assert_eq!(n, 0, "nothing of a failed batch is kept");
+        assert_eq!(stored, orders.len() as i64);
+        assert_eq!(
+            warehouse
+                .query_i64("SELECT count(*) FROM inventory_events")
+                .await
+                .expect("count"),
+            0
+        );
     }
 
     /// The stream tables as files made before this version had them: keyed by their ids.
