@@ -8,7 +8,7 @@
 #   ceiling, with its own p99.
 # Writes bench-results/status-latency.txt.
 #
-#   benches/status-latency.sh [SECONDS]   (default 30)
+#   benches/status-latency.sh [SECONDS]   (default 30; RP_BENCH_BINARY=path measures that binary)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-30}"
@@ -17,8 +17,8 @@ seconds="${1:-30}"
 for tool in hey wrk; do
     command -v "$tool" >/dev/null || { echo "needs $tool (apt-get install hey wrk)" >&2; exit 1; }
 done
-cargo build --locked --release --quiet
-bin="$CARGO_TARGET_DIR/release/retail-pipeline"
+[ -n "${RP_BENCH_BINARY:-}" ] || cargo build --locked --release --quiet
+bin="${RP_BENCH_BINARY:-$CARGO_TARGET_DIR/release/retail-pipeline}"
 work=$(mktemp -d)
 pid=""
 # shellcheck disable=SC2317 # called by the trap
@@ -49,5 +49,10 @@ out=bench-results/status-latency.txt
     wrk -t1 -c2 -d"${seconds}s" --latency "$base/status"
     echo "# scenario at the end:"
     curl -fsS "$base/status" | python3 -c 'import json,sys; s=json.load(sys.stdin); j=[j for j in s["jobs"] if j["kind"]=="scenario"][0]; print("events sent", j["done"], "rate/s", round(j["rate_per_sec"], 1))'
+    # What each subscriber batch cost to write (archive, lake and warehouse sinks): the work
+    # that competes with /status for the two cores.
+    curl -fsS "$base/metrics" | awk '/^retail_pipeline_stream_batches_total/ {b += $2}
+        /^retail_pipeline_stream_write_seconds_total/ {s += $2}
+        END { if (b > 0) printf "subscriber batches %d, %.1f ms each to write\n", b, 1000 * s / b }'
 } | tee "$out"
 echo "written to $out" >&2
