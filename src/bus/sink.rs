@@ -304,7 +304,14 @@ impl TeeSink {
 impl EventSink for TeeSink {
     async fn write(&self, batch: Arc<SinkBatch>) -> Result<(), SinkError> {
         for sink in &self.sinks {
+            let started = std::time::Instant::now();
             sink.write(batch.clone()).await?;
+            // Which sink a batch's time went to (the subscriber's metrics count the sum).
+            tracing::debug!(
+                sink = %sink.describe(),
+                micros = started.elapsed().as_micros() as u64,
+                "sink wrote a batch"
+            );
         }
         Ok(())
     }

@@ -262,10 +262,16 @@ impl Subscriber {
         // Archive first: the raw copy is what a replay starts from.
         let files = prepared.archive.as_ref().map_err(Clone::clone)?;
         let count = files.len() as u64;
+        let started = std::time::Instant::now();
         self.store
             .put_many(files.clone())
             .await
             .map_err(|e| format!("archive: {e}"))?;
+        tracing::debug!(
+            files = count,
+            micros = started.elapsed().as_micros() as u64,
+            "archive wrote a batch"
+        );
         if !prepared.rows.is_empty() {
             self.sink
                 .write(prepared.rows.clone())
