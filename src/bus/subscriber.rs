@@ -262,7 +262,7 @@ impl Subscriber {
         // Archive first: the raw copy is what a replay starts from.
         let files = prepared.archive.as_ref().map_err(Clone::clone)?;
         let count = files.len() as u64;
-        let started = std::time::Instant::now();
+        let started = Instant::now();
         self.store
             .put_many(files.clone())
             .await

@@ -66,44 +66,44 @@ impl StreamWriter {
     /// rows of the batch's time span: a redelivered event carries its own event time, and
     /// the span keeps the lookup to a few row groups however long the table grows.
     fn write(&mut self, tables: &[TableRows]) -> Result<u64, WarehouseError> {
-        if tables.iter().all(|(_, rows)| rows.is_empty()) {
+        let tables: Vec<_> = tables.iter().filter(|(_, rows)| !rows.is_empty()).collect();
+        if tables.is_empty() {
             return Ok(0);
         }
-        let conn = &self.conn;
-        conn.execute_batch("BEGIN TRANSACTION")
+        self.conn
+            .execute_batch("BEGIN TRANSACTION")
             .map_err(|e| query_error("begin", &e))?;
+        // One place to undo: any step's failure rolls back the whole batch.
+        self.write_in_transaction(&tables).inspect_err(|_| {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        })
+    }
+
+    fn write_in_transaction(&self, tables: &[&TableRows]) -> Result<u64, WarehouseError> {
+        let conn = &self.conn;
         let mut inserted = 0;
-        for (table, rows) in tables.iter().filter(|(_, rows)| !rows.is_empty()) {
-            let Some(columns) = self.columns.get(table) else {
-                let _ = conn.execute_batch("ROLLBACK");
-                return Err(WarehouseError::Query {
+        for (table, rows) in tables {
+            let columns = self
+                .columns
+                .get(table)
+                .ok_or_else(|| WarehouseError::Query {
                     query: (*table).to_string(),
                     message: "not a stream table".into(),
-                });
-            };
+                })?;
             // Empty: each commit below and each rollback leaves it so.
             let stage = stage(table);
-            let step = append_rows(conn, &stage, columns, rows)
-                .and_then(|()| conn.execute(&insert_new_rows(table, &stage, rows), []));
-            match step {
-                Ok(n) => inserted += n as u64,
-                Err(e) => {
-                    let _ = conn.execute_batch("ROLLBACK");
-                    return Err(query_error(table, &e));
-                }
-            }
+            inserted += append_rows(conn, &stage, columns, rows)
+                .and_then(|()| conn.execute(&insert_new_rows(table, &stage, rows), []))
+                .map_err(|e| query_error(table, &e))? as u64;
         }
         // Emptied before the commit, so the staged text does not wait in memory for the next
         // batch. Part of the transaction: a failure rolls it back with the rest.
         let text = tables
             .iter()
-            .filter(|(_, rows)| !rows.is_empty())
             .map(|(table, _)| format!("DELETE FROM temp.main.{};", stage(table)))
             .collect::<String>();
-        conn.execute_batch(&format!("{text} COMMIT")).map_err(|e| {
-            let _ = conn.execute_batch("ROLLBACK");
-            query_error("commit", &e)
-        })?;
+        conn.execute_batch(&format!("{text} COMMIT"))
+            .map_err(|e| query_error("commit", &e))?;
         Ok(inserted)
     }
 }
