@@ -415,7 +415,8 @@ impl App {
     /// The warehouse's watermark and stream-table rows for status pages. Re-read only when
     /// something in this process may have changed them (a refresh ended, the subscriber took or
     /// wrote a batch) or after `WAREHOUSE_VIEW_MAX_AGE`: `/status` is polled by dashboards,
-    /// probes and load tests, and its two warehouse queries were most of its latency.
+    /// probes and load tests, and BigQuery's two queries take a round trip each. DuckDB answers
+    /// both from memory, so with it a re-read costs nothing.
     pub async fn warehouse_view(&self) -> WarehouseView {
         let Some(warehouse) = &self.warehouse else {
             return WarehouseView::default();

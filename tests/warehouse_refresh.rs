@@ -91,6 +91,11 @@ async fn refresh_loads_exactly_the_lake_and_a_second_run_changes_nothing() {
     drop(w);
     let w = f.warehouse().await;
     assert_eq!(w.table_summaries().await.expect("summaries"), before);
+    assert_eq!(
+        w.watermark().await.expect("watermark"),
+        report.watermark_after,
+        "read from the file at open"
+    );
     assert!(w.refresh(&f.lake).await.expect("refresh").is_noop());
 }
 

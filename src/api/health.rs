@@ -29,7 +29,7 @@ pub async fn healthz() -> Json<Health> {
 pub async fn readyz(State(app): State<AppState>) -> Result<Json<Health>, AppError> {
     let probe = BlobPath::new("_lake.json").map_err(|e| AppError::internal(&e))?;
     if let Some(warehouse) = &app.warehouse {
-        if let Err(e) = warehouse.watermark().await {
+        if let Err(e) = warehouse.ping().await {
             tracing::warn!(error = %e, "warehouse not answering");
             return Err(AppError::new(
                 StatusCode::SERVICE_UNAVAILABLE,

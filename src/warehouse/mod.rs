@@ -84,7 +84,15 @@ pub trait Warehouse: Send + Sync + fmt::Debug {
 
     /// The newest fact hour loaded, `None` before the first load. Hours older than it may
     /// still be missing (a late or failed hour); `refresh` loads them when they are complete.
+    /// `/status` asks on every call: an implementation that is its store's only writer may
+    /// answer from memory, so this is no probe of the store (`ping` is).
     async fn watermark(&self) -> Result<Option<PartitionHour>, WarehouseError>;
+
+    /// Whether the warehouse answers a query now, for readiness. By default the watermark's
+    /// query.
+    async fn ping(&self) -> Result<(), WarehouseError> {
+        self.watermark().await.map(|_| ())
+    }
 
     /// Units and revenue per date and category, ordered by date then revenue (descending),
     /// restricted to the filter's dates, category, state and store.
@@ -128,7 +136,8 @@ pub trait Warehouse: Send + Sync + fmt::Debug {
         filter: AnalyticsFilter,
     ) -> Result<Vec<BasketStats>, WarehouseError>;
 
-    /// Rows in each stream table (events written as they arrive), for status.
+    /// Rows in each stream table (events written as they arrive), for status; exact once the
+    /// writes that added them have returned. Like `watermark`, may come from memory.
     async fn stream_rows(&self) -> Result<Vec<(String, u64)>, WarehouseError> {
         Ok(Vec::new())
     }

@@ -80,6 +80,11 @@ struct Inner {
     ext_views_ready: AtomicBool,
     /// The stream tables' own connection, held by each write to them (see `StreamWriter`).
     stream_writer: Mutex<stream::StreamWriter>,
+    /// The writer's row counts, read without waiting for a write in flight.
+    stream_rows: Arc<stream::StreamRowCounts>,
+    /// The refresh watermark, read at open and re-read after each load's commit: like the
+    /// stream rows, `/status` wants it on every call, and only this process moves it.
+    watermark: Mutex<Option<PartitionHour>>,
 }
 
 /// What the warehouse has loaded, read at the start of a refresh.
@@ -111,6 +116,8 @@ impl DuckDbWarehouse {
             .try_clone()
             .map_err(|e| query_error("connect", &e))
             .and_then(stream::StreamWriter::open)?;
+        let stream_rows = stream_writer.counts();
+        let watermark = read_watermark(&conn)?;
         let staging = staging_dir(path);
         // The views keep the lake's path; a relative one would follow the reader's cwd.
         let lake_dir = std::path::absolute(lake_dir).map_err(|source| WarehouseError::Io {
@@ -126,6 +133,8 @@ impl DuckDbWarehouse {
             conn: Mutex::new(conn),
             ext_views_ready: AtomicBool::new(false),
             stream_writer: Mutex::new(stream_writer),
+            stream_rows,
+            watermark: Mutex::new(watermark),
         };
         inner.create_ext_views()?;
         Ok(Self {
@@ -258,9 +267,7 @@ impl DuckDbWarehouse {
     async fn load_state(&self) -> Result<LoadState, WarehouseError> {
         self.with_conn(|conn, _| {
             let loaded = query::hours(conn, "state/loaded_hours.sql", sql::LOADED_HOURS)?;
-            let watermark = query::hours(conn, "state/watermark.sql", sql::WATERMARK)?
-                .into_iter()
-                .next();
+            let watermark = read_watermark(conn)?;
             let dimension_sources = query::dimension_sources(conn, sql::DIMENSION_SOURCES)?;
             Ok(LoadState {
                 loaded: loaded.into_iter().collect(),
@@ -272,7 +279,25 @@ impl DuckDbWarehouse {
     }
 }
 
+/// The stored watermark (`state/watermark.sql`).
+fn read_watermark(conn: &Connection) -> Result<Option<PartitionHour>, WarehouseError> {
+    Ok(query::hours(conn, "state/watermark.sql", sql::WATERMARK)?
+        .into_iter()
+        .next())
+}
+
 impl Inner {
+    /// Re-reads the watermark into memory; called on the loading connection after its loads
+    /// committed (or rolled back), while the refresh lock keeps any other load out.
+    fn note_watermark(&self, conn: &Connection) -> Result<(), WarehouseError> {
+        let watermark = read_watermark(conn)?;
+        *self
+            .watermark
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = watermark;
+        Ok(())
+    }
+
     fn connection(&self) -> Result<Connection, WarehouseError> {
         let conn = self
             .conn
@@ -325,20 +350,28 @@ impl Warehouse for DuckDbWarehouse {
     }
 
     async fn stream_rows(&self) -> Result<Vec<(String, u64)>, WarehouseError> {
-        self.stream_table_rows().await
+        Ok(self.stream_table_rows())
     }
 
     async fn memory(&self) -> Result<Vec<(String, u64)>, WarehouseError> {
         self.memory_by_tag().await
     }
 
-    async fn watermark(&self) -> Result<Option<PartitionHour>, WarehouseError> {
+    async fn ping(&self) -> Result<(), WarehouseError> {
         self.with_conn(|conn, _| {
-            Ok(query::hours(conn, "state/watermark.sql", sql::WATERMARK)?
-                .into_iter()
-                .next())
+            conn.execute_batch("SELECT 1")
+                .map_err(|e| query_error("ping", &e))
         })
         .await
+    }
+
+    /// From memory: kept by `Inner::note_watermark` after every load (see `Inner::watermark`).
+    async fn watermark(&self) -> Result<Option<PartitionHour>, WarehouseError> {
+        Ok(*self
+            .inner
+            .watermark
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner))
     }
 
     async fn sales_by_category(

@@ -54,7 +54,9 @@ impl DuckDbWarehouse {
             let batch_started = Instant::now();
             let outcomes = self
                 .with_conn(move |conn, inner| {
-                    Ok(load::load_batch(conn, &inner.staging, &batch, &ingested_at))
+                    let outcomes = load::load_batch(conn, &inner.staging, &batch, &ingested_at);
+                    inner.note_watermark(conn)?;
+                    Ok(outcomes)
                 })
                 .await?;
             tracing::debug!(

@@ -11,6 +11,7 @@ use duckdb::Connection;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// The warehouse's stream tables, in the order `/status` lists them.
@@ -24,6 +25,41 @@ pub const STREAM_TABLES: [&str; 4] = [
 /// Rows bound for one stream table, as the sink made them.
 pub(super) type TableRows = (&'static str, Vec<serde_json::Map<String, Value>>);
 
+/// Rows in each stream table, counted once at open and then kept by the writer: `/status`
+/// reads them on every call, and asking DuckDB (a connection, four counts, on a blocking
+/// thread) made each call after a batch wait several milliseconds. Exact, because this
+/// process is the file's only writer (DuckDB locks the file) and `StreamWriter` the only
+/// code that adds stream rows.
+#[derive(Debug, Default)]
+pub(super) struct StreamRowCounts([AtomicU64; STREAM_TABLES.len()]);
+
+impl StreamRowCounts {
+    fn count(conn: &Connection) -> Result<Self, WarehouseError> {
+        let counts = Self::default();
+        for (table, n) in STREAM_TABLES.iter().zip(&counts.0) {
+            let rows: i64 = conn
+                .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+                .map_err(|e| query_error(table, &e))?;
+            n.store(rows.max(0) as u64, Ordering::Release);
+        }
+        Ok(counts)
+    }
+
+    fn add(&self, table: &str, rows: u64) {
+        if let Some(i) = STREAM_TABLES.iter().position(|t| *t == table) {
+            self.0[i].fetch_add(rows, Ordering::AcqRel);
+        }
+    }
+
+    pub(super) fn snapshot(&self) -> Vec<(String, u64)> {
+        STREAM_TABLES
+            .iter()
+            .zip(&self.0)
+            .map(|(t, n)| ((*t).to_string(), n.load(Ordering::Acquire)))
+            .collect()
+    }
+}
+
 /// The connection the stream tables are written through, kept for the file's lifetime, with
 /// a text-typed staging table per stream table made once at open (temporary tables belong to
 /// their connection). Held by each write: the tables have no key, so two writes of the same
@@ -34,10 +70,15 @@ pub(super) struct StreamWriter {
     /// Each stream table's columns but `event_date`, in order: the schema is fixed while the
     /// file is open, and asking `information_schema` cost 3-6 ms a table on every batch.
     columns: BTreeMap<&'static str, Vec<String>>,
+    /// Shared with the warehouse, which answers `stream_rows` from it; added to after each
+    /// commit.
+    counts: Arc<StreamRowCounts>,
 }
 
 impl StreamWriter {
+    /// Opens the writer on `conn` and counts what the stream tables hold.
     pub(super) fn open(conn: Connection) -> Result<Self, WarehouseError> {
+        let counts = Arc::new(StreamRowCounts::count(&conn)?);
         let mut columns = BTreeMap::new();
         for table in STREAM_TABLES {
             let names = stream_columns(&conn, table)?;
@@ -53,7 +94,15 @@ impl StreamWriter {
             .map_err(|e| query_error(table, &e))?;
             columns.insert(table, names);
         }
-        Ok(Self { conn, columns })
+        Ok(Self {
+            conn,
+            columns,
+            counts,
+        })
+    }
+
+    pub(super) fn counts(&self) -> Arc<StreamRowCounts> {
+        self.counts.clone()
     }
 
     /// Inserts each table's rows, leaving out ids already stored (a redelivered batch changes
@@ -74,14 +123,22 @@ impl StreamWriter {
             .execute_batch("BEGIN TRANSACTION")
             .map_err(|e| query_error("begin", &e))?;
         // One place to undo: any step's failure rolls back the whole batch.
-        self.write_in_transaction(&tables).inspect_err(|_| {
+        let inserted = self.write_in_transaction(&tables).inspect_err(|_| {
             let _ = self.conn.execute_batch("ROLLBACK");
-        })
+        })?;
+        for (table, n) in &inserted {
+            self.counts.add(table, *n);
+        }
+        Ok(inserted.iter().map(|(_, n)| n).sum())
     }
 
-    fn write_in_transaction(&self, tables: &[&TableRows]) -> Result<u64, WarehouseError> {
+    /// The batch's steps up to and including the commit; the rows each table gained.
+    fn write_in_transaction(
+        &self,
+        tables: &[&TableRows],
+    ) -> Result<Vec<(&'static str, u64)>, WarehouseError> {
         let conn = &self.conn;
-        let mut inserted = 0;
+        let mut inserted = Vec::with_capacity(tables.len());
         for (table, rows) in tables {
             let columns = self
                 .columns
@@ -92,9 +149,10 @@ impl StreamWriter {
                 })?;
             // Empty: each commit below and each rollback leaves it so.
             let stage = stage(table);
-            inserted += append_rows(conn, &stage, columns, rows)
+            let n = append_rows(conn, &stage, columns, rows)
                 .and_then(|()| conn.execute(&insert_new_rows(table, &stage, rows), []))
-                .map_err(|e| query_error(table, &e))? as u64;
+                .map_err(|e| query_error(table, &e))?;
+            inserted.push((*table, n as u64));
         }
         // Emptied before the commit, so the staged text does not wait in memory for the next
         // batch. Part of the transaction: a failure rolls it back with the rest.
@@ -131,20 +189,9 @@ impl DuckDbWarehouse {
         .map_err(|e| WarehouseError::Worker(e.to_string()))?
     }
 
-    /// Rows in each stream table.
-    pub async fn stream_table_rows(&self) -> Result<Vec<(String, u64)>, WarehouseError> {
-        self.with_conn(|conn, _| {
-            STREAM_TABLES
-                .iter()
-                .map(|t| {
-                    let n: i64 = conn
-                        .query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))
-                        .map_err(|e| query_error(t, &e))?;
-                    Ok(((*t).to_string(), n.max(0) as u64))
-                })
-                .collect()
-        })
-        .await
+    /// Rows in each stream table, in `STREAM_TABLES` order, from the writer's counts: no query.
+    pub fn stream_table_rows(&self) -> Vec<(String, u64)> {
+        self.inner.stream_rows.snapshot()
     }
 }
 
@@ -431,6 +478,17 @@ mod tests {
         }
     }
 
+    /// The counts `stream_rows` answers from memory are what the tables hold.
+    async fn assert_counts_kept(warehouse: &DuckDbWarehouse) {
+        for (table, kept) in warehouse.stream_table_rows() {
+            let stored = warehouse
+                .query_i64(&format!("SELECT count(*) FROM {table}"))
+                .await
+                .expect("count");
+            assert_eq!(kept, stored as u64, "{table}: kept count against count(*)");
+        }
+    }
+
     #[tokio::test]
     async fn every_column_round_trips_once_however_often_a_batch_comes() {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -548,6 +606,7 @@ mod tests {
             .await
             .expect_err("a text quantity is refused");
         assert!(err.to_string().contains("inventory_events"), "{err}");
+        assert_counts_kept(&warehouse).await;
         for table in ["order_events", "inventory_events"] {
             let n = warehouse
                 .query_i64(&format!("SELECT count(*) FROM {table}"))
@@ -573,6 +632,11 @@ mod tests {
                 .await
                 .expect("count"),
             0
+        );
+        assert_counts_kept(&warehouse).await;
+        assert_eq!(
+            warehouse.stream_table_rows()[0],
+            ("order_events".to_string(), orders.len() as u64)
         );
     }
 
@@ -652,12 +716,14 @@ mod tests {
                 .expect("view"),
             batch.orders.len() as i64
         );
+        assert_counts_kept(&warehouse).await;
         drop(sink);
         drop(warehouse);
-        // A second open finds nothing to rebuild.
+        // A second open finds nothing to rebuild, and counts what the file holds.
         let again = DuckDbWarehouse::open(path, dir.path().join("lake"))
             .await
             .expect("third open");
+        assert_counts_kept(&again).await;
         assert_eq!(
             again
                 .query_i64("SELECT count(*) FROM inventory_events")
@@ -679,12 +745,7 @@ mod tests {
         for result in futures::future::join_all(writes).await {
             result.expect("write");
         }
-        let rows: BTreeMap<String, u64> = warehouse
-            .stream_table_rows()
-            .await
-            .expect("rows")
-            .into_iter()
-            .collect();
+        let rows: BTreeMap<String, u64> = warehouse.stream_table_rows().into_iter().collect();
         assert_eq!(rows["order_events"], batch.orders.len() as u64);
         assert_eq!(rows["inventory_events"], batch.inventory.len() as u64);
         assert_eq!(
