@@ -289,7 +289,7 @@ fn print_report(r: &Report) {
         r.all_cores.speedup_over_one_thread
     );
     println!(
-        "lake write (medians of {} rounds): {:.1} MB/s generated and written; plain sequential write: {:.1} MB/s; lake/plain time {:.2}x ({:.2}x writing pre-generated files)",
+        "lake write (best of {} rounds): {:.1} MB/s generated and written; plain sequential write: {:.1} MB/s; lake/plain time {:.2}x ({:.2}x writing pre-generated files)",
         r.lake_write.rounds,
         r.lake_write.bytes_per_sec / 1e6,
         r.lake_write.plain_write_bytes_per_sec / 1e6,
