@@ -35,3 +35,33 @@ fn opening_an_unwritable_directory_fails() {
     let err = LocalDirStore::open(file.join("lake")).expect_err("a file is not a directory");
     assert!(err.to_string().contains("a-file"), "{err}");
 }
+
+#[tokio::test]
+async fn a_failed_stage_stops_the_stages_after_it() {
+    // A path below an existing file cannot be written: the data stage fails, and the manifest
+    // stage, which would declare the hour complete, must not be written at all.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = LocalDirStore::open(dir.path()).expect("open");
+    std::fs::write(dir.path().join("blocker"), b"x").expect("write");
+    let path = |p: &str| BlobPath::new(p).expect("path");
+    let data = vec![
+        (path("t/part.csv"), bytes::Bytes::from_static(b"a,b\n")),
+        (
+            path("blocker/part.csv"),
+            bytes::Bytes::from_static(b"a,b\n"),
+        ),
+    ];
+    let manifest = vec![(path("_manifests/t.json"), bytes::Bytes::from_static(b"{}"))];
+    let err = store
+        .put_stages(vec![data, manifest])
+        .await
+        .expect_err("a path below a file fails");
+    assert!(err.to_string().contains("blocker"), "{err}");
+    assert!(
+        !store
+            .exists(&path("_manifests/t.json"))
+            .await
+            .expect("exists"),
+        "no stage after the failed one is written"
+    );
+}

@@ -12,6 +12,9 @@ pub struct TableFile {
     /// Data rows, not counting the header.
     pub rows: u64,
     pub bytes: Vec<u8>,
+    /// CRC-32C of `bytes`, for the manifest: taken here, on the generating thread, while the
+    /// bytes are still in its cache, rather than on an async thread before the write.
+    pub crc32c: u32,
 }
 
 /// Encodes every table of the hour, in `Table::ALL` order.
@@ -31,6 +34,7 @@ pub fn encode_table(view: &HourView<'_>, table: Table) -> TableFile {
     TableFile {
         table,
         rows,
+        crc32c: crc32c::crc32c(&w.buf),
         bytes: w.buf,
     }
 }

@@ -14,6 +14,6 @@ pub use registry::{
     RegistryError,
 };
 pub use run::{
-    publish_pending_alerts, run_hours, AlertPublisher, Republished, RunError, RunProgress,
-    RunSummary, RunTarget,
+    publish_pending_alerts, run_hours, writes_in_flight, AlertPublisher, Republished, RunError,
+    RunProgress, RunSummary, RunTarget,
 };

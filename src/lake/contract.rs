@@ -19,6 +19,7 @@ pub async fn run_all(store: &dyn BlobStore, root: &str) {
     delete_is_idempotent(store, root).await;
     concurrent_puts_leave_one_whole_object(store, root).await;
     put_many_writes_each_whole(store, root).await;
+    put_stages_writes_stage_after_stage(store, root).await;
     paths_are_validated();
 }
 
@@ -205,6 +206,43 @@ pub async fn put_many_writes_each_whole(store: &dyn BlobStore, root: &str) {
             .map(|(path, _)| path.clone())
             .collect::<Vec<_>>(),
         "exactly the objects written, no temporary ones"
+    );
+}
+
+pub async fn put_stages_writes_stage_after_stage(store: &dyn BlobStore, root: &str) {
+    store
+        .put_stages(vec![Vec::new(), Vec::new()])
+        .await
+        .expect("empty stages are written at once");
+    let data: Vec<(BlobPath, Bytes)> = (0..3u8)
+        .map(|i| {
+            let path = p(&format!(
+                "{root}/stages/t{i}/date=2026-01-01/hour=00/part.csv"
+            ));
+            (path, Bytes::from(vec![b'a' + i; 500]))
+        })
+        .collect();
+    let commit = p(&format!("{root}/stages/_manifests/hour=00.json"));
+    // The same path in both stages: the later stage's bytes are what stays.
+    let stages = vec![
+        data.iter()
+            .cloned()
+            .chain([(commit.clone(), Bytes::from_static(b"first"))])
+            .collect(),
+        vec![(commit.clone(), Bytes::from_static(b"second"))],
+    ];
+    store.put_stages(stages).await.expect("put_stages");
+    for (path, bytes) in &data {
+        assert_eq!(
+            &store.get(path).await.expect("get")[..],
+            &bytes[..],
+            "{path}"
+        );
+    }
+    assert_eq!(
+        &store.get(&commit).await.expect("get")[..],
+        b"second",
+        "a stage is written after the stage before it"
     );
 }
 

@@ -160,6 +160,17 @@ impl BlobStore for LocalDirStore {
         .await
     }
 
+    async fn put_stages(&self, stages: Vec<Vec<(BlobPath, Bytes)>>) -> Result<(), StoreError> {
+        let this = self.inner.clone();
+        blocking(move || {
+            stages
+                .iter()
+                .flatten()
+                .try_for_each(|(path, bytes)| this.put_blocking(path, bytes))
+        })
+        .await
+    }
+
     async fn get(&self, path: &BlobPath) -> Result<Bytes, StoreError> {
         let (this, path) = (self.inner.clone(), path.clone());
         blocking(move || match std::fs::read(this.file(&path)) {

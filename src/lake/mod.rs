@@ -116,7 +116,8 @@ impl Lake {
                 files: vec![ManifestFile::describe(
                     data_path.clone(),
                     file.rows,
-                    &file.bytes,
+                    file.bytes.len() as u64,
+                    file.crc32c,
                 )],
                 seed: identity.seed,
                 generator_version: identity.generator_version,
@@ -126,8 +127,6 @@ impl Lake {
             manifests.push((Self::path(layout::manifest(file.table, hour))?, manifest));
             puts.push((Self::path(data_path)?, Bytes::from(file.bytes)));
         }
-        // The data files first, then their manifests: a manifest is the hour's commit point.
-        self.store.put_many(puts).await?;
         let manifests = manifests
             .into_iter()
             .map(|(path, manifest)| {
@@ -135,7 +134,8 @@ impl Lake {
                 (path, Bytes::from(json))
             })
             .collect();
-        self.store.put_many(manifests).await?;
+        // The data files first, then their manifests: a manifest is the hour's commit point.
+        self.store.put_stages(vec![puts, manifests]).await?;
         Ok(written)
     }
 

@@ -95,6 +95,20 @@ pub trait BlobStore: Send + Sync + fmt::Debug {
         .map(|_| ())
     }
 
+    /// Writes each stage as `put_many` does, the stages one after another: no object of a
+    /// stage is written before every object of the stages before it is. After an error no
+    /// later stage is written. For a commit point: data files in the first stage, the
+    /// manifest that declares them complete in the second.
+    ///
+    /// The default calls `put_many` per stage; a local store writes every stage in one
+    /// blocking task.
+    async fn put_stages(&self, stages: Vec<Vec<(BlobPath, Bytes)>>) -> Result<(), StoreError> {
+        for stage in stages {
+            self.put_many(stage).await?;
+        }
+        Ok(())
+    }
+
     /// Reads the whole object. `NotFound` if there is none (including a write still in flight).
     async fn get(&self, path: &BlobPath) -> Result<Bytes, StoreError>;
 

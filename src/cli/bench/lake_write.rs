@@ -9,7 +9,7 @@
 //! of several rounds is the figure least touched by it; the medians are kept beside it.
 
 use crate::generate::{encode_hour, DaySim, TableFile, World};
-use crate::jobs::{run_hours, RunProgress, RunTarget};
+use crate::jobs::{run_hours, writes_in_flight, RunProgress, RunTarget};
 use crate::lake::{layout, Lake, LakeIdentity, LocalDirStore};
 use crate::model::{HourRange, PartitionHour};
 use anyhow::Context;
@@ -151,7 +151,7 @@ pub(super) async fn lake_write(
                     let t = Instant::now();
                     let writes = futures::stream::iter(owned)
                         .map(|(hour, files)| lake.write_hour(hour, files, identity))
-                        .buffer_unordered(jobs);
+                        .buffer_unordered(writes_in_flight(jobs));
                     futures::pin_mut!(writes);
                     while let Some(written) = writes.next().await {
                         written?;
