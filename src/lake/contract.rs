@@ -116,10 +116,26 @@ pub async fn list_is_recursive_sorted_and_segment_aligned(store: &dyn BlobStore,
         listed, want,
         "list is recursive, sorted, and never crosses a segment (bc)"
     );
+    let paths: Vec<String> = store
+        .list_paths(&p(&format!("{root}/ls/b")))
+        .await
+        .expect("list_paths")
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(paths, want, "list_paths lists what list does");
     let none = store
         .list(&p(&format!("{root}/ls/nothing")))
         .await
         .expect("list absent");
+    assert!(
+        store
+            .list_paths(&p(&format!("{root}/ls/nothing")))
+            .await
+            .expect("list_paths absent")
+            .is_empty(),
+        "list_paths of an absent prefix is empty too"
+    );
     assert!(
         none.is_empty(),
         "listing an absent prefix is empty, not an error"

@@ -93,7 +93,9 @@ impl Dir {
         Ok(())
     }
 
-    fn list_blocking(&self, prefix: &BlobPath) -> Result<Vec<ObjectMeta>, StoreError> {
+    /// Every object below `prefix`, sorted; with `sizes` false each size is 0 and no file is
+    /// `stat`ed (directories are told from files by the entry's own type).
+    fn list_blocking(&self, prefix: &BlobPath, sizes: bool) -> Result<Vec<ObjectMeta>, StoreError> {
         let mut out = Vec::new();
         let mut dirs = vec![(self.file(prefix), prefix.as_str().to_string())];
         while let Some((dir, rel)) = dirs.pop() {
@@ -114,15 +116,20 @@ impl Dir {
                 if name.starts_with(".tmp") {
                     continue;
                 }
-                let meta = entry.metadata().map_err(|e| self.io_error(prefix, e))?;
+                let kind = entry.file_type().map_err(|e| self.io_error(prefix, e))?;
                 let child = format!("{rel}/{name}");
-                if meta.is_dir() {
+                if kind.is_dir() {
                     dirs.push((entry.path(), child));
                 } else if let Ok(path) = BlobPath::new(child) {
-                    out.push(ObjectMeta {
-                        path,
-                        size: meta.len(),
-                    });
+                    let size = if sizes {
+                        entry
+                            .metadata()
+                            .map_err(|e| self.io_error(prefix, e))?
+                            .len()
+                    } else {
+                        0
+                    };
+                    out.push(ObjectMeta { path, size });
                 }
             }
         }
@@ -195,7 +202,13 @@ impl BlobStore for LocalDirStore {
 
     async fn list(&self, prefix: &BlobPath) -> Result<Vec<ObjectMeta>, StoreError> {
         let (this, prefix) = (self.inner.clone(), prefix.clone());
-        blocking(move || this.list_blocking(&prefix)).await
+        blocking(move || this.list_blocking(&prefix, true)).await
+    }
+
+    async fn list_paths(&self, prefix: &BlobPath) -> Result<Vec<BlobPath>, StoreError> {
+        let (this, prefix) = (self.inner.clone(), prefix.clone());
+        let listed = blocking(move || this.list_blocking(&prefix, false)).await?;
+        Ok(listed.into_iter().map(|o| o.path).collect())
     }
 
     async fn delete(&self, path: &BlobPath) -> Result<(), StoreError> {

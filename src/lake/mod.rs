@@ -147,10 +147,10 @@ impl Lake {
             let dir = Self::path(layout::manifest_dir(table, &date))?;
             let hours: BTreeSet<u8> = self
                 .store
-                .list(&dir)
+                .list_paths(&dir)
                 .await?
                 .iter()
-                .filter_map(|o| layout::manifest_hour(o.path.as_str()))
+                .filter_map(|path| layout::manifest_hour(path.as_str()))
                 .collect();
             complete = Some(match complete {
                 None => hours,

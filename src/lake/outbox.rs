@@ -35,10 +35,10 @@ impl Lake {
         let dir = Self::path(layout::ALERTS_PENDING.into())?;
         let mut hours: Vec<PartitionHour> = self
             .store
-            .list(&dir)
+            .list_paths(&dir)
             .await?
             .iter()
-            .filter_map(|o| layout::alerts_pending_hour(o.path.as_str()))
+            .filter_map(|path| layout::alerts_pending_hour(path.as_str()))
             .collect();
         hours.sort();
         hours.dedup();

@@ -120,6 +120,18 @@ pub trait BlobStore: Send + Sync + fmt::Debug {
     /// (not `NotFound`). Writes in flight are never listed.
     async fn list(&self, prefix: &BlobPath) -> Result<Vec<ObjectMeta>, StoreError>;
 
+    /// The paths `list` would return, without their sizes. For listings read on every run
+    /// (the refresh lists every manifest of the lake's history): a local store then needs no
+    /// `stat` per file, which was most of that listing's cost. The default calls `list`.
+    async fn list_paths(&self, prefix: &BlobPath) -> Result<Vec<BlobPath>, StoreError> {
+        Ok(self
+            .list(prefix)
+            .await?
+            .into_iter()
+            .map(|o| o.path)
+            .collect())
+    }
+
     /// Removes the object. Idempotent: deleting an absent object succeeds.
     async fn delete(&self, path: &BlobPath) -> Result<(), StoreError>;
 

@@ -22,8 +22,8 @@ pub async fn list_lake_hours(lake: &Lake) -> Result<LakeHours, LakeError> {
     let mut seen: BTreeMap<PartitionHour, usize> = BTreeMap::new();
     for table in Table::ALL {
         let dir = BlobPath::new(format!("{}/{}", layout::MANIFESTS, table.name()))?;
-        for object in lake.store().list(&dir).await? {
-            if let Some(hour) = manifest_partition(object.path.as_str()) {
+        for path in lake.store().list_paths(&dir).await? {
+            if let Some(hour) = manifest_partition(path.as_str()) {
                 *seen.entry(hour).or_default() += 1;
             }
         }
