@@ -124,6 +124,26 @@ pub async fn list_is_recursive_sorted_and_segment_aligned(store: &dyn BlobStore,
         .map(ToString::to_string)
         .collect();
     assert_eq!(paths, want, "list_paths lists what list does");
+    assert_eq!(
+        store
+            .list_dirs(&p(&format!("{root}/ls")))
+            .await
+            .expect("list_dirs"),
+        ["b", "bc"],
+        "list_dirs: the directories directly below, sorted, no objects (a)"
+    );
+    assert_eq!(
+        store
+            .list_dirs(&p(&format!("{root}/ls/b")))
+            .await
+            .expect("list_dirs"),
+        ["deep"]
+    );
+    assert!(store
+        .list_dirs(&p(&format!("{root}/ls/nothing")))
+        .await
+        .expect("list_dirs absent")
+        .is_empty());
     let none = store
         .list(&p(&format!("{root}/ls/nothing")))
         .await

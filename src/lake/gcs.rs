@@ -48,6 +48,16 @@ struct ObjectList {
     next_page_token: Option<String>,
 }
 
+/// A page of a listing with a `/` delimiter: the "directories" only.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PrefixList {
+    #[serde(default)]
+    prefixes: Vec<String>,
+    #[serde(default)]
+    next_page_token: Option<String>,
+}
+
 impl GcsStore {
     /// `endpoint`: None = the real service; Some("http://127.0.0.1:4443") = an emulator (a
     /// bare `host:port`, as `STORAGE_EMULATOR_HOST` usually holds, means `http://host:port`).
@@ -354,6 +364,47 @@ impl BlobStore for GcsStore {
             }
         }
         out.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(out)
+    }
+
+    /// One request per 1,000 directories (`delimiter=/`, prefixes only), however many
+    /// objects lie below them.
+    async fn list_dirs(&self, prefix: &BlobPath) -> Result<Vec<String>, StoreError> {
+        let dir = format!("{}/", self.name(prefix.as_str()));
+        let first = format!(
+            "{}/storage/v1/b/{}/o?prefix={}&delimiter=%2F&maxResults={}&fields={}",
+            self.base,
+            encode(&self.bucket),
+            encode(&dir),
+            self.page_size,
+            encode("prefixes,nextPageToken")
+        );
+        let mut out = Vec::new();
+        let mut url = first.clone();
+        loop {
+            let page: PrefixList = self
+                .http
+                .json("listing", |c| c.get(&url))
+                .await
+                .map_err(|e| self.error(&self.location(&dir), e))?;
+            for found in page.prefixes {
+                // `<dir><name>/`: a name this store could have made, or skipped.
+                match found.strip_prefix(&dir).and_then(|n| n.strip_suffix('/')) {
+                    Some(name) if BlobPath::new(name).is_ok() && !name.contains('/') => {
+                        out.push(name.to_string());
+                    }
+                    _ => {
+                        tracing::debug!(prefix = %found, "gcs prefix skipped: not a lake directory")
+                    }
+                }
+            }
+            match page.next_page_token.filter(|t| !t.is_empty()) {
+                Some(token) => url = format!("{first}&pageToken={}", encode(&token)),
+                None => break,
+            }
+        }
+        out.sort();
+        out.dedup();
         Ok(out)
     }
 

@@ -138,6 +138,34 @@ impl Dir {
     }
 }
 
+impl Dir {
+    /// The directories directly in `prefix`'s directory, sorted; none if it is absent. Names
+    /// this store could not have made (temp names, not UTF-8) are left out.
+    fn list_dirs_blocking(&self, prefix: &BlobPath) -> Result<Vec<String>, StoreError> {
+        let entries = match std::fs::read_dir(self.file(prefix)) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == ErrorKind::NotFound || e.kind() == ErrorKind::NotADirectory => {
+                return Ok(Vec::new())
+            }
+            Err(e) => return Err(self.io_error(prefix, e)),
+        };
+        let mut dirs = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| self.io_error(prefix, e))?;
+            let is_dir = entry
+                .file_type()
+                .map_err(|e| self.io_error(prefix, e))?
+                .is_dir();
+            match entry.file_name().to_str() {
+                Some(name) if is_dir && !name.starts_with(".tmp") => dirs.push(name.to_owned()),
+                _ => {}
+            }
+        }
+        dirs.sort();
+        Ok(dirs)
+    }
+}
+
 /// Runs blocking file work off the async threads.
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
@@ -209,6 +237,11 @@ impl BlobStore for LocalDirStore {
         let (this, prefix) = (self.inner.clone(), prefix.clone());
         let listed = blocking(move || this.list_blocking(&prefix, false)).await?;
         Ok(listed.into_iter().map(|o| o.path).collect())
+    }
+
+    async fn list_dirs(&self, prefix: &BlobPath) -> Result<Vec<String>, StoreError> {
+        let (this, prefix) = (self.inner.clone(), prefix.clone());
+        blocking(move || this.list_dirs_blocking(&prefix)).await
     }
 
     async fn delete(&self, path: &BlobPath) -> Result<(), StoreError> {

@@ -132,6 +132,27 @@ pub trait BlobStore: Send + Sync + fmt::Debug {
             .collect())
     }
 
+    /// The names of the directories directly below `prefix`: with objects `a/b/c/x` and
+    /// `a/b/d`, `list_dirs("a/b")` is `["c"]`. Sorted; empty for an absent prefix. Lets the
+    /// refresh skip whole dates of history instead of listing every manifest in them. The
+    /// default derives them from `list_paths`; the local store reads one directory, Cloud
+    /// Storage asks for prefixes with a `/` delimiter.
+    async fn list_dirs(&self, prefix: &BlobPath) -> Result<Vec<String>, StoreError> {
+        let base = format!("{}/", prefix.as_str());
+        let mut dirs: Vec<String> = self
+            .list_paths(prefix)
+            .await?
+            .iter()
+            .filter_map(|path| {
+                let rest = path.as_str().strip_prefix(&base)?;
+                let (dir, _) = rest.split_once('/')?;
+                Some(dir.to_string())
+            })
+            .collect();
+        dirs.dedup(); // sorted paths keep each directory's together
+        Ok(dirs)
+    }
+
     /// Removes the object. Idempotent: deleting an absent object succeeds.
     async fn delete(&self, path: &BlobPath) -> Result<(), StoreError>;
 

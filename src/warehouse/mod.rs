@@ -14,7 +14,7 @@ mod rows;
 mod template;
 
 pub use fetch::{fetch_partition, VerifiedPartition};
-pub use plan::{dimension_candidates, list_lake_hours, pending_hours, LakeHours};
+pub use plan::{dimension_candidates, list_lake_hours, pending_hours, settled_dates, LakeHours};
 pub use report::{DimensionMerge, PartitionFailure, RefreshReport, TableRows};
 pub use rows::{
     AnalyticsFilter, BasketStats, CategorySales, DateFilter, HourlySales, HourlyStock,

@@ -1,9 +1,10 @@
 //! Which lake hours a refresh loads: complete hours (every table has its manifest) that are
-//! not loaded yet. Pure set logic plus one listing of the manifests, so it is the same for
-//! every warehouse backend.
+//! not loaded yet. Pure set logic plus a listing of the manifests of the dates still open, so
+//! it is the same for every warehouse backend.
 
 use crate::lake::{layout, BlobPath, Lake, LakeError};
 use crate::model::{parse_date, PartitionHour, Table};
+use chrono::NaiveDate;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The hours the lake holds, by completeness.
@@ -15,16 +16,70 @@ pub struct LakeHours {
     pub incomplete: BTreeSet<PartitionHour>,
 }
 
-/// Lists the lake's manifests, one listing per table. The listing is the only part of a
-/// refresh that grows with the history, and it reads names only (one small object per
-/// partition), never data.
-pub async fn list_lake_hours(lake: &Lake) -> Result<LakeHours, LakeError> {
+/// Dates whose manifests a refresh need not list: all 24 hours loaded, and older than the date
+/// each dimension's current state came from. None of their hours can be pending (all are
+/// loaded) or a dimension candidate (those are newer than the current state), so leaving them
+/// out of `LakeHours::complete` changes neither. Without this the listing of every manifest
+/// grew with the history: 3,600 files after 30 days, 44,000 after a year.
+pub fn settled_dates(
+    loaded: &BTreeSet<PartitionHour>,
+    dimension_sources: &BTreeMap<String, PartitionHour>,
+) -> BTreeSet<NaiveDate> {
+    let sources: Option<Vec<PartitionHour>> = [Table::ProductCatalog, Table::Stores]
+        .iter()
+        .map(|t| dimension_sources.get(t.name()).copied())
+        .collect();
+    let Some(oldest) = sources.and_then(|s| s.into_iter().min()) else {
+        return BTreeSet::new();
+    };
+    let mut per_date: BTreeMap<NaiveDate, usize> = BTreeMap::new();
+    for hour in loaded {
+        *per_date.entry(hour.date()).or_default() += 1;
+    }
+    per_date
+        .into_iter()
+        .filter(|&(date, hours)| hours == 24 && date < oldest.date())
+        .map(|(date, _)| date)
+        .collect()
+}
+
+/// Dates listed one by one at most; with more open dates (a first refresh after a backfill)
+/// each table is listed whole, which on Cloud Storage is one request per 1,000 manifests
+/// rather than one per date.
+const DATES_LISTED_ONE_BY_ONE: usize = 4;
+
+/// Lists the lake's manifests but those of `settled` dates. Per table: its date directories,
+/// then the manifests of the dates still open (or the whole table when many are). Reads
+/// names only, never data.
+pub async fn list_lake_hours(
+    lake: &Lake,
+    settled: &BTreeSet<NaiveDate>,
+) -> Result<LakeHours, LakeError> {
+    let store = lake.store();
     let mut seen: BTreeMap<PartitionHour, usize> = BTreeMap::new();
     for table in Table::ALL {
         let dir = BlobPath::new(format!("{}/{}", layout::MANIFESTS, table.name()))?;
-        for path in lake.store().list_paths(&dir).await? {
-            if let Some(hour) = manifest_partition(path.as_str()) {
-                *seen.entry(hour).or_default() += 1;
+        let open: Vec<String> = store
+            .list_dirs(&dir)
+            .await?
+            .into_iter()
+            .filter(|name| date_dir(name).is_some_and(|d| !settled.contains(&d)))
+            .collect();
+        let paths = if open.len() > DATES_LISTED_ONE_BY_ONE {
+            store.list_paths(&dir).await?
+        } else {
+            let mut paths = Vec::new();
+            for name in &open {
+                paths.extend(store.list_paths(&dir.join(name)?).await?);
+            }
+            paths
+        };
+        for path in paths {
+            match manifest_partition(path.as_str()) {
+                Some(hour) if !settled.contains(&hour.date()) => {
+                    *seen.entry(hour).or_default() += 1;
+                }
+                _ => {}
             }
         }
     }
@@ -37,6 +92,11 @@ pub async fn list_lake_hours(lake: &Lake) -> Result<LakeHours, LakeError> {
         }
     }
     Ok(hours)
+}
+
+/// The date of a manifest date directory, `date=YYYY-MM-DD`.
+fn date_dir(name: &str) -> Option<NaiveDate> {
+    parse_date(name.strip_prefix("date=")?).ok()
 }
 
 /// The partition of a manifest path `_manifests/<table>/date=YYYY-MM-DD/hour=HH.json`.
@@ -146,5 +206,70 @@ mod tests {
             let newer = complete.iter().filter(|c| current.is_none_or(|cur| **c > cur)).count();
             proptest::prop_assert_eq!(candidates.len(), newer);
         }
+
+        /// Leaving the settled dates' hours out of the complete ones changes neither what is
+        /// pending nor the dimensions' candidates. Whole loaded days are made likely (a day's
+        /// hours loaded with each dimension's source somewhere after it).
+        #[test]
+        fn settled_dates_change_no_decision(
+            complete in proptest::collection::btree_set(0i64..240, 0..200),
+            loaded_days in proptest::collection::btree_set(0i64..10, 0..10),
+            loaded in proptest::collection::btree_set(0i64..240, 0..60),
+            catalog in proptest::option::of(0i64..240),
+            stores in proptest::option::of(0i64..240),
+        ) {
+            let base = h("2026-01-01T00");
+            let at = |i: &i64| base.offset(*i).expect("in range");
+            let loaded: BTreeSet<_> = loaded
+                .iter()
+                .map(at)
+                .chain(loaded_days.iter().flat_map(|d| (d * 24..d * 24 + 24).map(|i| at(&i))))
+                .collect();
+            // Loaded hours were complete when loaded; the lake keeps them.
+            let complete: BTreeSet<_> = complete.iter().map(at).chain(loaded.iter().copied()).collect();
+            let mut sources = BTreeMap::new();
+            for (table, source) in [("product_catalog", catalog), ("stores", stores)] {
+                if let Some(i) = source {
+                    sources.insert(table.to_string(), at(&i));
+                }
+            }
+            let settled = settled_dates(&loaded, &sources);
+            let listed: BTreeSet<_> = complete
+                .iter()
+                .filter(|hour| !settled.contains(&hour.date()))
+                .copied()
+                .collect();
+            proptest::prop_assert_eq!(pending_hours(&listed, &loaded), pending_hours(&complete, &loaded));
+            for table in ["product_catalog", "stores"] {
+                let current = sources.get(table).copied();
+                proptest::prop_assert_eq!(
+                    dimension_candidates(&listed, current),
+                    dimension_candidates(&complete, current)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_date_is_settled_once_all_its_hours_are_loaded_before_the_dimensions_source() {
+        fn day(d: &'static str) -> impl Iterator<Item = PartitionHour> {
+            (0..24).map(move |i| h(&format!("{d}T{i:02}")))
+        }
+        let loaded: BTreeSet<_> = day("2026-11-01")
+            .chain(day("2026-11-02"))
+            .chain(day("2026-11-03").take(23))
+            .collect();
+        let sources = BTreeMap::from([
+            ("product_catalog".to_string(), h("2026-11-03T22")),
+            ("stores".to_string(), h("2026-11-02T05")),
+        ]);
+        let settled = settled_dates(&loaded, &sources);
+        let d = |s: &str| parse_date(s).expect("date");
+        // 11-02 is whole but the stores came from it; 11-03 lacks an hour.
+        assert_eq!(settled, BTreeSet::from([d("2026-11-01")]));
+        assert!(
+            settled_dates(&loaded, &BTreeMap::new()).is_empty(),
+            "no dimension merged yet"
+        );
     }
 }

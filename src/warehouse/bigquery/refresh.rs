@@ -7,8 +7,8 @@ use crate::lake::layout;
 use crate::lake::Lake;
 use crate::model::{PartitionHour, Table};
 use crate::warehouse::{
-    dimension_candidates, fetch_partition, list_lake_hours, pending_hours, DimensionMerge,
-    PartitionFailure, RefreshReport, VerifiedPartition, Warehouse, WarehouseError,
+    dimension_candidates, fetch_partition, list_lake_hours, pending_hours, settled_dates,
+    DimensionMerge, PartitionFailure, RefreshReport, VerifiedPartition, Warehouse, WarehouseError,
 };
 use bytes::Bytes;
 use std::time::Instant;
@@ -74,16 +74,17 @@ impl BigQueryWarehouse {
     pub(super) async fn refresh_lake(&self, lake: &Lake) -> Result<RefreshReport, WarehouseError> {
         let _one_at_a_time = self.refresh_lock.lock().await;
         let started = Instant::now();
-        let lake_hours = list_lake_hours(lake).await?;
         let loaded = self
             .hours("state/loaded_hours.sql", sql::LOADED_HOURS)
-            .await?;
+            .await?
+            .into_iter()
+            .collect();
         let watermark = self.watermark().await?;
         let sources = self.dimension_sources().await?;
+        let lake_hours = list_lake_hours(lake, &settled_dates(&loaded, &sources)).await?;
         let mut report = RefreshReport::new(watermark);
         report.hours_incomplete = lake_hours.incomplete.len();
 
-        let loaded = loaded.into_iter().collect();
         for hour in pending_hours(&lake_hours.complete, &loaded) {
             let mut parts = Vec::with_capacity(FACT_TABLES.len());
             for table in FACT_TABLES {

@@ -4,8 +4,8 @@
 use super::{load, utc_now_literal, DuckDbWarehouse, DIMENSIONS, FACT_TABLES};
 use crate::lake::Lake;
 use crate::warehouse::{
-    dimension_candidates, fetch_partition, list_lake_hours, pending_hours, DimensionMerge,
-    RefreshReport, Warehouse, WarehouseError,
+    dimension_candidates, fetch_partition, list_lake_hours, pending_hours, settled_dates,
+    DimensionMerge, RefreshReport, Warehouse, WarehouseError,
 };
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -19,8 +19,9 @@ impl DuckDbWarehouse {
     pub(super) async fn refresh_lake(&self, lake: &Lake) -> Result<RefreshReport, WarehouseError> {
         let _one_at_a_time = self.refresh_lock.lock().await;
         let started = Instant::now();
-        let lake_hours = list_lake_hours(lake).await?;
         let state = self.load_state().await?;
+        let settled = settled_dates(&state.loaded, &state.dimension_sources);
+        let lake_hours = list_lake_hours(lake, &settled).await?;
         tracing::debug!(
             complete = lake_hours.complete.len(),
             loaded = state.loaded.len(),
