@@ -443,3 +443,31 @@ async fn bytes_damaged_on_the_way_back_fail_the_get_after_every_try() {
         b"id\nprecious\n"
     );
 }
+
+#[tokio::test]
+async fn directories_are_listed_across_pages() {
+    let Some(store) = gcs_store_for_test(Some("dirs")).await else {
+        return;
+    };
+    for name in [
+        "d/a/1", "d/a/2", "d/b/1", "d/c/x/1", "d/e/1", "d/f/1", "d/g/1", "d/file",
+    ] {
+        store
+            .put(&p(name), Bytes::from_static(b"x"))
+            .await
+            .expect("put");
+    }
+    for page_size in [1000, 2] {
+        let dirs = store
+            .clone()
+            .with_page_size(page_size)
+            .list_dirs(&p("d"))
+            .await
+            .expect("list_dirs");
+        assert_eq!(
+            dirs,
+            ["a", "b", "c", "e", "f", "g"],
+            "each directory once, no objects, pages of {page_size}"
+        );
+    }
+}

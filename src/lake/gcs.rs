@@ -44,14 +44,7 @@ struct Object {
 struct ObjectList {
     #[serde(default)]
     items: Vec<Object>,
-    #[serde(default)]
-    next_page_token: Option<String>,
-}
-
-/// A page of a listing with a `/` delimiter: the "directories" only.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct PrefixList {
+    /// With a `/` delimiter: the "directories" just below the prefix, `<prefix>name/`.
     #[serde(default)]
     prefixes: Vec<String>,
     #[serde(default)]
@@ -138,6 +131,44 @@ impl GcsStore {
         match &self.prefix {
             Some(prefix) => name.strip_prefix(prefix.as_str())?.strip_prefix('/'),
             None => Some(name),
+        }
+    }
+
+    /// Every page of the listing of the objects below `prefix`: their names and sizes or,
+    /// `directories`, only the prefixes one segment below it (`delimiter=/`).
+    async fn list_pages(
+        &self,
+        prefix: &BlobPath,
+        directories: bool,
+    ) -> Result<Vec<ObjectList>, StoreError> {
+        let dir = format!("{}/", self.name(prefix.as_str()));
+        let (delimiter, fields) = if directories {
+            ("&delimiter=%2F", "prefixes,nextPageToken")
+        } else {
+            ("", "items(name,size),nextPageToken")
+        };
+        let first = format!(
+            "{}/storage/v1/b/{}/o?prefix={}{delimiter}&maxResults={}&fields={}",
+            self.base,
+            encode(&self.bucket),
+            encode(&dir),
+            self.page_size,
+            encode(fields)
+        );
+        let mut pages = Vec::new();
+        let mut url = first.clone();
+        loop {
+            let page: ObjectList = self
+                .http
+                .json("listing", |c| c.get(&url))
+                .await
+                .map_err(|e| self.error(&self.location(&dir), e))?;
+            let next = page.next_page_token.clone().filter(|t| !t.is_empty());
+            pages.push(page);
+            match next {
+                Some(token) => url = format!("{first}&pageToken={}", encode(&token)),
+                None => return Ok(pages),
+            }
         }
     }
 
@@ -323,23 +354,8 @@ impl BlobStore for GcsStore {
     /// page, sorted by path. An absent prefix lists nothing. Names that are not valid lake
     /// paths (folder placeholders ending in `/`, say) are not the lake's and are skipped.
     async fn list(&self, prefix: &BlobPath) -> Result<Vec<ObjectMeta>, StoreError> {
-        let dir = format!("{}/", self.name(prefix.as_str()));
-        let first = format!(
-            "{}/storage/v1/b/{}/o?prefix={}&maxResults={}&fields={}",
-            self.base,
-            encode(&self.bucket),
-            encode(&dir),
-            self.page_size,
-            encode("items(name,size),nextPageToken")
-        );
         let mut out = Vec::new();
-        let mut url = first.clone();
-        loop {
-            let page: ObjectList = self
-                .http
-                .json("listing", |c| c.get(&url))
-                .await
-                .map_err(|e| self.error(&self.location(&dir), e))?;
+        for page in self.list_pages(prefix, false).await? {
             for object in page.items {
                 let Some(path) = self
                     .relative(&object.name)
@@ -358,10 +374,6 @@ impl BlobStore for GcsStore {
                     })?;
                 out.push(ObjectMeta { path, size });
             }
-            match page.next_page_token.filter(|t| !t.is_empty()) {
-                Some(token) => url = format!("{first}&pageToken={}", encode(&token)),
-                None => break,
-            }
         }
         out.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(out)
@@ -371,22 +383,8 @@ impl BlobStore for GcsStore {
     /// objects lie below them.
     async fn list_dirs(&self, prefix: &BlobPath) -> Result<Vec<String>, StoreError> {
         let dir = format!("{}/", self.name(prefix.as_str()));
-        let first = format!(
-            "{}/storage/v1/b/{}/o?prefix={}&delimiter=%2F&maxResults={}&fields={}",
-            self.base,
-            encode(&self.bucket),
-            encode(&dir),
-            self.page_size,
-            encode("prefixes,nextPageToken")
-        );
         let mut out = Vec::new();
-        let mut url = first.clone();
-        loop {
-            let page: PrefixList = self
-                .http
-                .json("listing", |c| c.get(&url))
-                .await
-                .map_err(|e| self.error(&self.location(&dir), e))?;
+        for page in self.list_pages(prefix, true).await? {
             for found in page.prefixes {
                 // `<dir><name>/`: a name this store could have made, or skipped.
                 match found.strip_prefix(&dir).and_then(|n| n.strip_suffix('/')) {
@@ -397,10 +395,6 @@ impl BlobStore for GcsStore {
                         tracing::debug!(prefix = %found, "gcs prefix skipped: not a lake directory")
                     }
                 }
-            }
-            match page.next_page_token.filter(|t| !t.is_empty()) {
-                Some(token) => url = format!("{first}&pageToken={}", encode(&token)),
-                None => break,
             }
         }
         out.sort();
