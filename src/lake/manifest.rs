@@ -34,13 +34,18 @@ impl ManifestFile {
             path,
             rows,
             bytes,
-            crc32c: format!("{crc32c:08x}"),
+            crc32c: crc32c_text(crc32c),
         }
     }
 }
 
 pub fn crc32c_hex(bytes: &[u8]) -> String {
-    format!("{:08x}", crc32c::crc32c(bytes))
+    crc32c_text(crc32c::crc32c(bytes))
+}
+
+/// A CRC-32C as manifests and their checks spell it: eight lowercase hex digits.
+fn crc32c_text(crc: u32) -> String {
+    format!("{crc:08x}")
 }
 
 /// What generated a lake, kept in `_lake.json`. Writing into a lake made with another seed,
