@@ -23,6 +23,10 @@ impl Table {
         Table::NegativeInventoryAlerts,
     ];
 
+    /// The dimensions: merged into the warehouse by id from the newest complete hour, not
+    /// loaded hour by hour like the facts.
+    pub const DIMENSIONS: [Table; 2] = [Table::ProductCatalog, Table::Stores];
+
     /// The directory name in the lake, and the table name in the warehouse's `_ext` views.
     pub fn name(self) -> &'static str {
         match self {

@@ -25,7 +25,7 @@ pub fn settled_dates(
     loaded: &BTreeSet<PartitionHour>,
     dimension_sources: &BTreeMap<String, PartitionHour>,
 ) -> BTreeSet<NaiveDate> {
-    let sources: Option<Vec<PartitionHour>> = [Table::ProductCatalog, Table::Stores]
+    let sources: Option<Vec<PartitionHour>> = Table::DIMENSIONS
         .iter()
         .map(|t| dimension_sources.get(t.name()).copied())
         .collect();
@@ -104,7 +104,7 @@ fn date_dir(name: &str) -> Option<NaiveDate> {
 fn manifest_partition(path: &str) -> Option<PartitionHour> {
     let mut parts = path.rsplit('/');
     let hour = layout::manifest_hour(parts.next()?)?;
-    let date = parse_date(parts.next()?.strip_prefix("date=")?).ok()?;
+    let date = date_dir(parts.next()?)?;
     PartitionHour::new(date, hour).ok()
 }
 

@@ -19,7 +19,6 @@ const FACT_TABLES: [Table; 3] = [
     Table::InventoryData,
     Table::NegativeInventoryAlerts,
 ];
-const DIMENSIONS: [Table; 2] = [Table::ProductCatalog, Table::Stores];
 /// `refresh/load_hour.sql`'s placeholders for each of `FACT_TABLES`.
 const HOUR_KEYS: [[&str; 3]; 3] = [
     ["sales_stage", "sales_rows", "sales_crc32c"],
@@ -112,7 +111,7 @@ impl BigQueryWarehouse {
             tracing::debug!(%hour, ms = hour_started.elapsed().as_millis() as u64, "hour loaded");
         }
 
-        for table in DIMENSIONS {
+        for table in Table::DIMENSIONS {
             let current = sources.get(table.name()).copied();
             for hour in dimension_candidates(&lake_hours.complete, current) {
                 let part = match fetch_partition(lake, table, hour).await {

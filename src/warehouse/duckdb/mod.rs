@@ -28,8 +28,6 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
-const DIMENSIONS: [Table; 2] = [Table::ProductCatalog, Table::Stores];
-
 /// What `table_summaries` returns for one managed table.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct TableSummary {

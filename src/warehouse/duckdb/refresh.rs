@@ -1,8 +1,9 @@
 //! The refresh: list the lake, read what is loaded, then load the pending hours a day at a
 //! time and merge the dimensions, each in a transaction of its own on a blocking thread.
 
-use super::{load, utc_now_literal, DuckDbWarehouse, DIMENSIONS, FACT_TABLES};
+use super::{load, utc_now_literal, DuckDbWarehouse, FACT_TABLES};
 use crate::lake::Lake;
+use crate::model::Table;
 use crate::warehouse::{
     dimension_candidates, fetch_partition, list_lake_hours, pending_hours, settled_dates,
     DimensionMerge, RefreshReport, Warehouse, WarehouseError,
@@ -78,7 +79,7 @@ impl DuckDbWarehouse {
             }
         }
 
-        for table in DIMENSIONS {
+        for table in Table::DIMENSIONS {
             let current = state.dimension_sources.get(table.name()).copied();
             for hour in dimension_candidates(&lake_hours.complete, current) {
                 let part = match fetch_partition(lake, table, hour).await {
