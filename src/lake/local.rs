@@ -94,31 +94,14 @@ impl Dir {
     }
 
     /// Every object below `prefix`, sorted; with `sizes` false each size is 0 and no file is
-    /// `stat`ed (directories are told from files by the entry's own type).
+    /// `stat`ed.
     fn list_blocking(&self, prefix: &BlobPath, sizes: bool) -> Result<Vec<ObjectMeta>, StoreError> {
         let mut out = Vec::new();
         let mut dirs = vec![(self.file(prefix), prefix.as_str().to_string())];
         while let Some((dir, rel)) = dirs.pop() {
-            let entries = match std::fs::read_dir(&dir) {
-                Ok(entries) => entries,
-                Err(e)
-                    if e.kind() == ErrorKind::NotFound || e.kind() == ErrorKind::NotADirectory =>
-                {
-                    continue
-                }
-                Err(e) => return Err(self.io_error(prefix, e)),
-            };
-            for entry in entries {
-                let entry = entry.map_err(|e| self.io_error(prefix, e))?;
-                let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
-                    continue; // not a name this store could have written
-                };
-                if name.starts_with(".tmp") {
-                    continue;
-                }
-                let kind = entry.file_type().map_err(|e| self.io_error(prefix, e))?;
+            for (name, entry, is_dir) in self.entries(&dir, prefix)? {
                 let child = format!("{rel}/{name}");
-                if kind.is_dir() {
+                if is_dir {
                     dirs.push((entry.path(), child));
                 } else if let Ok(path) = BlobPath::new(child) {
                     let size = if sizes {
@@ -136,33 +119,50 @@ impl Dir {
         out.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(out)
     }
-}
 
-impl Dir {
-    /// The directories directly in `prefix`'s directory, sorted; none if it is absent. Names
-    /// this store could not have made (temp names, not UTF-8) are left out.
+    /// The directories directly in `prefix`'s directory, sorted; none if it is absent.
     fn list_dirs_blocking(&self, prefix: &BlobPath) -> Result<Vec<String>, StoreError> {
-        let entries = match std::fs::read_dir(self.file(prefix)) {
-            Ok(entries) => entries,
+        let mut dirs: Vec<String> = self
+            .entries(&self.file(prefix), prefix)?
+            .into_iter()
+            .filter(|(_, _, is_dir)| *is_dir)
+            .map(|(name, _, _)| name)
+            .collect();
+        dirs.sort();
+        Ok(dirs)
+    }
+
+    /// The entries of `dir` this store could have made (names in UTF-8, no temp names), each
+    /// with whether it is a directory, told by the entry's own type (no `stat`). None if `dir`
+    /// is absent or not a directory. `prefix` names the listing in errors.
+    fn entries(
+        &self,
+        dir: &Path,
+        prefix: &BlobPath,
+    ) -> Result<Vec<(String, std::fs::DirEntry, bool)>, StoreError> {
+        let read = match std::fs::read_dir(dir) {
+            Ok(read) => read,
             Err(e) if e.kind() == ErrorKind::NotFound || e.kind() == ErrorKind::NotADirectory => {
                 return Ok(Vec::new())
             }
             Err(e) => return Err(self.io_error(prefix, e)),
         };
-        let mut dirs = Vec::new();
-        for entry in entries {
+        let mut out = Vec::new();
+        for entry in read {
             let entry = entry.map_err(|e| self.io_error(prefix, e))?;
+            let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+                continue; // not a name this store could have written
+            };
+            if name.starts_with(".tmp") {
+                continue;
+            }
             let is_dir = entry
                 .file_type()
                 .map_err(|e| self.io_error(prefix, e))?
                 .is_dir();
-            match entry.file_name().to_str() {
-                Some(name) if is_dir && !name.starts_with(".tmp") => dirs.push(name.to_owned()),
-                _ => {}
-            }
+            out.push((name, entry, is_dir));
         }
-        dirs.sort();
-        Ok(dirs)
+        Ok(out)
     }
 }
 
@@ -186,13 +186,7 @@ impl BlobStore for LocalDirStore {
     }
 
     async fn put_many(&self, objects: Vec<(BlobPath, Bytes)>) -> Result<(), StoreError> {
-        let this = self.inner.clone();
-        blocking(move || {
-            objects
-                .iter()
-                .try_for_each(|(path, bytes)| this.put_blocking(path, bytes))
-        })
-        .await
+        self.put_stages(vec![objects]).await
     }
 
     async fn put_stages(&self, stages: Vec<Vec<(BlobPath, Bytes)>>) -> Result<(), StoreError> {
