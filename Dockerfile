@@ -1,7 +1,7 @@
 # retail-pipeline on Cloud Run. Build from the repository root:
 #   docker build -t retail-pipeline .
-# (cloudbuild.yaml does the same, after running the tests.) Health check: GET /healthz
-# (liveness) and GET /readyz (readiness); the service listens on $PORT (default 8080).
+# (cloudbuild.yaml does the same, after running the tests.) Health check: GET /health
+# (liveness) and GET /ready (readiness); the service listens on $PORT (default 8080).
 
 # ---- build: dependencies in their own layer, then our code ----
 FROM rust:1.95-bookworm AS build

@@ -46,9 +46,10 @@ resource "google_cloud_run_v2_service" "pipeline" {
         }
       }
 
+      # /health and /ready, not /healthz: Cloud Run reserves some paths ending in `z`.
       startup_probe {
         http_get {
-          path = "/healthz"
+          path = "/health"
         }
         period_seconds    = 2
         failure_threshold = 30
@@ -56,7 +57,7 @@ resource "google_cloud_run_v2_service" "pipeline" {
 
       liveness_probe {
         http_get {
-          path = "/healthz"
+          path = "/health"
         }
         period_seconds = 30
       }

@@ -87,14 +87,22 @@ async fn wait_for_end(router: &Router, id: &str) -> Value {
 #[tokio::test]
 async fn health_readiness_and_metrics() {
     let t = test_app(ScaleName::Small, None, 4).await;
-    assert_eq!(
-        call(&t.router, Method::GET, "/healthz", None).await,
-        (StatusCode::OK, json!({"status": "ok"}))
-    );
-    assert_eq!(
-        call(&t.router, Method::GET, "/readyz", None).await,
-        (StatusCode::OK, json!({"status": "ready"}))
-    );
+    // `/health` and `/ready` for Cloud Run (which reserves some paths ending in `z`), the
+    // `z` spellings for local use: the same answers.
+    for path in ["/health", "/healthz"] {
+        assert_eq!(
+            call(&t.router, Method::GET, path, None).await,
+            (StatusCode::OK, json!({"status": "ok"})),
+            "{path}"
+        );
+    }
+    for path in ["/ready", "/readyz"] {
+        assert_eq!(
+            call(&t.router, Method::GET, path, None).await,
+            (StatusCode::OK, json!({"status": "ready"})),
+            "{path}"
+        );
+    }
     let (status, text) = call(&t.router, Method::GET, "/metrics", None).await;
     assert_eq!(status, StatusCode::OK);
     let text = text.as_str().expect("text");
@@ -406,6 +414,8 @@ async fn openapi_lists_every_endpoint_and_the_docs_work_offline() {
         "/status",
         "/jobs/{id}",
         "/jobs/{id}/cancel",
+        "/health",
+        "/ready",
         "/healthz",
         "/readyz",
         "/metrics",

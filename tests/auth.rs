@@ -238,7 +238,7 @@ async fn protect_reads_guards_everything_but_the_probes() {
         let (status, _) = call(&t.router, Method::GET, uri, Some("local-s3cret")).await;
         assert_ne!(status, StatusCode::UNAUTHORIZED, "{uri}");
     }
-    for uri in ["/healthz", "/readyz"] {
+    for uri in ["/health", "/ready", "/healthz", "/readyz"] {
         assert_eq!(
             call(&t.router, Method::GET, uri, None).await.0,
             StatusCode::OK,

@@ -177,7 +177,7 @@ fn the_image_builds_like_the_scripts_and_runs_as_non_root() {
         .next_back()
         .expect("a USER line");
     assert!(user != "root" && user != "0", "runs as {user}");
-    assert!(dockerfile.contains("PORT=8080") && dockerfile.contains("/healthz"));
+    assert!(dockerfile.contains("PORT=8080") && dockerfile.contains("/health"));
     // Cloud Build runs the README's test command, as .ci/run does.
     assert!(read("cloudbuild.yaml").contains("scripts/test.sh"));
     assert!(read(".ci/run").contains("scripts/test.sh"));

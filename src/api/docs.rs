@@ -16,6 +16,8 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         super::jobs::status,
         super::jobs::job,
         super::jobs::cancel,
+        super::health::health,
+        super::health::ready,
         super::health::healthz,
         super::health::readyz,
         super::health::metrics,

@@ -15,18 +15,26 @@ pub struct Health {
     pub status: &'static str,
 }
 
-#[utoipa::path(get, path = "/healthz", tag = "operations",
+#[utoipa::path(get, path = "/health", tag = "operations",
     responses((status = 200, description = "The process is up", body = Health)))]
-pub async fn healthz() -> Json<Health> {
+pub async fn health() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
-#[utoipa::path(get, path = "/readyz", tag = "operations",
+/// `/healthz`, kept for local use: Cloud Run reserves some paths ending in `z` on the public
+/// URL, so the probes and the docs use `/health`.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "The process is up (same as /health)", body = Health)))]
+pub async fn healthz() -> Json<Health> {
+    health().await
+}
+
+#[utoipa::path(get, path = "/ready", tag = "operations",
     responses(
         (status = 200, description = "The lake and the warehouse answer", body = Health),
         (status = 503, description = "A backend does not answer", body = super::error::ErrorBody),
     ))]
-pub async fn readyz(State(app): State<AppState>) -> Result<Json<Health>, AppError> {
+pub async fn ready(State(app): State<AppState>) -> Result<Json<Health>, AppError> {
     let probe = BlobPath::new("_lake.json").map_err(|e| AppError::internal(&e))?;
     if let Some(warehouse) = &app.warehouse {
         if let Err(e) = warehouse.ping().await {
@@ -54,6 +62,16 @@ pub async fn readyz(State(app): State<AppState>) -> Result<Json<Health>, AppErro
             ))
         }
     }
+}
+
+/// `/readyz`, kept for local use beside `/ready` (see `healthz`).
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses(
+        (status = 200, description = "The lake and the warehouse answer (same as /ready)", body = Health),
+        (status = 503, description = "A backend does not answer", body = super::error::ErrorBody),
+    ))]
+pub async fn readyz(state: State<AppState>) -> Result<Json<Health>, AppError> {
+    ready(state).await
 }
 
 #[utoipa::path(get, path = "/metrics", tag = "operations",

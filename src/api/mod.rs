@@ -45,6 +45,8 @@ pub fn build_router(state: AppState) -> Router {
         ));
     // Probes stay open whatever is configured: Cloud Run must reach them.
     let probes = Router::new()
+        .route("/health", get(health::health))
+        .route("/ready", get(health::ready))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz));
     let reads = Router::new()
