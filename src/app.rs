@@ -321,7 +321,14 @@ impl App {
                             .collect::<Vec<_>>()
                             .join("; ")
                     });
-                    tracing::info!(job = %task_job.id, hours = loaded, failures = report.failures.len(), "refresh ended");
+                    // Hours the warehouse is behind the lake: what the deployed alert policy on
+                    // the watermark reads from this line (deploy/operations.tf).
+                    let lag_hours = match (app.last_generated_hour(), report.watermark_after) {
+                        (Some(last), Some(mark)) => last.index() - mark.index(),
+                        (Some(_), None) => -1,
+                        _ => 0,
+                    };
+                    tracing::info!(job = %task_job.id, hours = loaded, failures = report.failures.len(), lag_hours, "refresh ended");
                     let state = if failed {
                         JobState::Failed
                     } else {

@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 use retail_pipeline::bus::{
-    alert_messages, publish_alerts, spawn_subscriber, BusError, LakeEventSink, LocalBus,
+    alert_messages, publish_alerts, spawn_subscriber, BusError, Delivery, LakeEventSink, LocalBus,
     MemorySink, Message, Publisher, Subscriber, SubscriberConfig, ATTR_ALERT_ID, ATTR_EVENT_TYPE,
     DEFAULT_ALERTS_TOPIC, DEFAULT_EVENTS_TOPIC,
 };
@@ -120,16 +120,28 @@ fn malformed(pools: &Arc<EventPools>) -> Vec<(Message, &'static str)> {
     let value = |ty| -> Value {
         serde_json::from_slice(&generator.event_of(ty, 9, at).to_json_bytes()).unwrap()
     };
+    // Routed as the service routes them, by their `event_type` attribute: the payload is
+    // what is wrong.
     let with = |v: &Value, f: &dyn Fn(&mut Value)| {
+        let ty = v["event_type"].as_str().unwrap().to_string();
         let mut v = v.clone();
         f(&mut v);
-        Message::new(v.to_string())
+        Message::new(v.to_string()).with_attribute(ATTR_EVENT_TYPE, ty)
     };
     let order = value(EventType::Order);
     let inventory = value(EventType::Inventory);
     let total = order["total_amount"].as_f64().unwrap();
     vec![
-        (Message::new("{\"event_type\": \"order\","), "invalid_json"),
+        (
+            Message::new("{\"event_type\": \"order\",").with_attribute(ATTR_EVENT_TYPE, "order"),
+            "invalid_json",
+        ),
+        // What no event table's subscription takes: no attribute, or a type with no table.
+        (Message::new(order.to_string()), "missing_event_type"),
+        (
+            Message::new(order.to_string()).with_attribute(ATTR_EVENT_TYPE, "refund"),
+            "unknown_event_type",
+        ),
         (
             with(&order, &|v| v["event_type"] = json!("refund")),
             "unknown_event_type",
@@ -164,7 +176,10 @@ fn malformed(pools: &Arc<EventPools>) -> Vec<(Message, &'static str)> {
                 .with_attribute(ATTR_EVENT_TYPE, "inventory"),
             "attribute_mismatch",
         ),
-        (Message::new(vec![0xff, 0xfe, 0x00]), "invalid_json"),
+        (
+            Message::new(vec![0xff, 0xfe, 0x00]).with_attribute(ATTR_EVENT_TYPE, "user_activity"),
+            "invalid_json",
+        ),
     ]
 }
 
@@ -242,7 +257,22 @@ async fn every_message_becomes_a_row_or_a_dead_letter() {
         rows.orders.len() + rows.inventory.len() + rows.user_activity.len(),
         good.len()
     );
-    assert_eq!(rows.alerts, alerts);
+    assert_eq!(
+        rows.alerts
+            .iter()
+            .map(|a| a.row.clone())
+            .collect::<Vec<_>>(),
+        alerts
+    );
+    // Every row carries its message's metadata, as a BigQuery subscription writes it.
+    assert!(rows.orders.iter().all(|o| o.meta.message_id.is_some()
+        && o.meta.subscription_name.as_deref() == Some("retail-events-local")
+        && o.meta
+            .attributes
+            .as_ref()
+            .and_then(|a| a.get(ATTR_EVENT_TYPE))
+            .map(String::as_str)
+            == Some("order")));
     assert_eq!(rows.dead_letters.len(), bad.len() + 1);
     // Each bad message is dead-lettered with its own reason.
     let mut reasons: Vec<&str> = rows
@@ -260,7 +290,7 @@ async fn every_message_becomes_a_row_or_a_dead_letter() {
     assert!(rows
         .dead_letters
         .iter()
-        .all(|d| !d.payload.is_empty() || d.reason == "invalid_json"));
+        .all(|d| !d.data.is_empty() || d.reason == "invalid_json"));
 
     // The archive holds every good event exactly once, by type and minute of event time.
     let archived = store.list(&BlobPath::new("events").unwrap()).await.unwrap();
@@ -334,8 +364,16 @@ async fn the_lake_sink_writes_one_jsonl_file_per_table_and_batch() {
         SubscriberConfig::default(),
     );
     let generator = EventGenerator::new(pools(), "lake", &[EventType::Order]);
+    // As a bus delivers them: with a message id and a publish time (now).
     let mut messages: Vec<Message> = (0..5)
-        .map(|i| Message::event(&generator.event(i, EventTime::from_millis(1_790_000_000_000))))
+        .map(|i| Message {
+            delivery: Some(Delivery {
+                subscription: "retail-events-local".into(),
+                message_id: format!("m-{i}"),
+                publish_time: EventTime::now(),
+            }),
+            ..Message::event(&generator.event(i, EventTime::from_millis(1_790_000_000_000)))
+        })
         .collect();
     messages.push(Message::new(Bytes::from_static(b"nope")));
     subscriber.handle_batch("retail-events", messages).await;
@@ -357,7 +395,7 @@ async fn the_lake_sink_writes_one_jsonl_file_per_table_and_batch() {
     assert_eq!(rows.len(), 5);
     assert!(rows
         .iter()
-        .all(|r| r["ingestion_time"].is_string() && r["order_id"].is_string()));
+        .all(|r| r["publish_time"].is_string() && r["order_id"].is_string()));
     // Money keeps two decimals inside the flattened row too.
     let text = String::from_utf8_lossy(&body);
     let first = &rows[0];
@@ -367,8 +405,8 @@ async fn the_lake_sink_writes_one_jsonl_file_per_table_and_batch() {
         "{text}"
     );
     // Partitioned by ingestion hour (what an incremental load's watermark follows), not by the
-    // events' own time.
-    let ingested = rows[0]["ingestion_time"].as_str().unwrap();
+    // events' own time: handled within a second of publishing here.
+    let ingested = rows[0]["publish_time"].as_str().unwrap();
     let partition = format!("/date={}/hour={}/", &ingested[..10], &ingested[11..13]);
     assert!(
         orders[0].path.as_str().contains(&partition),

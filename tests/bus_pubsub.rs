@@ -459,3 +459,67 @@ async fn pubsub_keeps_the_publisher_contract() {
     };
     retail_pipeline::bus::contract::run_all(bus.as_ref(), &topic, &mut reader, &unread).await;
 }
+
+/// What the seeds' own simulators and `gcloud pubsub topics publish` put on the events topic
+/// ends, through the emulator, as dead letters with their reasons and their Pub/Sub metadata:
+/// deployed the catch-all and dead-letter subscriptions take them the same way.
+#[tokio::test]
+async fn foreign_and_attribute_less_messages_end_as_dead_letters_with_reasons() {
+    let Some(host) = emulator() else { return };
+    let (bus, topic, sub) = setup(&host, PubSubConfig::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn BlobStore> = Arc::new(LocalDirStore::open(dir.path()).unwrap());
+    let sink = MemorySink::new();
+    let subscriber = Subscriber::new(store, sink.clone(), SubscriberConfig::default());
+    let stop = CancellationToken::new();
+    let pull = bus.spawn_pull(sub, topic.clone(), subscriber.clone(), stop.clone());
+    // Seed 003's order (its README's sample: order_date, price inside items), published with
+    // the event_type attribute its generator sets; seed 004's order event (nested metadata,
+    // its own type name); and a message with no attributes at all.
+    let seed_003 = Message::new(
+        r#"{"event_type":"order","order_id":"ORD-20240115-001","customer_id":"CUST-001","order_date":"2024-01-15T10:30:00Z","items":[{"product_id":"PROD-001","quantity":2,"price":29.99}],"total_amount":59.98,"status":"pending"}"#,
+    )
+    .with_attribute("event_type", "order");
+    let seed_004 = Message::new(
+        r#"{"event_id":"evt-1","event_type":"order_created","timestamp":"2024-01-15T10:30:00Z","user_id":"u-1","metadata":{"session_id":"s-1","platform":"web"}}"#,
+    )
+    .with_attribute("event_type", "order_created");
+    let bare = Message::new(r#"{"order_id":"X-1","total":10}"#);
+    bus.publish(&topic, vec![seed_003, seed_004, bare])
+        .await
+        .unwrap();
+    bus.flush().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while subscriber.stats().snapshot().received < 3 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    stop.cancel();
+    tokio::time::timeout(Duration::from_secs(60), pull)
+        .await
+        .expect("the pull loop returns")
+        .unwrap();
+    let stats = subscriber.stats().snapshot();
+    assert_eq!(
+        (stats.received, stats.dead_letters, stats.rows()),
+        (3, 3, 0),
+        "{stats:?}"
+    );
+    let by_reason: BTreeMap<&str, u64> = stats.dead_by_reason.iter().copied().collect();
+    assert_eq!(by_reason["missing_field"], 1, "seed 003's order: {stats:?}");
+    assert_eq!(
+        by_reason["unknown_event_type"], 1,
+        "seed 004's type: {stats:?}"
+    );
+    assert_eq!(
+        by_reason["missing_event_type"], 1,
+        "no attributes: {stats:?}"
+    );
+    let rows = sink.rows();
+    assert_eq!(rows.dead_letters.len(), 3);
+    for dead in &rows.dead_letters {
+        assert!(!dead.data.is_empty() && !dead.detail.is_empty(), "{dead:?}");
+        let id = dead.meta.message_id.as_deref().unwrap_or_default();
+        assert!(!id.is_empty(), "Pub/Sub's message id is kept: {dead:?}");
+        assert!(dead.meta.publish_time.is_some(), "{dead:?}");
+    }
+}

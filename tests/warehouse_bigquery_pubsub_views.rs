@@ -1,9 +1,9 @@
-//! The views over the Pub/Sub BigQuery subscriptions' landing tables
+//! The view over the alerts' Pub/Sub BigQuery subscription landing table
 //! (`sql/bigquery/06_pubsub_views.sql`) against bqemulator: raw rows written the way a
 //! subscription with `write_metadata = true` writes them (the service's own messages, some
-//! delivered more than once), read back as exactly the rows the service's own paths put in the
-//! typed tables: `BigQueryEventSink` for events, `refresh` from the lake for alerts. Skips
-//! (passing, loudly) without RP_TEST_BQ_ENDPOINT; each test works in a dataset of its own.
+//! delivered more than once), read back as exactly the rows `refresh` loads from the lake.
+//! (The events' subscriptions write their typed tables directly: tests/subscription_conformance.rs.)
+//! Skips (passing, loudly) without RP_TEST_BQ_ENDPOINT; each test works in a dataset of its own.
 #![cfg(all(feature = "gcp", feature = "duckdb"))]
 
 mod common;
@@ -11,14 +11,12 @@ mod common;
 use common::bq::{drop_dataset, http, open, unique_dataset, PROJECT};
 mod warehouse_fixture;
 
-use retail_pipeline::bus::{alert_messages, EventSink, Message, SinkBatch};
-use retail_pipeline::generate::events::{Event, EventGenerator, EventPools, EventTime, EventType};
+use retail_pipeline::bus::{alert_messages, Message};
+use retail_pipeline::generate::events::EventTime;
 use retail_pipeline::generate::hour_alerts;
-use retail_pipeline::warehouse::bigquery::{
-    BigQueryEventSink, BigQueryWarehouse, PubSubView, PUBSUB_VIEWS,
-};
+use retail_pipeline::warehouse::bigquery::{BigQueryWarehouse, PubSubView, PUBSUB_VIEWS};
 use retail_pipeline::warehouse::Warehouse;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use warehouse_fixture::{h, world, Fixture};
 
@@ -207,127 +205,6 @@ async fn assert_view_equals_table(
     .await;
     assert_eq!(distinct, got.len(), "{}: ids are unique", view.view);
     got.len()
-}
-
-fn pubsub_view(table: &str) -> &'static PubSubView {
-    PUBSUB_VIEWS
-        .iter()
-        .find(|v| v.table == table)
-        .expect("a view per event table")
-}
-
-#[tokio::test]
-async fn event_views_read_redelivered_messages_as_the_sink_writes_them() {
-    let Some(endpoint) = common::bq_test_endpoint() else {
-        return;
-    };
-    let dataset = unique_dataset("rp_pubsub");
-    let warehouse = Arc::new(open(&endpoint, &dataset).await);
-
-    let generator = EventGenerator::new(
-        Arc::new(EventPools::new(world())),
-        "bq-pubsub-views",
-        &EventType::ALL,
-    );
-    let events: Vec<Event> = (0..90)
-        .map(|seq| generator.event(seq, EventTime::from_millis(T0 + seq as i64 * 1000)))
-        .collect();
-
-    // Every message lands once at PUBLISHED; every third twice (redelivered: the same message
-    // id and publish time); every seventh once more, republished (a new id, a later time).
-    let mut raw: BTreeMap<&str, Vec<serde_json::Value>> = BTreeMap::new();
-    for (n, event) in events.iter().enumerate() {
-        let view = pubsub_view(event.event_type().table());
-        let message = Message::event(event);
-        let rows = raw.entry(view.raw).or_default();
-        rows.push(raw_row(view, &message, format!("m-{n:03}"), PUBLISHED));
-        if n % 3 == 0 {
-            rows.push(raw_row(view, &message, format!("m-{n:03}"), PUBLISHED));
-        }
-        if n % 7 == 0 {
-            rows.push(raw_row(
-                view,
-                &message,
-                format!("r-{n:03}"),
-                PUBLISHED + 60_000,
-            ));
-        }
-    }
-    for (table, rows) in raw.clone() {
-        insert_raw(&endpoint, &dataset, table, rows).await;
-    }
-
-    // The same events through the service's own path, ingested when first published.
-    let mut batch = SinkBatch {
-        ingested_at: Some(EventTime::from_millis(PUBLISHED)),
-        ..SinkBatch::default()
-    };
-    for event in events.iter().cloned() {
-        match event {
-            Event::Order(o) => batch.orders.push(o),
-            Event::Inventory(i) => batch.inventory.push(i),
-            Event::UserActivity(u) => batch.user_activity.push(u),
-        }
-    }
-    BigQueryEventSink::new(warehouse.clone())
-        .write(Arc::new(batch.clone()))
-        .await
-        .expect("sink write");
-
-    let schemas = schemas(&warehouse).await;
-    let mut seen = 0;
-    for ty in EventType::ALL {
-        let view = pubsub_view(ty.table());
-        let landed = count(
-            &endpoint,
-            &format!("SELECT COUNT(*) FROM `{PROJECT}.{dataset}.{}`", view.raw),
-        )
-        .await;
-        assert_eq!(
-            landed,
-            raw[view.raw].len(),
-            "{}: every copy landed",
-            view.raw
-        );
-        let ids: BTreeSet<&str> = events
-            .iter()
-            .filter(|e| e.event_type() == ty)
-            .map(Event::event_id)
-            .collect();
-        assert!(
-            landed > ids.len(),
-            "{}: duplicates among the copies",
-            view.raw
-        );
-        let rows = assert_view_equals_table(&endpoint, &dataset, &schemas, view, &[]).await;
-        assert_eq!(rows, ids.len(), "{}: one row per event", view.view);
-        seen += rows;
-    }
-    assert_eq!(seen, events.len());
-
-    // One order straight from its event, not only as equal to the sink's row.
-    let order = batch.orders.first().expect("an order among 90 events");
-    let row = &query(
-        &endpoint,
-        &format!(
-            "SELECT order_id, CAST(total_amount * 100 AS INT64), \
-             ARRAY_LENGTH(JSON_QUERY_ARRAY(items)), JSON_VALUE(shipping_address, '$.city'), \
-             UNIX_MILLIS(event_time), UNIX_MILLIS(ingestion_time) \
-             FROM `{PROJECT}.{dataset}.order_events_from_pubsub` WHERE event_id = '{}'",
-            order.event_id
-        ),
-    )
-    .await[0];
-    let want = [
-        order.order_id.clone(),
-        order.total_amount.0.to_string(),
-        order.items.len().to_string(),
-        order.shipping_address.city.clone(),
-        order.event_time.millis().to_string(),
-        PUBLISHED.to_string(),
-    ];
-    assert_eq!(row, &want.map(Some).to_vec());
-    drop_dataset(&endpoint, &dataset).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

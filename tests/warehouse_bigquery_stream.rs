@@ -1,15 +1,16 @@
-//! Streamed events in the BigQuery warehouse against bqemulator: every row of a batch lands in
-//! its stream table once, however often the batch is delivered; an overlapping batch adds only
-//! its new rows; values survive the trip. Mirrors tests/warehouse_stream.rs (DuckDB). Skips
-//! (passing, loudly) without RP_TEST_BQ_ENDPOINT; each test works in a dataset of its own.
+//! Streamed events in the BigQuery warehouse against bqemulator: every delivery of a batch lands
+//! in its stream table with its message's metadata, as Pub/Sub's subscriptions write them
+//! deployed; `order_events_clean` and `dead_letters` have each id once; values survive the
+//! trip. Mirrors tests/warehouse_stream.rs (DuckDB). Skips (passing, loudly) without
+//! RP_TEST_BQ_ENDPOINT; each test works in a dataset of its own.
 #![cfg(feature = "gcp")]
 
 mod common;
 
 use common::bq::{drop_dataset, http, open, unique_dataset, PROJECT};
 
-use retail_pipeline::bus::{DeadLetter, EventSink, SinkBatch};
-use retail_pipeline::generate::events::{Event, EventGenerator, EventPools, EventTime, EventType};
+use retail_pipeline::bus::{DeadLetter, Delivered, EventSink, RowMetadata, SinkBatch};
+use retail_pipeline::generate::events::{EventGenerator, EventPools, EventTime, EventType};
 use retail_pipeline::generate::World;
 use retail_pipeline::model::{Scale, ScaleName};
 use retail_pipeline::warehouse::bigquery::{
@@ -66,58 +67,51 @@ fn batch(seqs: std::ops::Range<u64>, dead: std::ops::Range<u32>) -> SinkBatch {
         ingested_at: Some(EventTime::from_millis(T0 + 3_600_000)),
         ..SinkBatch::default()
     };
+    let meta = |id: String, ty: &str, n: i64| RowMetadata {
+        subscription_name: Some("projects/test/subscriptions/retail-events-pull".into()),
+        message_id: Some(id),
+        publish_time: Some(EventTime::from_millis(T0 + n)),
+        attributes: Some(BTreeMap::from([("event_type".to_string(), ty.to_string())])),
+    };
     for seq in seqs {
-        match generator.event(seq, EventTime::from_millis(T0 + seq as i64 * 1000)) {
-            Event::Order(o) => batch.orders.push(o),
-            Event::Inventory(i) => batch.inventory.push(i),
-            Event::UserActivity(u) => batch.user_activity.push(u),
-        }
+        let event = generator.event(seq, EventTime::from_millis(T0 + seq as i64 * 1000));
+        let ty = event.event_type().as_str();
+        batch.push_event(event, meta(format!("m-{seq}"), ty, seq as i64 * 1000 + 5));
     }
     for n in dead {
-        batch.dead_letters.push(DeadLetter {
-            dead_letter_id: format!("dl-{n:04}"),
-            topic: "retail-events".into(),
-            received_at: EventTime::from_millis(T0 + i64::from(n)),
-            reason: "invalid_json".into(),
-            detail: format!("expected value at line 1 column {n}"),
-            attributes: BTreeMap::from([("event_type".to_string(), "order".to_string())]),
-            payload: format!("{{not json {n}"),
-        });
+        batch.dead_letters.push(Delivered::new(
+            DeadLetter {
+                data: format!("{{not json {n}"),
+                reason: "invalid_json".into(),
+                detail: format!("expected value at line 1 column {n}"),
+            },
+            meta(format!("dl-{n:04}"), "order", i64::from(n)),
+        ));
     }
     batch
 }
 
+/// Rows per stream table after writing `batches`: every delivery a row.
 fn expected(batches: &[&SinkBatch]) -> BTreeMap<String, u64> {
-    let ids = |f: &dyn Fn(&SinkBatch) -> Vec<String>| {
-        batches
-            .iter()
-            .flat_map(|b| f(b))
-            .collect::<BTreeSet<_>>()
-            .len() as u64
-    };
+    let sum = |f: &dyn Fn(&SinkBatch) -> usize| batches.iter().map(|b| f(b) as u64).sum();
     BTreeMap::from([
-        (
-            "order_events".into(),
-            ids(&|b| b.orders.iter().map(|r| r.event_id.clone()).collect()),
-        ),
-        (
-            "inventory_events".into(),
-            ids(&|b| b.inventory.iter().map(|r| r.event_id.clone()).collect()),
-        ),
+        ("order_events".into(), sum(&|b| b.orders.len())),
+        ("inventory_events".into(), sum(&|b| b.inventory.len())),
         (
             "user_activity_events".into(),
-            ids(&|b| b.user_activity.iter().map(|r| r.event_id.clone()).collect()),
+            sum(&|b| b.user_activity.len()),
         ),
-        (
-            "dead_letter_events".into(),
-            ids(&|b| {
-                b.dead_letters
-                    .iter()
-                    .map(|r| r.dead_letter_id.clone())
-                    .collect()
-            }),
-        ),
+        ("dead_letter_events".into(), sum(&|b| b.dead_letters.len())),
     ])
+}
+
+/// Distinct ids per table among `batches`: what the clean views hold.
+fn distinct_orders(batches: &[&SinkBatch]) -> u64 {
+    batches
+        .iter()
+        .flat_map(|b| b.orders.iter().map(|o| o.event_id.clone()))
+        .collect::<BTreeSet<_>>()
+        .len() as u64
 }
 
 async fn rows(warehouse: &BigQueryWarehouse) -> BTreeMap<String, u64> {
@@ -127,16 +121,14 @@ async fn rows(warehouse: &BigQueryWarehouse) -> BTreeMap<String, u64> {
     rows.into_iter().collect()
 }
 
-/// The keys an event's JSONL row carries (its fields and `ingestion_time`).
+/// The keys a row carries (its fields and the four metadata columns).
 fn keys(row: &impl serde::Serialize) -> BTreeSet<String> {
     let value = serde_json::to_value(row).expect("json");
-    let mut keys: BTreeSet<String> = value.as_object().expect("object").keys().cloned().collect();
-    keys.insert("ingestion_time".into());
-    keys
+    value.as_object().expect("object").keys().cloned().collect()
 }
 
 #[tokio::test]
-async fn streamed_events_land_once_in_bigquery() {
+async fn every_delivery_lands_in_bigquery_and_the_clean_views_keep_one() {
     let Some(endpoint) = common::bq_test_endpoint() else {
         return;
     };
@@ -153,45 +145,56 @@ async fn streamed_events_land_once_in_bigquery() {
         !first.orders.is_empty() && !first.inventory.is_empty() && !first.user_activity.is_empty()
     );
 
-    // The tables' columns are what the rows carry, plus event_date where there is one.
+    // The tables' columns are exactly what the rows carry.
     let mut columns: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (table, column, _) in warehouse.columns().await.expect("columns") {
         columns.entry(table).or_default().insert(column);
     }
-    let with_date = |mut k: BTreeSet<String>| {
-        k.insert("event_date".into());
-        k
-    };
-    assert_eq!(columns["order_events"], with_date(keys(&first.orders[0])));
-    assert_eq!(
-        columns["inventory_events"],
-        with_date(keys(&first.inventory[0]))
-    );
+    assert_eq!(columns["order_events"], keys(&first.orders[0]));
+    assert_eq!(columns["inventory_events"], keys(&first.inventory[0]));
     assert_eq!(
         columns["user_activity_events"],
-        with_date(keys(&first.user_activity[0]))
+        keys(&first.user_activity[0])
     );
     assert_eq!(columns["dead_letter_events"], keys(&first.dead_letters[0]));
 
     let started = std::time::Instant::now();
     sink.write(Arc::new(first.clone())).await.expect("write");
     eprintln!("first write: {} ms", started.elapsed().as_millis());
-    let want = expected(&[&first]);
-    assert_eq!(rows(&warehouse).await, want, "every row of the batch, once");
+    assert_eq!(
+        rows(&warehouse).await,
+        expected(&[&first]),
+        "every row of the batch"
+    );
 
     sink.write(Arc::new(first.clone()))
         .await
         .expect("a redelivered batch is accepted");
-    assert_eq!(rows(&warehouse).await, want, "a redelivery changes nothing");
-
     // Half of the first batch again, 40 new events, one old and two new dead letters.
     let second = batch(45..130, 2..5);
     sink.write(Arc::new(second.clone()))
         .await
         .expect("overlapping write");
-    let want = expected(&[&first, &second]);
-    assert!(want["order_events"] > expected(&[&first])["order_events"]);
-    assert_eq!(rows(&warehouse).await, want, "only the new rows are added");
+    let want = expected(&[&first, &first, &second]);
+    assert_eq!(rows(&warehouse).await, want, "every delivery is a row");
+    let clean = count(
+        &endpoint,
+        &format!("SELECT COUNT(*) FROM `{PROJECT}.{dataset}.order_events_clean`"),
+    )
+    .await;
+    assert_eq!(
+        clean,
+        distinct_orders(&[&first, &second]),
+        "each order once"
+    );
+    let dead = count(
+        &endpoint,
+        &format!(
+            "SELECT COUNT(*) FROM `{PROJECT}.{dataset}.dead_letters` WHERE reason = 'invalid_json'"
+        ),
+    )
+    .await;
+    assert_eq!(dead, 5, "dl-0000 to dl-0004, each once");
 
     // One order's values round-trip.
     let order = &first.orders[0];
@@ -201,7 +204,9 @@ async fn streamed_events_land_once_in_bigquery() {
             "SELECT order_id, CAST(total_amount * 100 AS INT64), \
              ARRAY_LENGTH(JSON_QUERY_ARRAY(items)), CAST(event_date AS STRING), \
              JSON_VALUE(shipping_address, '$.city') \
-             FROM `{PROJECT}.{dataset}.order_events` WHERE event_id = '{}'",
+             FROM `{PROJECT}.{dataset}.order_events` o \
+             JOIN `{PROJECT}.{dataset}.order_events_clean` c USING (order_id, event_time) \
+             WHERE event_id = '{}' LIMIT 1",
             order.event_id
         ),
     )
@@ -223,24 +228,25 @@ async fn streamed_events_land_once_in_bigquery() {
         ]
     );
 
-    // NOT NULL columns are filled on every row; event_date is the UTC date of event_time.
+    // NOT NULL columns and the metadata are filled on every row.
     for table in ["order_events", "inventory_events", "user_activity_events"] {
         let ok = count(
             &endpoint,
             &format!(
                 "SELECT COUNT(*) FROM `{PROJECT}.{dataset}.{table}` \
-                 WHERE event_date = DATE(event_time) AND ingestion_time IS NOT NULL \
+                 WHERE publish_time IS NOT NULL AND message_id IS NOT NULL \
+                 AND JSON_VALUE(attributes, '$.event_type') = event_type \
                  AND event_type IS NOT NULL AND schema_version = 1"
             ),
         )
         .await;
-        assert_eq!(ok, want[table], "{table}: dates and ingestion times filled");
+        assert_eq!(ok, want[table], "{table}: metadata filled");
     }
     let dead = first_row(
         &endpoint,
         &format!(
-            "SELECT payload, JSON_VALUE(attributes, '$.event_type'), reason \
-             FROM `{PROJECT}.{dataset}.dead_letter_events` WHERE dead_letter_id = 'dl-0001'"
+            "SELECT data, JSON_VALUE(attributes, '$.event_type'), reason \
+             FROM `{PROJECT}.{dataset}.dead_letters` WHERE message_id = 'dl-0001'"
         ),
     )
     .await;
@@ -294,7 +300,7 @@ async fn a_failed_write_names_the_table_and_leaves_no_staging_table() {
         .filter(|t| t.starts_with(STAGING_PREFIX))
         .collect();
     assert!(staging.is_empty(), "staging tables left: {staging:?}");
-    // Orders come first in a write and were kept; a retry would add only the rest.
+    // Orders come first in a write and were kept; a retry writes them again (at least once).
     let orders = count(
         &endpoint,
         &format!("SELECT COUNT(*) FROM `{PROJECT}.{dataset}.order_events`"),

@@ -1,7 +1,8 @@
-//! Streamed events in the DuckDB warehouse: rows land in their tables once, however often a
-//! batch is delivered, and `order_events_clean` gives seed 001's cleaned shape.
+//! Streamed events in the DuckDB warehouse: every delivery lands as a row (as Pub/Sub's
+//! subscriptions write them deployed), and `order_events_clean` gives seed 001's cleaned shape
+//! with each order once, however often a batch is delivered.
 
-use retail_pipeline::bus::{EventSink, SinkBatch};
+use retail_pipeline::bus::{EventSink, RowMetadata, SinkBatch};
 use retail_pipeline::generate::events::{Event, EventGenerator, EventPools, EventTime, EventType};
 use retail_pipeline::generate::World;
 use retail_pipeline::model::{Scale, ScaleName};
@@ -10,7 +11,7 @@ use retail_pipeline::warehouse::Warehouse;
 use std::sync::Arc;
 
 #[tokio::test]
-async fn streamed_events_land_once_with_a_cleaned_order_view() {
+async fn every_delivery_lands_and_the_cleaned_order_view_has_each_order_once() {
     let dir = tempfile::tempdir().expect("tempdir");
     let warehouse = Arc::new(
         DuckDbWarehouse::open(dir.path().join("warehouse.duckdb"), dir.path().join("lake"))
@@ -27,18 +28,15 @@ async fn streamed_events_land_once_with_a_cleaned_order_view() {
     let mut units = 0u64;
     let mut cents = 0i64;
     for seq in 0..90 {
-        match generator.event(
+        let event = generator.event(
             seq,
             EventTime::from_millis(1_790_000_000_000 + seq as i64 * 1000),
-        ) {
-            Event::Order(o) => {
-                units += o.items.iter().map(|i| u64::from(i.quantity)).sum::<u64>();
-                cents += o.total_amount.0;
-                batch.orders.push(o);
-            }
-            Event::Inventory(i) => batch.inventory.push(i),
-            Event::UserActivity(u) => batch.user_activity.push(u),
+        );
+        if let Event::Order(o) = &event {
+            units += o.items.iter().map(|i| u64::from(i.quantity)).sum::<u64>();
+            cents += o.total_amount.0;
         }
+        batch.push_event(event, RowMetadata::default());
     }
     assert!(
         !batch.orders.is_empty() && !batch.inventory.is_empty() && !batch.user_activity.is_empty()
@@ -57,13 +55,13 @@ async fn streamed_events_land_once_with_a_cleaned_order_view() {
         .collect();
     assert_eq!(
         rows["order_events"],
-        batch.orders.len() as u64,
-        "each order once"
+        2 * batch.orders.len() as u64,
+        "each delivery a row"
     );
-    assert_eq!(rows["inventory_events"], batch.inventory.len() as u64);
+    assert_eq!(rows["inventory_events"], 2 * batch.inventory.len() as u64);
     assert_eq!(
         rows["user_activity_events"],
-        batch.user_activity.len() as u64
+        2 * batch.user_activity.len() as u64
     );
     assert_eq!(rows["dead_letter_events"], 0);
 
@@ -81,15 +79,19 @@ async fn streamed_events_land_once_with_a_cleaned_order_view() {
         .expect("view");
     assert_eq!(clean_orders as usize, batch.orders.len());
     let total = warehouse
-        .query_i64("SELECT CAST(sum(total_amount) * 100 AS BIGINT) FROM order_events")
+        .query_i64("SELECT CAST(sum(total_amount) * 100 AS BIGINT) FROM order_events_clean")
         .await
         .expect("sum");
-    assert_eq!(total, cents, "money survives exactly");
+    assert_eq!(total, cents, "money survives exactly, each order once");
     let dated = warehouse
         .query_i64(
-            "SELECT count(*) FROM inventory_events WHERE event_date = CAST(event_time AS DATE)",
+            "SELECT count(*) FROM order_events_clean WHERE event_date = CAST(event_time AS DATE)",
         )
         .await
         .expect("dates");
-    assert_eq!(dated as usize, batch.inventory.len());
+    assert_eq!(
+        dated as usize,
+        batch.orders.len(),
+        "event_date is the event's day"
+    );
 }

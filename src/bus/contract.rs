@@ -5,8 +5,9 @@
 //! Each check panics with a message naming the broken promise.
 
 use super::{Message, Publisher};
+use crate::generate::events::EventTime;
 use async_trait::async_trait;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 /// Reads back what one subscription of the suite's topic received.
@@ -59,6 +60,7 @@ pub async fn round_trip_keeps_data_and_attributes(
     reader: &mut dyn Reader,
 ) {
     let sent: Vec<Message> = (0..250).map(|i| message(i, None)).collect();
+    let before = EventTime::now().plus_millis(-1_000);
     publisher
         .publish(topic, sent.clone())
         .await
@@ -68,6 +70,23 @@ pub async fn round_trip_keeps_data_and_attributes(
         sorted(&got),
         sorted(&sent),
         "every message arrives once, data and attributes intact"
+    );
+    // What a BigQuery subscription's metadata columns hold: a message id per message and the
+    // time the bus accepted it.
+    let deliveries: Vec<_> = got.iter().filter_map(|m| m.delivery.as_ref()).collect();
+    assert_eq!(
+        deliveries.len(),
+        got.len(),
+        "every delivery says how it came"
+    );
+    let ids: BTreeSet<&str> = deliveries.iter().map(|d| d.message_id.as_str()).collect();
+    assert_eq!(ids.len(), got.len(), "each message has its own message id");
+    let after = EventTime::now().plus_millis(1_000);
+    assert!(
+        deliveries
+            .iter()
+            .all(|d| !d.subscription.is_empty() && (before..=after).contains(&d.publish_time)),
+        "a delivery names its subscription and its publish time is the publish's"
     );
 }
 

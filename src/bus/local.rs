@@ -1,7 +1,8 @@
 //! `LocalBus`: the embedded bus. In-process, bounded per subscription, with acknowledgement
 //! counting so that `flush` can wait until subscribers have handled everything.
 
-use super::{BusError, Message, Publisher};
+use super::{BusError, Delivery, Message, Publisher};
+use crate::generate::events::EventTime;
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -26,6 +27,10 @@ pub struct LocalBus {
 struct Inner {
     capacity: usize,
     topics: Mutex<BTreeMap<String, Vec<Arc<SubEntry>>>>,
+    /// Message ids are `<bus>-<n>`: `bus` is this bus's creation time in milliseconds (hex),
+    /// so ids stay distinct across restarts of the process, and `n` counts published messages.
+    bus_id: String,
+    published: AtomicU64,
 }
 
 /// The bus's end of a subscription. Only the bus holds the sender, so the subscription's
@@ -50,6 +55,15 @@ struct SubState {
 }
 
 impl SubEntry {
+    /// How this subscription delivers a message: named `<topic>-local`.
+    fn delivery(&self, message_id: &str, publish_time: EventTime) -> Delivery {
+        Delivery {
+            subscription: format!("{}-local", self.state.topic),
+            message_id: message_id.to_string(),
+            publish_time,
+        }
+    }
+
     async fn deliver(&self, message: Message) -> Result<(), ()> {
         // Counted before the send so that a `flush` racing with this publish waits for the
         // message rather than missing it.
@@ -87,6 +101,8 @@ impl LocalBus {
             inner: Arc::new(Inner {
                 capacity: capacity.max(1),
                 topics: Mutex::new(BTreeMap::new()),
+                bus_id: format!("{:x}", EventTime::now().millis()),
+                published: AtomicU64::new(0),
             }),
         }
     }
@@ -180,16 +196,20 @@ impl Publisher for LocalBus {
             delivered,
             total,
         };
-        for (delivered, message) in messages.into_iter().enumerate() {
+        let publish_time = EventTime::now();
+        for (delivered, mut message) in messages.into_iter().enumerate() {
             let Some((last, others)) = subs.split_last() else {
                 break;
             };
+            let n = self.inner.published.fetch_add(1, Ordering::Relaxed);
+            let message_id = format!("{}-{n}", self.inner.bus_id);
             for sub in others {
-                sub.deliver(message.clone())
-                    .await
-                    .map_err(|()| closed(delivered))?;
+                let mut copy = message.clone();
+                copy.delivery = Some(sub.delivery(&message_id, publish_time));
+                sub.deliver(copy).await.map_err(|()| closed(delivered))?;
             }
             // The last subscription takes the message itself: one copy fewer.
+            message.delivery = Some(last.delivery(&message_id, publish_time));
             last.deliver(message)
                 .await
                 .map_err(|()| closed(delivered))?;

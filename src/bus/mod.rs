@@ -5,6 +5,7 @@
 pub mod alerts;
 pub mod archive;
 pub mod contract;
+pub mod delivery;
 mod local;
 #[cfg(feature = "gcp")]
 mod pubsub;
@@ -12,6 +13,7 @@ pub mod sink;
 pub mod subscriber;
 
 pub use alerts::{alert_messages, publish_alerts, ALERT_EVENT_TYPE, ALERT_SCHEMA_VERSION};
+pub use delivery::{Delivered, Delivery, RowMetadata};
 pub use local::{LocalBus, Subscription, TopicStats};
 #[cfg(feature = "gcp")]
 pub use pubsub::{PubSubBus, PubSubConfig, PublishStats, Pulled};
@@ -58,6 +60,8 @@ pub struct Message {
     pub attributes: BTreeMap<String, String>,
     /// Messages with the same key are delivered in the order they were published.
     pub ordering_key: Option<String>,
+    /// Set by the bus on delivery (`None` on a message being published).
+    pub delivery: Option<Delivery>,
 }
 
 impl Message {
@@ -66,6 +70,7 @@ impl Message {
             data: data.into(),
             attributes: BTreeMap::new(),
             ordering_key: None,
+            delivery: None,
         }
     }
 

@@ -2,14 +2,15 @@
 //! table and the dead letters. The warehouse implements it; `LakeEventSink` keeps the rows as
 //! JSONL in the lake; `MemorySink` is a test double.
 
-use crate::generate::events::{EventTime, InventoryEvent, OrderEvent, UserActivityEvent};
+use super::{Delivered, RowMetadata};
+use crate::generate::events::{Event, EventTime, InventoryEvent, OrderEvent, UserActivityEvent};
 use crate::generate::NegativeStockAlert;
 use crate::lake::{BlobPath, BlobStore, StoreError};
 use async_trait::async_trait;
 use bytes::Bytes;
 use chrono::{Datelike, Timelike};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -21,31 +22,29 @@ pub const USER_ACTIVITY_EVENTS: &str = "user_activity_events";
 pub const NEGATIVE_INVENTORY_ALERTS: &str = "negative_inventory_alerts";
 pub const DEAD_LETTER_EVENTS: &str = "dead_letter_events";
 
-/// A message the subscriber could not turn into a row, kept whole with the reason.
+/// A message the subscriber could not turn into a row, kept whole with the reason. The
+/// columns of `dead_letter_events`, with the message's metadata beside them (`Delivered`).
+/// Deployed, the catch-all and dead-letter subscriptions write `data` and the metadata into
+/// the same table and leave `reason` and `detail` empty: the `dead_letters` view derives them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DeadLetter {
-    /// Derived from the message's topic, attributes and data: a redelivered copy of the same
-    /// message has the same id, so the warehouse keeps it once.
-    pub dead_letter_id: String,
-    pub topic: String,
-    pub received_at: EventTime,
-    /// A stable code (`EventErrorKind::code`): `invalid_json`, `total_mismatch`, ...
+    /// The data as text (invalid UTF-8 replaced), for people and for replay after a fix.
+    pub data: String,
+    /// A stable code (`EventErrorKind::code`): `invalid_json`, `missing_event_type`, ...
     pub reason: String,
     pub detail: String,
-    pub attributes: BTreeMap<String, String>,
-    /// The data as text (invalid UTF-8 replaced), for people and for replay after a fix.
-    pub payload: String,
 }
 
-/// The rows of one subscriber batch, all received at `ingested_at`.
+/// The rows of one subscriber batch, all received at `ingested_at`, each with the metadata
+/// of the message it came in.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SinkBatch {
     pub ingested_at: Option<EventTime>,
-    pub orders: Vec<OrderEvent>,
-    pub inventory: Vec<InventoryEvent>,
-    pub user_activity: Vec<UserActivityEvent>,
-    pub alerts: Vec<NegativeStockAlert>,
-    pub dead_letters: Vec<DeadLetter>,
+    pub orders: Vec<Delivered<OrderEvent>>,
+    pub inventory: Vec<Delivered<InventoryEvent>>,
+    pub user_activity: Vec<Delivered<UserActivityEvent>>,
+    pub alerts: Vec<Delivered<NegativeStockAlert>>,
+    pub dead_letters: Vec<Delivered<DeadLetter>>,
 }
 
 impl SinkBatch {
@@ -60,6 +59,15 @@ impl SinkBatch {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Adds `event` to its table's rows.
+    pub fn push_event(&mut self, event: Event, meta: RowMetadata) {
+        match event {
+            Event::Order(e) => self.orders.push(Delivered::new(e, meta)),
+            Event::Inventory(e) => self.inventory.push(Delivered::new(e, meta)),
+            Event::UserActivity(e) => self.user_activity.push(Delivered::new(e, meta)),
+        }
     }
 
     fn append(&mut self, other: &SinkBatch) {
@@ -84,8 +92,9 @@ pub enum SinkError {
 #[async_trait]
 pub trait EventSink: Send + Sync + fmt::Debug {
     /// Writes every row of `batch`. Success means all of them are durable. On error some may
-    /// have been written; the subscriber retries the whole batch, so a write must be
-    /// idempotent by row id (`event_id`, `alert_id`, `dead_letter_id`), as a MERGE is.
+    /// have been written, and the subscriber retries the whole batch: a table may then hold a
+    /// row twice, as a Pub/Sub subscription's table may (delivery is at least once). Readers
+    /// take one row per id (`event_id`, `alert_id`, `message_id`): the `*_clean` views do.
     ///
     /// Shared, so that a sink can encode its rows on the blocking pool (`on_blocking_pool`):
     /// a thousand rows take milliseconds, which on an async thread would stall every request
@@ -153,9 +162,9 @@ impl EventSink for MemorySink {
 }
 
 /// The embedded sink: each table's rows of a batch become one JSONL file in the lake at
-/// `<table>/date=YYYY-MM-DD/hour=HH/part-<hash>.jsonl` (ingestion hour, UTC), each row with an
-/// added `ingestion_time`. The file name is a hash of the rows' ids, so retrying a batch
-/// rewrites the same file and two batches never share one.
+/// `<table>/date=YYYY-MM-DD/hour=HH/part-<hash>.jsonl` (ingestion hour, UTC), each row with
+/// the columns of its warehouse table. The file name is a hash of the rows' ids, so retrying a
+/// batch rewrites the same file and two batches never share one.
 #[derive(Debug, Clone)]
 pub struct LakeEventSink {
     store: Arc<dyn BlobStore>,
@@ -167,38 +176,32 @@ impl LakeEventSink {
     }
 }
 
-#[derive(Serialize)]
-pub(crate) struct Row<'a, T> {
-    #[serde(flatten)]
-    pub(crate) row: &'a T,
-    pub(crate) ingestion_time: EventTime,
-}
-
-/// JSONL of `rows` with their ingestion time, and a hash of their ids.
-pub(crate) fn jsonl<T: Serialize>(
-    rows: &[T],
-    id: impl Fn(&T) -> &str,
-    at: EventTime,
-) -> (Vec<u8>, u64) {
+/// JSONL of `rows` (each one line of its table's columns), and a hash of their ids.
+pub(crate) fn jsonl<T: Serialize>(rows: &[T], id: impl Fn(&T) -> Cow<'_, str>) -> (Vec<u8>, u64) {
     let mut out = Vec::with_capacity(rows.len() * 512);
     let mut hash = Fnv::default();
     for row in rows {
         hash.write(id(row).as_bytes());
         hash.write(b"\n");
         // Plain data with string keys: serialization cannot fail.
-        if serde_json::to_writer(
-            &mut out,
-            &Row {
-                row,
-                ingestion_time: at,
-            },
-        )
-        .is_ok()
-        {
+        if serde_json::to_writer(&mut out, row).is_ok() {
             out.push(b'\n');
         }
     }
     (out, hash.finish())
+}
+
+/// A dead letter's id for file names and hashes: its message id, or (without a bus) a hash
+/// of its data.
+pub(crate) fn dead_letter_key(row: &Delivered<DeadLetter>) -> Cow<'_, str> {
+    match &row.meta.message_id {
+        Some(id) => Cow::Borrowed(id),
+        None => {
+            let mut hash = Fnv::default();
+            hash.write(row.data.as_bytes());
+            Cow::Owned(format!("dl-{:016x}", hash.finish()))
+        }
+    }
 }
 
 #[async_trait]
@@ -228,22 +231,22 @@ fn lake_files(batch: &SinkBatch) -> Result<Vec<(BlobPath, Bytes)>, SinkError> {
         when.hour()
     );
     let files = [
-        (ORDER_EVENTS, jsonl(&batch.orders, |r| &r.event_id, at)),
+        (ORDER_EVENTS, jsonl(&batch.orders, |r| (&r.event_id).into())),
         (
             INVENTORY_EVENTS,
-            jsonl(&batch.inventory, |r| &r.event_id, at),
+            jsonl(&batch.inventory, |r| (&r.event_id).into()),
         ),
         (
             USER_ACTIVITY_EVENTS,
-            jsonl(&batch.user_activity, |r| &r.event_id, at),
+            jsonl(&batch.user_activity, |r| (&r.event_id).into()),
         ),
         (
             NEGATIVE_INVENTORY_ALERTS,
-            jsonl(&batch.alerts, |r| &r.alert_id, at),
+            jsonl(&batch.alerts, |r| (&r.alert_id).into()),
         ),
         (
             DEAD_LETTER_EVENTS,
-            jsonl(&batch.dead_letters, |r| &r.dead_letter_id, at),
+            jsonl(&batch.dead_letters, dead_letter_key),
         ),
     ];
     files

@@ -4,9 +4,13 @@
 //! ends as a row, a dead letter or (after the retries) a counted failure.
 
 use super::archive::ArchiveFiles;
-use super::sink::{DeadLetter, EventSink, Fnv, SinkBatch};
-use super::{Message, Subscription, ALERT_EVENT_TYPE, ATTR_ALERT_ID, ATTR_EVENT_TYPE};
-use crate::generate::events::{parse_event, Event, EventError, EventErrorKind, EventTime};
+use super::sink::{DeadLetter, EventSink, SinkBatch};
+use super::{
+    Delivered, Message, RowMetadata, Subscription, ALERT_EVENT_TYPE, ATTR_ALERT_ID, ATTR_EVENT_TYPE,
+};
+use crate::generate::events::{
+    parse_event, Event, EventError, EventErrorKind, EventTime, EventType,
+};
 use crate::generate::NegativeStockAlert;
 use crate::lake::{BlobPath, BlobStore};
 use bytes::Bytes;
@@ -221,14 +225,12 @@ impl Subscriber {
         }
         self.stats.received.fetch_add(n, Ordering::AcqRel);
         let at = EventTime::now();
-        let topic_owned = topic.to_string();
         // Parsing a thousand events takes milliseconds: keep it off the async threads.
-        let prepared =
-            tokio::task::spawn_blocking(move || prepare(&topic_owned, messages, at)).await;
+        let prepared = tokio::task::spawn_blocking(move || prepare(messages, at)).await;
         let prepared = match prepared {
             Ok(p) => p,
             Err(e) => {
-                self.fail(n, format!("preparing a batch failed: {e}"));
+                self.fail(n, format!("{topic}: preparing a batch failed: {e}"));
                 return;
             }
         };
@@ -254,7 +256,7 @@ impl Subscriber {
                 self.stats.write_micros.fetch_add(micros, Ordering::AcqRel);
                 self.count(&prepared, files);
             }
-            Err(e) => self.fail(n, e),
+            Err(e) => self.fail(n, format!("{topic}: {e}")),
         }
     }
 
@@ -313,7 +315,7 @@ pub fn spawn_subscriber(
 }
 
 /// Classifies every message of a batch into rows, dead letters and archive lines.
-fn prepare(topic: &str, messages: Vec<Message>, at: EventTime) -> Prepared {
+fn prepare(messages: Vec<Message>, at: EventTime) -> Prepared {
     let mut rows = SinkBatch {
         ingested_at: Some(at),
         ..SinkBatch::default()
@@ -321,8 +323,9 @@ fn prepare(topic: &str, messages: Vec<Message>, at: EventTime) -> Prepared {
     let mut archive = ArchiveFiles::default();
     let mut dead_by_reason = [0; EventErrorKind::ALL.len()];
     for message in messages {
+        let meta = RowMetadata::of(&message);
         let result = if message.attribute(ATTR_EVENT_TYPE) == Some(ALERT_EVENT_TYPE) {
-            parse_alert(&message).map(|a| rows.alerts.push(a))
+            parse_alert(&message).map(|a| rows.alerts.push(Delivered::new(a, meta.clone())))
         } else {
             parse_message_event(&message).map(|event| {
                 archive.add(
@@ -331,18 +334,14 @@ fn prepare(topic: &str, messages: Vec<Message>, at: EventTime) -> Prepared {
                     event.event_id(),
                     &message.data,
                 );
-                match event {
-                    Event::Order(e) => rows.orders.push(e),
-                    Event::Inventory(e) => rows.inventory.push(e),
-                    Event::UserActivity(e) => rows.user_activity.push(e),
-                }
+                rows.push_event(event, meta.clone());
             })
         };
         if let Err(e) = result {
             if let Some(slot) = EventErrorKind::ALL.iter().position(|k| *k == e.kind) {
                 dead_by_reason[slot] += 1;
             }
-            rows.dead_letters.push(dead_letter(topic, &message, &e, at));
+            rows.dead_letters.push(dead_letter(&message, &e, meta));
         }
     }
     let archive = archive
@@ -361,7 +360,22 @@ fn prepare(topic: &str, messages: Vec<Message>, at: EventTime) -> Prepared {
     }
 }
 
+/// The event of a message routed, as Pub/Sub's subscriptions route it, by its `event_type`
+/// attribute: a message without one, or with a type no table holds, is a dead letter whatever
+/// its data says (deployed, it matches only the catch-all subscription).
 fn parse_message_event(message: &Message) -> Result<Event, EventError> {
+    let Some(attribute) = message.attribute(ATTR_EVENT_TYPE) else {
+        return Err(EventError::new(
+            EventErrorKind::MissingEventType,
+            "the message has no event_type attribute, so no table's subscription takes it",
+        ));
+    };
+    if attribute.parse::<EventType>().is_err() {
+        return Err(EventError::new(
+            EventErrorKind::UnknownEventType,
+            format!("attribute event_type '{attribute}' names no event table"),
+        ));
+    }
     let event = parse_event(&message.data)?;
     match message.attribute(ATTR_EVENT_TYPE) {
         Some(ty) if ty != event.event_type().as_str() => Err(EventError::new(
@@ -415,24 +429,13 @@ fn parse_alert(message: &Message) -> Result<NegativeStockAlert, EventError> {
     }
 }
 
-fn dead_letter(topic: &str, message: &Message, e: &EventError, at: EventTime) -> DeadLetter {
-    let mut hash = Fnv::default();
-    hash.write(topic.as_bytes());
-    for (k, v) in &message.attributes {
-        hash.write(&[0]);
-        hash.write(k.as_bytes());
-        hash.write(&[1]);
-        hash.write(v.as_bytes());
-    }
-    hash.write(&[2]);
-    hash.write(&message.data);
-    DeadLetter {
-        dead_letter_id: format!("dl-{:016x}", hash.finish()),
-        topic: topic.to_string(),
-        received_at: at,
-        reason: e.kind.code().to_string(),
-        detail: e.detail.clone(),
-        attributes: message.attributes.clone(),
-        payload: String::from_utf8_lossy(&message.data).into_owned(),
-    }
+fn dead_letter(message: &Message, e: &EventError, meta: RowMetadata) -> Delivered<DeadLetter> {
+    Delivered::new(
+        DeadLetter {
+            data: String::from_utf8_lossy(&message.data).into_owned(),
+            reason: e.kind.code().to_string(),
+            detail: e.detail.clone(),
+        },
+        meta,
+    )
 }

@@ -11,6 +11,7 @@ mod fetch;
 mod plan;
 mod report;
 mod rows;
+pub mod stream_tables;
 mod template;
 
 pub use fetch::{fetch_partition, VerifiedPartition};

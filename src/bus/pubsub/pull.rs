@@ -69,7 +69,7 @@ impl PubSubBus {
             .into_iter()
             .map(|r| Pulled {
                 ack_id: r.ack_id,
-                message: r.message.into_message(),
+                message: r.message.into_message(&name),
             })
             .collect())
     }

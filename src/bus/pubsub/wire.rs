@@ -1,7 +1,8 @@
 //! The Pub/Sub REST wire format: publish request bodies split within the service's limits,
 //! and received messages turned back into `Message`s.
 
-use crate::bus::Message;
+use crate::bus::{Delivery, Message};
+use crate::generate::events::EventTime;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -132,19 +133,32 @@ pub(super) struct InMessage {
     attributes: BTreeMap<String, String>,
     #[serde(rename = "orderingKey", default)]
     ordering_key: String,
+    #[serde(rename = "messageId", default)]
+    message_id: String,
+    /// RFC 3339, as Pub/Sub writes it (nanoseconds at most).
+    #[serde(rename = "publishTime", default)]
+    publish_time: String,
 }
 
 impl InMessage {
-    /// The bus message. Data that is not valid base64 (never sent by Pub/Sub) is kept as the
-    /// text received, so the subscriber dead-letters it instead of it vanishing.
-    pub fn into_message(self) -> Message {
+    /// The bus message, as `subscription` delivered it. Data that is not valid base64 (never
+    /// sent by Pub/Sub) is kept as the text received, so the subscriber dead-letters it instead
+    /// of it vanishing. A publish time that does not parse (never sent either) reads as now.
+    pub fn into_message(self, subscription: &str) -> Message {
         let data = B64
             .decode(self.data.as_bytes())
             .unwrap_or_else(|_| self.data.into_bytes());
+        let publish_time =
+            EventTime::parse(&self.publish_time).unwrap_or_else(|_| EventTime::now());
         Message {
             data: data.into(),
             attributes: self.attributes,
             ordering_key: Some(self.ordering_key).filter(|k| !k.is_empty()),
+            delivery: Some(Delivery {
+                subscription: subscription.to_string(),
+                message_id: self.message_id,
+                publish_time,
+            }),
         }
     }
 }
@@ -175,7 +189,10 @@ mod tests {
             .flat_map(|b| {
                 let r: Request = serde_json::from_slice(&b.json).unwrap();
                 assert_eq!(r.messages.len(), b.count);
-                r.messages.into_iter().map(InMessage::into_message)
+                r.messages.into_iter().map(|m| Message {
+                    delivery: None,
+                    ..m.into_message("s")
+                })
             })
             .collect()
     }
@@ -222,20 +239,36 @@ mod tests {
     #[test]
     fn received_messages_decode_and_drop_empty_ordering_keys() {
         let json = br#"{"receivedMessages":[
-            {"ackId":"a1","message":{"data":"aGk=","attributes":{"k":"v"},"messageId":"1","orderingKey":"s/p"}},
-            {"ackId":"a2","message":{"messageId":"2"}}]}"#;
+            {"ackId":"a1","message":{"data":"aGk=","attributes":{"k":"v"},"messageId":"1","orderingKey":"s/p","publishTime":"2026-11-20T05:12:34.567891Z"}},
+            {"ackId":"a2","message":{"messageId":"2","publishTime":"2026-11-20T05:12:35Z"}}]}"#;
         let r: PullResponse = serde_json::from_slice(json).unwrap();
         let m: Vec<Message> = r
             .received
             .into_iter()
-            .map(|r| r.message.into_message())
+            .map(|r| r.message.into_message("projects/p/subscriptions/s"))
             .collect();
+        let delivery = |id: &str, at: &str| {
+            Some(Delivery {
+                subscription: "projects/p/subscriptions/s".into(),
+                message_id: id.into(),
+                publish_time: EventTime::parse(at).unwrap(),
+            })
+        };
         assert_eq!(
             m[0],
-            Message::new("hi")
-                .with_attribute("k", "v")
-                .with_ordering_key("s/p")
+            Message {
+                delivery: delivery("1", "2026-11-20T05:12:34.567Z"),
+                ..Message::new("hi")
+                    .with_attribute("k", "v")
+                    .with_ordering_key("s/p")
+            }
         );
-        assert_eq!(m[1], Message::new(""));
+        assert_eq!(
+            m[1],
+            Message {
+                delivery: delivery("2", "2026-11-20T05:12:35.000Z"),
+                ..Message::new("")
+            }
+        );
     }
 }

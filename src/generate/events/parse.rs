@@ -25,10 +25,12 @@ pub enum EventErrorKind {
     SignMismatch,
     /// Message attributes contradict the payload (say, `event_type`).
     AttributeMismatch,
+    /// The message has no `event_type` attribute: no event table's subscription takes it.
+    MissingEventType,
 }
 
 impl EventErrorKind {
-    pub const ALL: [EventErrorKind; 8] = [
+    pub const ALL: [EventErrorKind; 9] = [
         EventErrorKind::InvalidJson,
         EventErrorKind::UnknownEventType,
         EventErrorKind::MissingField,
@@ -37,6 +39,7 @@ impl EventErrorKind {
         EventErrorKind::TotalMismatch,
         EventErrorKind::SignMismatch,
         EventErrorKind::AttributeMismatch,
+        EventErrorKind::MissingEventType,
     ];
 
     pub fn code(self) -> &'static str {
@@ -49,6 +52,7 @@ impl EventErrorKind {
             EventErrorKind::TotalMismatch => "total_mismatch",
             EventErrorKind::SignMismatch => "sign_mismatch",
             EventErrorKind::AttributeMismatch => "attribute_mismatch",
+            EventErrorKind::MissingEventType => "missing_event_type",
         }
     }
 }

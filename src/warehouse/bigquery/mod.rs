@@ -17,6 +17,7 @@ use super::{
 use crate::gcp::GcpHttp;
 use crate::lake::Lake;
 use crate::model::PartitionHour;
+use crate::warehouse::stream_tables;
 use async_trait::async_trait;
 use client::{BqClient, BqError, Param};
 
@@ -40,10 +41,10 @@ pub const STAGING_PREFIX: &str = "_staging_";
 
 /// The stream tables, in the order `stream_rows` lists them.
 pub const STREAM_TABLES: [&str; 4] = [
-    "order_events",
-    "inventory_events",
-    "user_activity_events",
-    "dead_letter_events",
+    stream_tables::ORDER_EVENTS.name,
+    stream_tables::INVENTORY_EVENTS.name,
+    stream_tables::USER_ACTIVITY_EVENTS.name,
+    stream_tables::DEAD_LETTER_EVENTS.name,
 ];
 
 /// One Pub/Sub BigQuery subscription's landing table and the view that reads it as a
@@ -60,33 +61,14 @@ pub struct PubSubView {
 }
 
 /// The views over the Pub/Sub landing tables. BigQuery only: the DuckDB warehouse has no
-/// Pub/Sub subscriptions writing into it.
-pub const PUBSUB_VIEWS: [PubSubView; 4] = [
-    PubSubView {
-        raw: "order_events_pubsub",
-        view: "order_events_from_pubsub",
-        table: "order_events",
-        key: "event_id",
-    },
-    PubSubView {
-        raw: "inventory_events_pubsub",
-        view: "inventory_events_from_pubsub",
-        table: "inventory_events",
-        key: "event_id",
-    },
-    PubSubView {
-        raw: "user_activity_events_pubsub",
-        view: "user_activity_events_from_pubsub",
-        table: "user_activity_events",
-        key: "event_id",
-    },
-    PubSubView {
-        raw: "negative_inventory_alerts_pubsub",
-        view: "negative_inventory_alerts_from_pubsub",
-        table: "negative_inventory_alerts",
-        key: "alert_id",
-    },
-];
+/// Pub/Sub subscriptions writing into it. The events' subscriptions write their typed tables
+/// directly (`stream_tables`); only the alerts land raw.
+pub const PUBSUB_VIEWS: [PubSubView; 1] = [PubSubView {
+    raw: "negative_inventory_alerts_pubsub",
+    view: "negative_inventory_alerts_from_pubsub",
+    table: "negative_inventory_alerts",
+    key: "alert_id",
+}];
 
 #[derive(Debug)]
 pub struct BigQueryWarehouse {
@@ -120,10 +102,69 @@ impl BigQueryWarehouse {
             names,
             refresh_lock: tokio::sync::Mutex::new(()),
         };
-        for (name, text) in sql::SETUP {
+        for (name, text) in sql::SETUP_TABLES {
+            warehouse.run(name, text, &[]).await?;
+        }
+        warehouse.drop_empty_old_stream_tables().await?;
+        for table in stream_tables::STREAM_TABLES {
+            let ddl = table.bigquery_ddl(&warehouse.names.project, &warehouse.names.dataset);
+            warehouse.run(table.name, &ddl, &[]).await?;
+        }
+        for (name, text) in sql::SETUP_VIEWS {
             warehouse.run(name, text, &[]).await?;
         }
         Ok(warehouse)
+    }
+
+    /// Stream tables of the shape before Pub/Sub's subscriptions filled them (an `event_date`
+    /// and an `ingestion_time` column, or a `dead_letter_id`) cannot take a subscription's rows
+    /// and are partitioned on a column the new shape lacks. Deployed they stayed empty (no
+    /// subscription wrote them), so an empty one is dropped and made anew; one that holds rows
+    /// (written on an emulator or by hand) is left alone and refused, naming the way out.
+    async fn drop_empty_old_stream_tables(&self) -> Result<(), WarehouseError> {
+        let old: std::collections::BTreeSet<String> = self
+            .columns()
+            .await?
+            .into_iter()
+            .filter(|(table, column, _)| {
+                STREAM_TABLES.contains(&table.as_str())
+                    && ["event_date", "ingestion_time", "dead_letter_id"].contains(&column.as_str())
+            })
+            .map(|(table, _, _)| table)
+            .collect();
+        for table in old {
+            let (project, dataset) = (&self.names.project, &self.names.dataset);
+            let rows = self
+                .run(
+                    &table,
+                    &format!("SELECT COUNT(*) FROM `{project}.{dataset}.{table}`"),
+                    &[],
+                )
+                .await?;
+            let n = rows
+                .first()
+                .and_then(|r| r.first().cloned().flatten())
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(u64::MAX);
+            if n != 0 {
+                return Err(WarehouseError::Query {
+                    query: table.clone(),
+                    message: format!(
+                        "{dataset}.{table} has the old stream shape (event_date, ingestion_time) \
+                         and holds {n} rows: copy them elsewhere and drop the table, and the \
+                         service makes it anew in the shape Pub/Sub's subscriptions write"
+                    ),
+                });
+            }
+            tracing::info!(table = %table, "dropping an empty stream table of the old shape");
+            self.run(
+                &table,
+                &format!("DROP TABLE `{project}.{dataset}.{table}`"),
+                &[],
+            )
+            .await?;
+        }
+        Ok(())
     }
 
     pub fn project(&self) -> &str {

@@ -6,11 +6,12 @@
 use crate::model::Table;
 use chrono::{DateTime, NaiveDate, Utc};
 
-/// Run in this order at every open; each is idempotent and never drops a table.
-/// `01_external_tables.sql` is not among them: no emulator supports external tables.
-/// `05_pubsub_raw_tables.sql` comes before `06_pubsub_views.sql`: a view cannot be created
-/// over a table that does not exist.
-pub const SETUP: [(&str, &str); 6] = [
+/// Run in this order at every open, `SETUP_TABLES`, then the stream tables (from
+/// `crate::warehouse::stream_tables`), then `SETUP_VIEWS`; each is idempotent and never drops
+/// a table. `01_external_tables.sql` is not among them: no emulator supports external tables.
+/// A view comes after the tables it reads: it cannot be created over a table that does not
+/// exist.
+pub const SETUP_TABLES: [(&str, &str); 2] = [
     (
         "00_dataset.sql",
         include_str!("../../../sql/bigquery/00_dataset.sql"),
@@ -19,10 +20,9 @@ pub const SETUP: [(&str, &str); 6] = [
         "02_managed_tables.sql",
         include_str!("../../../sql/bigquery/02_managed_tables.sql"),
     ),
-    (
-        "03_event_tables.sql",
-        include_str!("../../../sql/bigquery/03_event_tables.sql"),
-    ),
+];
+
+pub const SETUP_VIEWS: [(&str, &str); 4] = [
     (
         "04_order_events_clean.sql",
         include_str!("../../../sql/bigquery/04_order_events_clean.sql"),
@@ -34,6 +34,10 @@ pub const SETUP: [(&str, &str); 6] = [
     (
         "06_pubsub_views.sql",
         include_str!("../../../sql/bigquery/06_pubsub_views.sql"),
+    ),
+    (
+        "07_dead_letters.sql",
+        include_str!("../../../sql/bigquery/07_dead_letters.sql"),
     ),
 ];
 
@@ -185,7 +189,7 @@ mod tests {
             let (_, text) = merge_dimension(table).expect("dimension");
             render(&names.fill(text), &vars);
         }
-        for (_, text) in SETUP {
+        for (_, text) in SETUP_TABLES.iter().chain(&SETUP_VIEWS) {
             assert!(!names.fill(text).contains("${"));
         }
     }

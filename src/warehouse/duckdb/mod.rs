@@ -105,11 +105,11 @@ impl DuckDbWarehouse {
         let conn = Connection::open(path).map_err(|e| open_error(path, &e))?;
         conn.execute_batch(LIMITS)
             .map_err(|e| query_error("memory limit", &e))?;
+        stream::upgrade_stream_tables(&conn)?;
         for (name, text) in sql::SETUP {
             conn.execute_batch(text)
                 .map_err(|e| query_error(name, &e))?;
         }
-        stream::drop_stream_keys(&conn)?;
         let stream_writer = conn
             .try_clone()
             .map_err(|e| query_error("connect", &e))

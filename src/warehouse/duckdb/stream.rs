@@ -1,11 +1,12 @@
 //! Streamed events into the warehouse: the subscriber's rows land in `order_events`,
-//! `inventory_events`, `user_activity_events` and `dead_letter_events` as they arrive.
+//! `inventory_events`, `user_activity_events` and `dead_letter_events` as they arrive, every
+//! delivery a row (as a Pub/Sub BigQuery subscription writes them; readers take one row per
+//! id, see `crate::warehouse::stream_tables`).
 
 use super::{query, query_error, sql, DuckDbWarehouse};
-use crate::bus::sink::{on_blocking_pool, Row};
+use crate::bus::sink::on_blocking_pool;
 use crate::bus::{EventSink, SinkBatch, SinkError};
-use crate::generate::events::EventTime;
-use crate::warehouse::WarehouseError;
+use crate::warehouse::{stream_tables, WarehouseError};
 use async_trait::async_trait;
 use duckdb::Connection;
 use serde::Serialize;
@@ -16,10 +17,10 @@ use std::sync::Arc;
 
 /// The warehouse's stream tables, in the order `/status` lists them.
 pub const STREAM_TABLES: [&str; 4] = [
-    "order_events",
-    "inventory_events",
-    "user_activity_events",
-    "dead_letter_events",
+    stream_tables::ORDER_EVENTS.name,
+    stream_tables::INVENTORY_EVENTS.name,
+    stream_tables::USER_ACTIVITY_EVENTS.name,
+    stream_tables::DEAD_LETTER_EVENTS.name,
 ];
 
 /// Rows bound for one stream table, as the sink made them.
@@ -62,13 +63,12 @@ impl StreamRowCounts {
 
 /// The connection the stream tables are written through, kept for the file's lifetime, with
 /// a text-typed staging table per stream table made once at open (temporary tables belong to
-/// their connection). Held by each write: the tables have no key, so two writes of the same
-/// event at once could both find it missing.
+/// their connection). Held by each write, which uses the staging tables.
 #[derive(Debug)]
 pub(super) struct StreamWriter {
     conn: Connection,
-    /// Each stream table's columns but `event_date`, in order: the schema is fixed while the
-    /// file is open, and asking `information_schema` cost 3-6 ms a table on every batch.
+    /// Each stream table's columns, in order: the schema is fixed while the file is open, and
+    /// asking `information_schema` cost 3-6 ms a table on every batch.
     columns: BTreeMap<&'static str, Vec<String>>,
     /// Shared with the warehouse, which answers `stream_rows` from it; added to after each
     /// commit.
@@ -105,15 +105,12 @@ impl StreamWriter {
         self.counts.clone()
     }
 
-    /// Inserts each table's rows, leaving out ids already stored (a redelivered batch changes
-    /// nothing) and ids repeated within the batch, all tables in one transaction: a batch
-    /// lands whole or not at all, and pays for one commit. Returns the rows inserted.
+    /// Inserts each table's rows, all tables in one transaction: a batch lands whole or not at
+    /// all, and pays for one commit. Returns the rows inserted. A row delivered again is
+    /// inserted again, as a Pub/Sub subscription would; readers take one row per id.
     ///
     /// The rows go through DuckDB's appender into the table's staging table, then one
-    /// `INSERT ... SELECT` casts them into the table. The tables have no key (see
-    /// `sql/duckdb/03_event_tables.sql`), so the insert looks for each id among the stored
-    /// rows of the batch's time span: a redelivered event carries its own event time, and
-    /// the span keeps the lookup to a few row groups however long the table grows.
+    /// `INSERT ... SELECT` casts them into the table.
     fn write(&mut self, tables: &[TableRows]) -> Result<u64, WarehouseError> {
         let tables: Vec<_> = tables.iter().filter(|(_, rows)| !rows.is_empty()).collect();
         if tables.is_empty() {
@@ -150,7 +147,12 @@ impl StreamWriter {
             // Empty: each commit below and each rollback leaves it so.
             let stage = stage(table);
             let n = append_rows(conn, &stage, columns, rows)
-                .and_then(|()| conn.execute(&insert_new_rows(table, &stage, rows), []))
+                .and_then(|()| {
+                    conn.execute(
+                        &format!("INSERT INTO {table} BY NAME SELECT * FROM temp.main.{stage}"),
+                        [],
+                    )
+                })
                 .map_err(|e| query_error(table, &e))?;
             inserted.push((*table, n as u64));
         }
@@ -211,12 +213,11 @@ impl DuckDbEventSink {
 impl EventSink for DuckDbEventSink {
     async fn write(&self, batch: Arc<SinkBatch>) -> Result<(), SinkError> {
         let tables = on_blocking_pool(move || {
-            let at = batch.ingested_at.unwrap_or_else(EventTime::now);
             [
-                ("order_events", rows(&batch.orders, at)),
-                ("inventory_events", rows(&batch.inventory, at)),
-                ("user_activity_events", rows(&batch.user_activity, at)),
-                ("dead_letter_events", rows(&batch.dead_letters, at)),
+                (STREAM_TABLES[0], rows(&batch.orders)),
+                (STREAM_TABLES[1], rows(&batch.inventory)),
+                (STREAM_TABLES[2], rows(&batch.user_activity)),
+                (STREAM_TABLES[3], rows(&batch.dead_letters)),
             ]
         })
         .await?;
@@ -235,93 +236,58 @@ impl EventSink for DuckDbEventSink {
     }
 }
 
-/// The `INSERT` of the staged rows whose id is not stored yet, each id once.
-fn insert_new_rows(
-    table: &str,
-    stage: &str,
-    rows: &[serde_json::Map<String, serde_json::Value>],
-) -> String {
-    let (key, date, span) = if table == "dead_letter_events" {
-        // A redelivered dead letter is received anew, so there is no span to narrow the
-        // lookup to; the table holds only what failed, and is small.
-        ("dead_letter_id", String::new(), String::new())
-    } else {
-        let span = time_span(rows)
-            .map(|(first, last)| {
-                format!(
-                    " AND t.event_time BETWEEN CAST({} AS TIMESTAMP) AND CAST({} AS TIMESTAMP)",
-                    sql::string(first),
-                    sql::string(last)
-                )
-            })
-            .unwrap_or_default();
-        (
-            "event_id",
-            ", CAST(CAST(s.event_time AS TIMESTAMP) AS DATE) AS event_date".to_string(),
-            span,
-        )
-    };
-    // An uncorrelated ANTI JOIN rather than `WHERE NOT EXISTS (...)`: the same rows, but
-    // DuckDB plans it faster (the correlated form became a delim join; 7.4 against 11 ms for
-    // 130 rows over 200k, almost all of it planning, since the span prunes every row group).
-    format!(
-        "INSERT INTO {table} BY NAME \
-         SELECT s.*{date} FROM (SELECT * FROM temp.main.{stage} \
-             QUALIFY row_number() OVER (PARTITION BY {key}) = 1) s \
-         ANTI JOIN (SELECT {key} FROM main.{table} t WHERE true{span}) t ON t.{key} = s.{key}"
-    )
-}
-
-/// The first and last event time of the rows. Every time is RFC 3339 in UTC with
-/// milliseconds (`EventTime`), so text order is time order. `None` if a row has none.
-fn time_span(rows: &[serde_json::Map<String, serde_json::Value>]) -> Option<(&str, &str)> {
-    let mut times = rows
-        .iter()
-        .map(|r| r.get("event_time").and_then(Value::as_str));
-    let first = times.next()??;
-    times.try_fold((first, first), |(lo, hi), t| {
-        let t = t?;
-        Some((lo.min(t), hi.max(t)))
-    })
-}
-
-/// Files made before the stream tables lost their keys: each keyed table is rebuilt
-/// without its key, rows kept, in one transaction. Run at open, after the schema.
-pub(super) fn drop_stream_keys(conn: &Connection) -> Result<(), WarehouseError> {
+/// Files made before the stream tables took a subscription's shape (an `event_date` and an
+/// `ingestion_time` column, keys on older files still): each such table is rebuilt in the new
+/// shape, rows kept, all in one transaction. Run at open, before the schema. An old row's
+/// `ingestion_time` becomes its `publish_time` (the nearest it knew); its message id and
+/// subscription stay empty. An old dead letter's id, topic and time become its message id,
+/// subscription name and publish time.
+pub(super) fn upgrade_stream_tables(conn: &Connection) -> Result<(), WarehouseError> {
     let tables = STREAM_TABLES.map(sql::string).join(", ");
-    let keyed = query::rows(
+    let old = query::rows(
         conn,
-        "stream keys",
+        "stream table shapes",
         &format!(
-            "SELECT DISTINCT table_name FROM duckdb_constraints() \
-             WHERE constraint_type = 'PRIMARY KEY' AND schema_name = 'main' \
-             AND table_name IN ({tables}) ORDER BY table_name"
+            "SELECT DISTINCT table_name FROM information_schema.columns \
+             WHERE table_schema = 'main' AND table_name IN ({tables}) \
+             AND column_name IN ('ingestion_time', 'dead_letter_id') ORDER BY table_name"
         ),
         [],
         |r| r.get::<_, String>(0),
     )?;
-    if keyed.is_empty() {
+    if old.is_empty() {
         return Ok(());
     }
     let mut text = String::from("BEGIN TRANSACTION; DROP VIEW IF EXISTS order_events_clean;");
-    for t in &keyed {
-        text += &format!("ALTER TABLE {t} RENAME TO {t}__keyed;");
+    for t in &old {
+        text += &format!("ALTER TABLE {t} RENAME TO {t}__old;");
     }
     text += sql::EVENT_TABLES;
-    for t in &keyed {
-        text +=
-            &format!("INSERT INTO {t} BY NAME SELECT * FROM {t}__keyed; DROP TABLE {t}__keyed;");
+    for t in &old {
+        let copy = if t == "dead_letter_events" {
+            format!(
+                "INSERT INTO {t} BY NAME SELECT payload AS data, reason, detail, \
+                 topic AS subscription_name, dead_letter_id AS message_id, \
+                 received_at AS publish_time, attributes FROM {t}__old;"
+            )
+        } else {
+            format!(
+                "INSERT INTO {t} BY NAME SELECT * EXCLUDE (event_date, ingestion_time), \
+                 ingestion_time AS publish_time FROM {t}__old;"
+            )
+        };
+        text += &format!("{copy} DROP TABLE {t}__old;");
     }
     text += "COMMIT;";
     conn.execute_batch(&text).map_err(|e| {
         let _ = conn.execute_batch("ROLLBACK");
-        query_error("dropping the stream tables' keys", &e)
+        query_error("upgrading the stream tables", &e)
     })?;
-    tracing::info!(tables = ?keyed, "stream tables rebuilt without their keys");
+    tracing::info!(tables = ?old, "stream tables rebuilt in the subscription shape");
     Ok(())
 }
 
-/// The columns the subscriber fills, in table order: all but the derived `event_date`.
+/// The columns of a stream table, in table order.
 pub(super) fn stream_columns(
     conn: &Connection,
     table: &str,
@@ -330,7 +296,7 @@ pub(super) fn stream_columns(
         conn,
         table,
         "SELECT column_name FROM information_schema.columns \
-         WHERE table_schema = 'main' AND table_name = ? AND column_name <> 'event_date' \
+         WHERE table_schema = 'main' AND table_name = ? \
          ORDER BY ordinal_position",
         [table],
         |r| r.get::<_, String>(0),
@@ -358,15 +324,12 @@ fn append_rows(
     appender.flush()
 }
 
-/// Each row as a JSON object with its `ingestion_time`, as the subscriber received it.
-fn rows<T: Serialize>(rows: &[T], at: EventTime) -> Vec<serde_json::Map<String, Value>> {
+/// Each row as a JSON object of its table's columns.
+fn rows<T: Serialize>(rows: &[T]) -> Vec<serde_json::Map<String, Value>> {
     rows.iter()
         .filter_map(|row| {
             // Plain data with string keys: serialization cannot fail, and is an object.
-            match serde_json::to_value(Row {
-                row,
-                ingestion_time: at,
-            }) {
+            match serde_json::to_value(row) {
                 Ok(Value::Object(map)) => Some(map),
                 _ => None,
             }
@@ -378,7 +341,8 @@ fn rows<T: Serialize>(rows: &[T], at: EventTime) -> Vec<serde_json::Map<String, 
 mod tests {
     use super::*;
     use crate::bus::sink::DeadLetter;
-    use crate::generate::events::{Event, EventGenerator, EventPools, EventType};
+    use crate::bus::{Delivered, RowMetadata};
+    use crate::generate::events::{EventGenerator, EventPools, EventTime, EventType};
     use crate::generate::World;
     use crate::model::{Scale, ScaleName};
     use std::collections::BTreeMap;
@@ -404,22 +368,31 @@ mod tests {
             ingested_at: Some(EventTime::from_millis(AT)),
             ..SinkBatch::default()
         };
+        let meta = |n: u64, ty: &str| RowMetadata {
+            subscription_name: Some("retail-events-local".into()),
+            message_id: Some(format!("m-{n}")),
+            publish_time: Some(EventTime::from_millis(AT - 2_000 + n as i64)),
+            attributes: Some(BTreeMap::from([("event_type".into(), ty.into())])),
+        };
         for seq in 0..120 {
-            match generator.event(seq, EventTime::from_millis(AT - 5_000 + seq as i64 * 7)) {
-                Event::Order(o) => batch.orders.push(o),
-                Event::Inventory(i) => batch.inventory.push(i),
-                Event::UserActivity(u) => batch.user_activity.push(u),
-            }
+            let event = generator.event(seq, EventTime::from_millis(AT - 5_000 + seq as i64 * 7));
+            let ty = event.event_type().as_str();
+            // Every fifth row as a test or a replay writes it: no metadata.
+            let meta = if seq % 5 == 0 {
+                RowMetadata::default()
+            } else {
+                meta(seq, ty)
+            };
+            batch.push_event(event, meta);
         }
-        batch.dead_letters.push(DeadLetter {
-            dead_letter_id: "dl-1".into(),
-            topic: "orders".into(),
-            received_at: EventTime::from_millis(AT - 1),
-            reason: "invalid_json".into(),
-            detail: "expected value at line 1 column 1".into(),
-            attributes: BTreeMap::from([("event_type".into(), "order".into())]),
-            payload: "{not json, with 'quotes' and \"doubles\"".into(),
-        });
+        batch.dead_letters.push(Delivered::new(
+            DeadLetter {
+                data: "{not json, with 'quotes' and \"doubles\"".into(),
+                reason: "invalid_json".into(),
+                detail: "expected value at line 1 column 1".into(),
+            },
+            meta(999, "order"),
+        ));
         batch
     }
 
@@ -490,36 +463,25 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn every_column_round_trips_once_however_often_a_batch_comes() {
+    async fn every_column_round_trips_and_every_delivery_is_a_row() {
         let dir = tempfile::tempdir().expect("tempdir");
         let warehouse = open(&dir).await;
         let sink = DuckDbEventSink::new(warehouse.clone());
         let batch = batch();
         sink.write(Arc::new(batch.clone())).await.expect("write");
-        sink.write(Arc::new(batch.clone()))
-            .await
-            .expect("redelivered");
-        // A batch that carries one event twice keeps it once too.
-        let mut doubled = SinkBatch {
-            ingested_at: batch.ingested_at,
-            ..SinkBatch::default()
-        };
-        doubled.orders = vec![batch.orders[0].clone(), batch.orders[0].clone()];
-        sink.write(Arc::new(doubled)).await.expect("doubled");
 
-        let at = EventTime::from_millis(AT);
         let mut expected = vec![
-            ("order_events", "event_id", rows(&batch.orders, at)),
-            ("inventory_events", "event_id", rows(&batch.inventory, at)),
+            ("order_events", "event_id", rows(&batch.orders)),
+            ("inventory_events", "event_id", rows(&batch.inventory)),
             (
                 "user_activity_events",
                 "event_id",
-                rows(&batch.user_activity, at),
+                rows(&batch.user_activity),
             ),
             (
                 "dead_letter_events",
-                "dead_letter_id",
-                rows(&batch.dead_letters, at),
+                "message_id",
+                rows(&batch.dead_letters),
             ),
         ];
         for (_, key, rows) in &mut expected {
@@ -553,19 +515,6 @@ mod tests {
                             );
                         }
                     }
-                    if *table != "dead_letter_events" {
-                        let undated: i64 = conn
-                            .query_row(
-                                &format!(
-                                    "SELECT count(*) FROM {table} \
-                                     WHERE event_date IS DISTINCT FROM CAST(event_time AS DATE)"
-                                ),
-                                [],
-                                |r| r.get(0),
-                            )
-                            .expect("dates");
-                        assert_eq!(undated, 0, "{table}: event_date is the event's day");
-                    }
                 }
                 let writer = inner.stream_writer.lock().expect("writer");
                 for table in STREAM_TABLES {
@@ -583,16 +532,37 @@ mod tests {
             })
             .await
             .expect("checks");
+
+        // Delivered again (a redelivery, a retried batch): every delivery is a row, and the
+        // clean view still has each order once.
+        sink.write(Arc::new(batch.clone()))
+            .await
+            .expect("redelivered");
+        let stored = warehouse
+            .query_i64("SELECT count(*) FROM order_events")
+            .await
+            .expect("count");
+        assert_eq!(stored as usize, 2 * batch.orders.len());
+        let clean = warehouse
+            .query_i64("SELECT count(*) FROM order_events_clean")
+            .await
+            .expect("clean");
+        assert_eq!(clean as usize, batch.orders.len(), "one row per event_id");
+        let dead = warehouse
+            .query_i64("SELECT count(*) FROM dead_letters WHERE reason = 'invalid_json'")
+            .await
+            .expect("dead letters");
+        assert_eq!(dead, 1, "one dead letter per message_id, its reason kept");
+        assert_counts_kept(&warehouse).await;
     }
 
     #[tokio::test]
     async fn a_row_that_does_not_fit_fails_the_whole_batch_and_inserts_none_of_it() {
         let dir = tempfile::tempdir().expect("tempdir");
         let warehouse = open(&dir).await;
-        let at = EventTime::from_millis(AT);
         let batch = batch();
-        let orders = rows(&batch.orders, at);
-        let mut inventory = rows(&batch.inventory, at);
+        let orders = rows(&batch.orders);
+        let mut inventory = rows(&batch.inventory);
         let mut bad = inventory[0].clone();
         bad.insert("event_id".into(), Value::String("bad-1".into()));
         bad.insert("quantity_change".into(), Value::String("many".into()));
@@ -640,75 +610,78 @@ mod tests {
         );
     }
 
-    /// The stream tables as files made before this version had them: keyed by their ids.
-    fn keyed_schema() -> String {
-        let mut text = sql::EVENT_TABLES.to_string();
-        for (unkeyed, keyed) in [
-            (
-                "event_id         VARCHAR NOT NULL",
-                "event_id         VARCHAR PRIMARY KEY",
-            ),
-            (
-                "event_id        VARCHAR NOT NULL",
-                "event_id        VARCHAR PRIMARY KEY",
-            ),
-            (
-                "event_id       VARCHAR NOT NULL",
-                "event_id       VARCHAR PRIMARY KEY",
-            ),
-            (
-                "dead_letter_id VARCHAR NOT NULL",
-                "dead_letter_id VARCHAR PRIMARY KEY",
-            ),
-        ] {
-            assert!(text.contains(unkeyed), "{unkeyed}");
-            text = text.replace(unkeyed, keyed);
-        }
-        text
-    }
+    /// Two stream tables as files made before they took a subscription's shape had them:
+    /// an `event_date`, an `ingestion_time`, and (older still) keys.
+    const OLD_SHAPE: &str = "
+        CREATE TABLE inventory_events (
+            event_id VARCHAR PRIMARY KEY, event_type VARCHAR NOT NULL,
+            event_time TIMESTAMP NOT NULL, event_date DATE NOT NULL,
+            schema_version INTEGER NOT NULL, store_id VARCHAR NOT NULL,
+            product_id VARCHAR NOT NULL, quantity_change INTEGER NOT NULL,
+            reason VARCHAR NOT NULL, ingestion_time TIMESTAMP NOT NULL);
+        CREATE TABLE dead_letter_events (
+            dead_letter_id VARCHAR NOT NULL, topic VARCHAR NOT NULL,
+            received_at TIMESTAMP NOT NULL, reason VARCHAR NOT NULL, detail VARCHAR,
+            attributes JSON, payload VARCHAR, ingestion_time TIMESTAMP NOT NULL);
+        INSERT INTO inventory_events VALUES ('e-1', 'inventory',
+            TIMESTAMP '2026-02-01 10:00:00', DATE '2026-02-01', 1, 'S001', 'P00001', -2,
+            'sale', TIMESTAMP '2026-02-01 10:00:01');
+        INSERT INTO dead_letter_events VALUES ('dl-7', 'retail-events',
+            TIMESTAMP '2026-02-01 10:00:02', 'invalid_json', 'eof', NULL, '{', 
+            TIMESTAMP '2026-02-01 10:00:03');";
 
     #[tokio::test]
-    async fn a_file_with_keyed_stream_tables_is_rebuilt_without_keys_and_keeps_its_rows() {
+    async fn a_file_with_stream_tables_of_the_old_shape_is_rebuilt_and_keeps_its_rows() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("w.duckdb");
         {
             let conn = Connection::open(&path).expect("open");
-            conn.execute_batch(&keyed_schema()).expect("old schema");
-            conn.execute_batch(
-                "INSERT INTO inventory_events VALUES ('e-1', 'inventory', TIMESTAMP '2026-02-01 10:00:00', \
-                 DATE '2026-02-01', 1, 'S001', 'P00001', -2, 'sale', TIMESTAMP '2026-02-01 10:00:01')",
-            )
-            .expect("a row");
+            conn.execute_batch(OLD_SHAPE).expect("old schema");
         }
-        let keys =
-            "SELECT count(*) FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY' \
-                    AND table_name LIKE '%_events'";
         let warehouse = Arc::new(
             DuckDbWarehouse::open(path.clone(), dir.path().join("lake"))
                 .await
                 .expect("reopen"),
         );
+        let keys = "SELECT count(*) FROM duckdb_constraints() \
+                    WHERE constraint_type = 'PRIMARY KEY' AND table_name LIKE '%_events'";
         assert_eq!(warehouse.query_i64(keys).await.expect("keys"), 0);
+        let old_columns = "SELECT count(*) FROM information_schema.columns \
+             WHERE table_name LIKE '%_events' \
+             AND column_name IN ('event_date', 'ingestion_time', 'dead_letter_id')";
+        assert_eq!(warehouse.query_i64(old_columns).await.expect("columns"), 0);
         assert_eq!(
             warehouse
-                .query_i64("SELECT count(*) FROM inventory_events WHERE event_id = 'e-1' AND quantity_change = -2")
+                .query_i64(
+                    "SELECT count(*) FROM inventory_events WHERE event_id = 'e-1' \
+                     AND quantity_change = -2 AND publish_time = TIMESTAMP '2026-02-01 10:00:01'"
+                )
                 .await
                 .expect("row"),
             1,
-            "the stored row survives the rebuild"
+            "the stored row survives the rebuild, its ingestion time as its publish time"
         );
         assert_eq!(
             warehouse
-                .query_i64("SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE '%__keyed'")
+                .query_i64(
+                    "SELECT count(*) FROM dead_letters WHERE message_id = 'dl-7' \
+                     AND reason = 'invalid_json' AND data = '{'"
+                )
+                .await
+                .expect("dead letter"),
+            1
+        );
+        assert_eq!(
+            warehouse
+                .query_i64("SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE '%__old'")
                 .await
                 .expect("tables"),
             0
         );
-        // The view was made again, and the tables take streamed rows as before.
+        // The views were made again, and the tables take streamed rows as before.
         let sink = DuckDbEventSink::new(warehouse.clone());
         let batch = batch();
         sink.write(Arc::new(batch.clone())).await.expect("write");
-        sink.write(Arc::new(batch.clone())).await.expect("again");
         assert_eq!(
             warehouse
                 .query_i64("SELECT count(*) FROM order_events_clean")
@@ -733,8 +706,31 @@ mod tests {
         );
     }
 
+    /// The DuckDB stream tables have the BigQuery schema files' columns, in order: the tables
+    /// the subscriptions write deployed.
     #[tokio::test]
-    async fn the_same_batch_delivered_twice_at_once_is_kept_once() {
+    async fn the_stream_tables_have_the_subscription_schemas_columns() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let warehouse = open(&dir).await;
+        warehouse
+            .with_conn(|conn, _| {
+                for table in stream_tables::STREAM_TABLES {
+                    assert_eq!(
+                        stream_columns(conn, table.name).expect("columns"),
+                        table.column_names(),
+                        "{}",
+                        table.name
+                    );
+                }
+                Ok(())
+            })
+            .await
+            .expect("checks");
+    }
+
+    /// Writes at once go one after another, each whole: nothing lost, nothing torn.
+    #[tokio::test]
+    async fn the_same_batch_delivered_four_times_at_once_lands_four_times_whole() {
         let dir = tempfile::tempdir().expect("tempdir");
         let warehouse = open(&dir).await;
         let batch = batch();
@@ -746,35 +742,13 @@ mod tests {
             result.expect("write");
         }
         let rows: BTreeMap<String, u64> = warehouse.stream_table_rows().into_iter().collect();
-        assert_eq!(rows["order_events"], batch.orders.len() as u64);
-        assert_eq!(rows["inventory_events"], batch.inventory.len() as u64);
+        assert_eq!(rows["order_events"], 4 * batch.orders.len() as u64);
+        assert_eq!(rows["inventory_events"], 4 * batch.inventory.len() as u64);
         assert_eq!(
             rows["user_activity_events"],
-            batch.user_activity.len() as u64
+            4 * batch.user_activity.len() as u64
         );
-        assert_eq!(rows["dead_letter_events"], 1);
-    }
-
-    #[test]
-    fn the_span_is_the_first_and_last_event_time() {
-        let row = |t: &str| {
-            let mut m = serde_json::Map::new();
-            m.insert("event_time".into(), Value::String(t.into()));
-            m
-        };
-        let rows = [
-            row("2026-02-01T10:00:00.500Z"),
-            row("2026-02-01T09:59:59.999Z"),
-            row("2026-02-01T10:00:01.000Z"),
-        ];
-        assert_eq!(
-            time_span(&rows),
-            Some(("2026-02-01T09:59:59.999Z", "2026-02-01T10:00:01.000Z"))
-        );
-        assert_eq!(time_span(&[]), None);
-        assert_eq!(
-            time_span(&[row("2026-02-01T10:00:00.000Z"), serde_json::Map::new()]),
-            None
-        );
+        assert_eq!(rows["dead_letter_events"], 4);
+        assert_counts_kept(&warehouse).await;
     }
 }
