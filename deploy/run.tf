@@ -66,7 +66,7 @@ resource "google_cloud_run_v2_service" "pipeline" {
 
   # At start the service creates its views over the Pub/Sub landing tables, and the tables
   # when missing: Terraform creates them first, or its own create would find them there.
-  depends_on = [google_bigquery_table.event_stream, google_bigquery_table.alerts_stream]
+  depends_on = [google_bigquery_table.stream, google_bigquery_table.alerts_stream]
 }
 
 # Long backfills: a Cloud Run Job whose tasks split the range by whole days

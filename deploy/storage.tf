@@ -30,6 +30,14 @@ resource "google_storage_bucket" "lake" {
   }
 }
 
+# The archive subscriptions write objects and read the bucket's metadata as Pub/Sub's agent.
+resource "google_storage_bucket_iam_member" "pubsub_writes_archive" {
+  for_each = toset(["roles/storage.objectCreator", "roles/storage.legacyBucketReader"])
+  bucket   = google_storage_bucket.lake.name
+  role     = each.key
+  member   = "serviceAccount:${local.pubsub_agent}"
+}
+
 resource "google_artifact_registry_repository" "images" {
   location      = var.region
   repository_id = var.repository

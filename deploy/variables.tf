@@ -133,3 +133,15 @@ variable "oidc_audience" {
   type        = string
   default     = "retail-pipeline-scheduler"
 }
+
+variable "alert_email" {
+  description = "Where alert policies send email (failed jobs, dead letters, failed scheduler runs, warehouse lag); empty: the policies exist without a channel."
+  type        = string
+  default     = ""
+}
+
+variable "alert_lag_hours" {
+  description = "Alert when a refresh leaves the warehouse more than this many hours behind the last generated hour."
+  type        = number
+  default     = 2
+}
