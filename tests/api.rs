@@ -444,6 +444,47 @@ async fn openapi_lists_every_endpoint_and_the_docs_work_offline() {
     );
 }
 
+/// OpenAPI's rule for parameters, which openapi-spec-validator enforces (and
+/// scripts/check-openapi.sh runs): a parameter is `in: path` exactly when its name is a
+/// `{name}` of the path template, and such a parameter is required. Query strings declared as
+/// path parameters made the document invalid.
+#[tokio::test]
+async fn openapi_path_parameters_are_exactly_the_templates_names() {
+    let t = test_app(ScaleName::Small, None, 4).await;
+    let (status, spec) = call(&t.router, Method::GET, "/openapi.json", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let mut checked = 0;
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        let names: std::collections::BTreeSet<&str> = path
+            .split('{')
+            .skip(1)
+            .filter_map(|s| s.split_once('}').map(|(name, _)| name))
+            .collect();
+        for (method, op) in item.as_object().expect("path item") {
+            let Some(params) = op.get("parameters").and_then(Value::as_array) else {
+                assert!(names.is_empty(), "{method} {path} declares no {names:?}");
+                continue;
+            };
+            let in_path: std::collections::BTreeSet<&str> = params
+                .iter()
+                .filter(|p| p["in"] == "path")
+                .map(|p| p["name"].as_str().expect("name"))
+                .collect();
+            assert_eq!(in_path, names, "{method} {path}: path parameters");
+            for p in params {
+                checked += 1;
+                if p["in"] == "path" {
+                    assert_eq!(p["required"], true, "{method} {path}: {p}");
+                }
+            }
+        }
+    }
+    assert!(checked >= 20, "only {checked} parameters");
+    let params = &spec["paths"]["/bq/refresh"]["post"]["parameters"];
+    assert_eq!(params[0]["name"], "wait");
+    assert_eq!(params[0]["in"], "query", "{params}");
+}
+
 #[tokio::test]
 async fn refresh_then_analytics_match_the_lake() {
     let t = test_app(ScaleName::Small, None, 4).await;
