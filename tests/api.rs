@@ -329,6 +329,53 @@ async fn every_error_is_json_with_a_stable_code() {
     assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
 }
 
+/// Percent-escapes that decode to bytes which are not UTF-8 fail axum's path extraction; that
+/// answer is JSON with a stable code and the parameter at fault, like every other error.
+#[tokio::test]
+async fn a_path_parameter_that_is_not_utf8_is_a_json_400() {
+    let t = test_app(ScaleName::Small, None, 4).await;
+    for (method, uri, field) in [
+        (Method::GET, "/jobs/%FF%FE", "id"),
+        (Method::POST, "/jobs/%FF%FE/cancel", "id"),
+        (Method::GET, "/sample/%FF", "type"),
+        (Method::POST, "/scenarios/%FF/start", "name"),
+    ] {
+        let req = Request::builder()
+            .method(method.clone())
+            .uri(uri)
+            .body(Body::empty())
+            .expect("request");
+        let res = t.router.clone().oneshot(req).await.expect("response");
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{method} {uri}");
+        assert_eq!(
+            res.headers()[header::CONTENT_TYPE],
+            "application/json",
+            "{method} {uri}"
+        );
+        let bytes = res.into_body().collect().await.expect("body").to_bytes();
+        let err: Value = serde_json::from_slice(&bytes).expect("a JSON error body");
+        assert_eq!(err["code"], "invalid_path", "{method} {uri}: {err}");
+        assert_eq!(err["field"], field, "{method} {uri}: {err}");
+        assert!(
+            err["message"].as_str().is_some_and(|m| m.contains("UTF-8")),
+            "{err}"
+        );
+    }
+    // The documented answers include that 400.
+    let (_, spec) = call(&t.router, Method::GET, "/openapi.json", None).await;
+    for (path, method) in [
+        ("/jobs/{id}", "get"),
+        ("/jobs/{id}/cancel", "post"),
+        ("/sample/{type}", "get"),
+        ("/scenarios/{name}/start", "post"),
+    ] {
+        assert!(
+            spec["paths"][path][method]["responses"]["400"].is_object(),
+            "{method} {path} documents 400"
+        );
+    }
+}
+
 #[tokio::test]
 async fn mutating_endpoints_need_the_token_when_one_is_set() {
     let t = test_app(ScaleName::Small, Some("s3cret-token"), 4).await;

@@ -3,11 +3,12 @@
 use super::body::OptionalJson;
 use super::error::AppError;
 use super::generate::JobAccepted;
+use super::path::ApiPath;
 use crate::app::AppState;
 use crate::generate::events::{sample_event, EventTime, EventType};
 use crate::jobs::scenario::{CustomScenario, ScenarioError, ScenarioSpec, SCENARIOS};
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -61,7 +62,7 @@ pub struct StartScenarioRequest {
     request_body(content = Option<StartScenarioRequest>, description = "Optional: a `seed` to replay a run"),
     responses(
         (status = 202, description = "Scenario started", body = JobAccepted),
-        (status = 400, description = "Malformed body", body = super::error::ErrorBody),
+        (status = 400, description = "Malformed body, or a name that is not UTF-8", body = super::error::ErrorBody),
         (status = 401, description = "Missing or wrong bearer token", body = super::error::ErrorBody),
         (status = 404, description = "Unknown scenario", body = super::error::ErrorBody),
         (status = 409, description = "A scenario is already running", body = super::error::ErrorBody),
@@ -72,7 +73,7 @@ pub struct StartScenarioRequest {
     security(("bearer" = [])))]
 pub async fn start_named(
     State(app): State<AppState>,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
     OptionalJson(req): OptionalJson<StartScenarioRequest>,
 ) -> Result<(StatusCode, Json<JobAccepted>), AppError> {
     let spec = ScenarioSpec::named(&name).map_err(|e| match e {
@@ -145,11 +146,12 @@ fn start(
     params(("type" = String, Path, description = "order, inventory or user_activity", example = "order")),
     responses(
         (status = 200, description = "One example event of the type, as the bus carries it", content_type = "application/json"),
+        (status = 400, description = "A type that is not UTF-8", body = super::error::ErrorBody),
         (status = 404, description = "Unknown event type", body = super::error::ErrorBody),
     ))]
 pub async fn sample(
     State(app): State<AppState>,
-    Path(kind): Path<String>,
+    ApiPath(kind): ApiPath<String>,
 ) -> Result<Response, AppError> {
     let ty: EventType = kind.parse().map_err(|_| {
         AppError::not_found(
