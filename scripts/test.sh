@@ -39,8 +39,11 @@ if ! command -v shellcheck >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1
 fi
 echo "== cargo test" >&2
 cargo test --locked "$@"
-# Every endpoint fuzzed from the OpenAPI document against the binary the tests just built.
+# The OpenAPI document validated by the standard's checker, then every endpoint fuzzed from it,
+# against the binary the tests just built.
 if [ "$#" -eq 0 ]; then
+    echo "== OpenAPI document (openapi-spec-validator)" >&2
+    scripts/check-openapi.sh "$CARGO_TARGET_DIR/debug/retail-pipeline"
     echo "== API fuzzing (schemathesis)" >&2
     scripts/fuzz-api.sh "$CARGO_TARGET_DIR/debug/retail-pipeline"
     # One minute of the soak (scripts/soak.sh --minutes 10 is the full one): memory and file

@@ -8,7 +8,9 @@ use crate::bus::{
 use crate::config::Config;
 use crate::generate::events::EventPools;
 use crate::generate::World;
-use crate::jobs::scenario::{RunOptions, ScenarioProgress, ScenarioRunner, ScenarioSpec};
+use crate::jobs::scenario::{
+    fresh_seed, run_key, RunOptions, ScenarioProgress, ScenarioRunner, ScenarioSpec,
+};
 use crate::jobs::{publish_pending_alerts, AlertPublisher, Republished, RunTarget};
 use crate::jobs::{
     run_hours, Admission, Admitted, Counters, Job, JobKind, JobRegistry, JobState, RegistryError,
@@ -353,9 +355,16 @@ impl App {
     }
 
     /// Starts a scenario: exactly its events, at its rate, to the events topic. One scenario
-    /// runs at a time, so a rate asked for is the rate sent.
-    pub fn start_scenario(self: &Arc<Self>, spec: ScenarioSpec) -> Result<Arc<Job>, StartError> {
-        let progress = ScenarioProgress::new();
+    /// runs at a time, so a rate asked for is the rate sent. Its ids come from `seed` (replayable)
+    /// or, without one, from a seed drawn from the OS: never from the job id, which restarts at
+    /// `scn-1` in every process.
+    pub fn start_scenario(
+        self: &Arc<Self>,
+        spec: ScenarioSpec,
+        seed: Option<u64>,
+    ) -> Result<Arc<Job>, StartError> {
+        let seed = seed.unwrap_or_else(fresh_seed);
+        let progress = ScenarioProgress::seeded(seed);
         let job = match self.jobs.admit(
             JobKind::Scenario,
             spec.name.clone(),
@@ -374,7 +383,7 @@ impl App {
             let outcome = runner
                 .run(
                     &spec,
-                    &task_job.id,
+                    &run_key(seed),
                     RunOptions::default(),
                     &progress,
                     &task_job.cancel,

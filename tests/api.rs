@@ -337,6 +337,53 @@ async fn every_error_is_json_with_a_stable_code() {
     assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
 }
 
+/// Percent-escapes that decode to bytes which are not UTF-8 fail axum's path extraction; that
+/// answer is JSON with a stable code and the parameter at fault, like every other error.
+#[tokio::test]
+async fn a_path_parameter_that_is_not_utf8_is_a_json_400() {
+    let t = test_app(ScaleName::Small, None, 4).await;
+    for (method, uri, field) in [
+        (Method::GET, "/jobs/%FF%FE", "id"),
+        (Method::POST, "/jobs/%FF%FE/cancel", "id"),
+        (Method::GET, "/sample/%FF", "type"),
+        (Method::POST, "/scenarios/%FF/start", "name"),
+    ] {
+        let req = Request::builder()
+            .method(method.clone())
+            .uri(uri)
+            .body(Body::empty())
+            .expect("request");
+        let res = t.router.clone().oneshot(req).await.expect("response");
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{method} {uri}");
+        assert_eq!(
+            res.headers()[header::CONTENT_TYPE],
+            "application/json",
+            "{method} {uri}"
+        );
+        let bytes = res.into_body().collect().await.expect("body").to_bytes();
+        let err: Value = serde_json::from_slice(&bytes).expect("a JSON error body");
+        assert_eq!(err["code"], "invalid_path", "{method} {uri}: {err}");
+        assert_eq!(err["field"], field, "{method} {uri}: {err}");
+        assert!(
+            err["message"].as_str().is_some_and(|m| m.contains("UTF-8")),
+            "{err}"
+        );
+    }
+    // The documented answers include that 400.
+    let (_, spec) = call(&t.router, Method::GET, "/openapi.json", None).await;
+    for (path, method) in [
+        ("/jobs/{id}", "get"),
+        ("/jobs/{id}/cancel", "post"),
+        ("/sample/{type}", "get"),
+        ("/scenarios/{name}/start", "post"),
+    ] {
+        assert!(
+            spec["paths"][path][method]["responses"]["400"].is_object(),
+            "{method} {path} documents 400"
+        );
+    }
+}
+
 #[tokio::test]
 async fn mutating_endpoints_need_the_token_when_one_is_set() {
     let t = test_app(ScaleName::Small, Some("s3cret-token"), 4).await;
@@ -452,6 +499,47 @@ async fn openapi_lists_every_endpoint_and_the_docs_work_offline() {
         !page.contains("https://") && !page.contains("http://"),
         "the docs page loads nothing from outside"
     );
+}
+
+/// OpenAPI's rule for parameters, which openapi-spec-validator enforces (and
+/// scripts/check-openapi.sh runs): a parameter is `in: path` exactly when its name is a
+/// `{name}` of the path template, and such a parameter is required. Query strings declared as
+/// path parameters made the document invalid.
+#[tokio::test]
+async fn openapi_path_parameters_are_exactly_the_templates_names() {
+    let t = test_app(ScaleName::Small, None, 4).await;
+    let (status, spec) = call(&t.router, Method::GET, "/openapi.json", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let mut checked = 0;
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        let names: std::collections::BTreeSet<&str> = path
+            .split('{')
+            .skip(1)
+            .filter_map(|s| s.split_once('}').map(|(name, _)| name))
+            .collect();
+        for (method, op) in item.as_object().expect("path item") {
+            let Some(params) = op.get("parameters").and_then(Value::as_array) else {
+                assert!(names.is_empty(), "{method} {path} declares no {names:?}");
+                continue;
+            };
+            let in_path: std::collections::BTreeSet<&str> = params
+                .iter()
+                .filter(|p| p["in"] == "path")
+                .map(|p| p["name"].as_str().expect("name"))
+                .collect();
+            assert_eq!(in_path, names, "{method} {path}: path parameters");
+            for p in params {
+                checked += 1;
+                if p["in"] == "path" {
+                    assert_eq!(p["required"], true, "{method} {path}: {p}");
+                }
+            }
+        }
+    }
+    assert!(checked >= 20, "only {checked} parameters");
+    let params = &spec["paths"]["/bq/refresh"]["post"]["parameters"];
+    assert_eq!(params[0]["name"], "wait");
+    assert_eq!(params[0]["in"], "query", "{params}");
 }
 
 #[tokio::test]
@@ -719,6 +807,137 @@ async fn scenarios_list_run_exactly_and_refuse_bad_starts() {
     let sent = job["done"].as_u64().expect("sent");
     assert!((1..=3).contains(&sent), "{job}");
     assert_eq!(job["result"]["sent"].as_u64(), Some(sent));
+}
+
+/// One custom scenario run (`body`) on a fresh service of its own, as a new process or another
+/// instance would be: its job (numbered `scn-1` like every first job) and its archived events
+/// by event id.
+async fn scenario_run_in_a_fresh_app(body: &str) -> (Value, Vec<Value>) {
+    let t = test_app(ScaleName::Small, None, 4).await;
+    let (status, accepted) = call(
+        &t.router,
+        Method::POST,
+        "/scenarios/custom/start",
+        Some(body),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{accepted}");
+    assert_eq!(
+        accepted["job_id"], "scn-1",
+        "each process numbers its jobs from 1"
+    );
+    let job = wait_for_end(&t.router, "scn-1").await;
+    assert_eq!(job["state"], "completed", "{job}");
+    t.app.bus.flush().await.expect("flush");
+    let mut events = common::jsonl_values(&t.app.config.data_dir.join("lake/events"));
+    events.sort_by(|a, b| a["event_id"].as_str().cmp(&b["event_id"].as_str()));
+    assert_eq!(events.len() as u64, job["done"].as_u64().expect("done"));
+    (job, events)
+}
+
+fn event_ids(events: &[Value]) -> std::collections::BTreeSet<String> {
+    events
+        .iter()
+        .map(|e| e["event_id"].as_str().expect("event_id").to_owned())
+        .collect()
+}
+
+/// The ids of a scenario run must not come from its job id: `scn-1` starts every process, and
+/// its events would repeat (and the warehouse, keyed by event id, would keep only one of each).
+#[tokio::test]
+async fn scenario_runs_of_two_processes_send_distinct_ids() {
+    let body = r#"{"events_per_minute":3000,"duration_seconds":1}"#;
+    let (job_a, a) = scenario_run_in_a_fresh_app(body).await;
+    let (job_b, b) = scenario_run_in_a_fresh_app(body).await;
+    assert_eq!((a.len(), b.len()), (50, 50));
+    let (ids_a, ids_b) = (event_ids(&a), event_ids(&b));
+    assert_eq!(
+        (ids_a.len(), ids_b.len()),
+        (50, 50),
+        "distinct within a run"
+    );
+    assert!(
+        ids_a.is_disjoint(&ids_b),
+        "shared ids: {:?}",
+        ids_a.intersection(&ids_b).take(5).collect::<Vec<_>>()
+    );
+    for key in ["order_id", "session_id"] {
+        let of = |events: &[Value]| -> std::collections::BTreeSet<String> {
+            events
+                .iter()
+                .filter_map(|e| e[key].as_str().map(str::to_owned))
+                .collect()
+        };
+        assert!(of(&a).is_disjoint(&of(&b)), "{key}s repeat across runs");
+    }
+    // Each run says which seed it drew, so it can be replayed.
+    let (seed_a, seed_b) = (&job_a["detail"]["seed"], &job_b["detail"]["seed"]);
+    assert!(
+        seed_a.is_u64() && seed_b.is_u64() && seed_a != seed_b,
+        "{seed_a} {seed_b}"
+    );
+}
+
+/// A run given a seed replays: the same ids and payloads in another process; only the times
+/// follow the start.
+#[tokio::test]
+async fn a_scenario_started_with_a_seed_replays_its_ids_and_payloads() {
+    let body = r#"{"events_per_minute":3000,"duration_seconds":1,"seed":18446744073709551615}"#;
+    let (job_a, a) = scenario_run_in_a_fresh_app(body).await;
+    let (job_b, b) = scenario_run_in_a_fresh_app(body).await;
+    assert_eq!(job_a["detail"]["seed"].as_u64(), Some(u64::MAX), "{job_a}");
+    assert_eq!(job_b["detail"]["seed"].as_u64(), Some(u64::MAX), "{job_b}");
+    assert_eq!(a.len(), 50);
+    assert_eq!(event_ids(&a), event_ids(&b));
+    // Payloads draw products for the time of day, so they match when both runs fell in the same
+    // hour (they do unless the test straddles one).
+    let hour = |e: &Value| e["event_time"].as_str().map(|t| t[..13].to_owned());
+    if a.iter()
+        .chain(&b)
+        .map(hour)
+        .collect::<std::collections::BTreeSet<_>>()
+        .len()
+        == 1
+    {
+        let timeless = |e: &Value| {
+            let mut e = e.clone();
+            e.as_object_mut().expect("object").remove("event_time");
+            e
+        };
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!(timeless(x), timeless(y));
+        }
+    } else {
+        eprintln!("the runs straddled an hour: payloads not compared");
+    }
+
+    // A named start takes the seed in an optional body too, and refuses a bad one.
+    let t = test_app(ScaleName::Small, None, 4).await;
+    for (body, field) in [(r#"{"seed":-1}"#, "seed"), (r#"{"seed":1,"x":2}"#, "x")] {
+        let (status, err) = call(
+            &t.router,
+            Method::POST,
+            "/scenarios/quick_sample/start",
+            Some(body),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {err}");
+        assert_eq!(err["code"], "invalid_body", "{err}");
+        if field == "seed" {
+            assert_eq!(err["field"], "seed", "{err}");
+        }
+    }
+    let (status, accepted) = call(
+        &t.router,
+        Method::POST,
+        "/scenarios/quick_sample/start",
+        Some(r#"{"seed":7}"#),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{accepted}");
+    assert_eq!(accepted["job"]["detail"]["seed"], 7, "{accepted}");
+    call(&t.router, Method::POST, "/jobs/scn-1/cancel", None).await;
+    assert_eq!(wait_for_end(&t.router, "scn-1").await["state"], "cancelled");
 }
 
 #[tokio::test]

@@ -497,7 +497,15 @@ fn scenario_list_run_and_ctrl_c() {
     let child = bin()
         .arg("--data-dir")
         .arg(dir.path())
-        .args(["--scale", "small", "scenario", "run", "quick_sample"])
+        .args([
+            "--scale",
+            "small",
+            "scenario",
+            "run",
+            "quick_sample",
+            "--run-seed",
+            "7",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -524,5 +532,6 @@ fn scenario_list_run_and_ctrl_c() {
         said.contains("quick_sample cancelled: 2 of 12 events"),
         "{said}"
     );
+    assert!(said.contains("replay with --run-seed 7"), "{said}");
     assert_eq!(archived_lines(), 2, "exactly the events sent are archived");
 }

@@ -96,7 +96,7 @@ impl From<JsonRejection> for AppError {
 
 impl From<PathRejection> for AppError {
     fn from(r: PathRejection) -> Self {
-        Self::bad_request("invalid_path", r.body_text())
+        super::path::path_error(r)
     }
 }
 

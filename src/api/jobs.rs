@@ -1,9 +1,10 @@
 //! `/status`, `/jobs/{id}` and `/jobs/{id}/cancel`.
 
 use super::error::AppError;
+use super::path::ApiPath;
 use crate::app::AppState;
 use crate::jobs::{JobState, JobView};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
@@ -91,12 +92,12 @@ pub async fn snapshot(app: &AppState) -> StatusResponse {
     params(("id" = String, Path, description = "Job id, as returned when the job started")),
     responses(
         (status = 200, description = "The job", body = JobView),
-        (status = 400, description = "Not a job id (letters, digits and dashes)", body = super::error::ErrorBody),
+        (status = 400, description = "Not a job id (letters, digits and dashes), or not UTF-8", body = super::error::ErrorBody),
         (status = 404, description = "No such job", body = super::error::ErrorBody),
     ))]
 pub async fn job(
     State(app): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<JobView>, AppError> {
     find(&app, &id).map(|j| Json(j.view()))
 }
@@ -105,7 +106,7 @@ pub async fn job(
     params(("id" = String, Path, description = "Job id")),
     responses(
         (status = 202, description = "Cancellation requested; the job stops after the work in flight", body = JobView),
-        (status = 400, description = "Not a job id (letters, digits and dashes)", body = super::error::ErrorBody),
+        (status = 400, description = "Not a job id (letters, digits and dashes), or not UTF-8", body = super::error::ErrorBody),
         (status = 401, description = "Missing or wrong bearer token", body = super::error::ErrorBody),
         (status = 404, description = "No such job", body = super::error::ErrorBody),
         (status = 409, description = "The job has already finished", body = super::error::ErrorBody),
@@ -113,7 +114,7 @@ pub async fn job(
     security(("bearer" = [])))]
 pub async fn cancel(
     State(app): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<(StatusCode, Json<JobView>), AppError> {
     let job = find(&app, &id)?;
     let state = job.state();

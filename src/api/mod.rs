@@ -8,6 +8,7 @@ pub mod error;
 mod generate;
 mod health;
 mod jobs;
+mod path;
 mod scenarios;
 mod warehouse;
 

@@ -1,12 +1,14 @@
 //! Scenarios: the catalogue, named and custom starts, and sample events.
 
+use super::body::OptionalJson;
 use super::error::AppError;
 use super::generate::JobAccepted;
+use super::path::ApiPath;
 use crate::app::AppState;
 use crate::generate::events::{sample_event, EventTime, EventType};
 use crate::jobs::scenario::{CustomScenario, ScenarioError, ScenarioSpec, SCENARIOS};
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -43,19 +45,36 @@ pub async fn list() -> Json<Vec<ScenarioInfo>> {
     )
 }
 
+/// Optional body of a named start.
+#[derive(Debug, Default, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StartScenarioRequest {
+    /// Seed of the run: the same seed (with the same world `--seed`) sends the same event,
+    /// order and session ids and the same payloads again; only the times follow the start.
+    /// Absent: a seed is drawn from the OS, so ids never repeat across runs, restarts or
+    /// instances. The job's `detail.seed` shows the seed a run used.
+    #[schema(example = 7)]
+    pub seed: Option<u64>,
+}
+
 #[utoipa::path(post, path = "/scenarios/{name}/start", tag = "scenarios",
     params(("name" = String, Path, description = "A name from GET /scenarios")),
+    request_body(content = Option<StartScenarioRequest>, description = "Optional: a `seed` to replay a run"),
     responses(
         (status = 202, description = "Scenario started", body = JobAccepted),
+        (status = 400, description = "Malformed body, or a name that is not UTF-8", body = super::error::ErrorBody),
         (status = 401, description = "Missing or wrong bearer token", body = super::error::ErrorBody),
         (status = 404, description = "Unknown scenario", body = super::error::ErrorBody),
         (status = 409, description = "A scenario is already running", body = super::error::ErrorBody),
+        (status = 413, description = "Body too large", body = super::error::ErrorBody),
+        (status = 415, description = "A body that is not sent as application/json", body = super::error::ErrorBody),
         (status = 429, description = "Too many jobs running", body = super::error::ErrorBody),
     ),
     security(("bearer" = [])))]
 pub async fn start_named(
     State(app): State<AppState>,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
+    OptionalJson(req): OptionalJson<StartScenarioRequest>,
 ) -> Result<(StatusCode, Json<JobAccepted>), AppError> {
     let spec = ScenarioSpec::named(&name).map_err(|e| match e {
         ScenarioError::UnknownScenario { .. } => {
@@ -63,7 +82,7 @@ pub async fn start_named(
         }
         other => scenario_error(other),
     })?;
-    start(&app, spec)
+    start(&app, spec, req.seed)
 }
 
 /// Request body of a custom scenario.
@@ -78,6 +97,10 @@ pub struct CustomScenarioBody {
     pub duration_seconds: Option<u64>,
     /// `order`, `inventory`, `user_activity`; all three when absent.
     pub event_types: Option<Vec<String>>,
+    /// Seed of the run, as for a named start: the same seed replays the ids and payloads;
+    /// absent, one is drawn from the OS.
+    #[schema(example = 7)]
+    pub seed: Option<u64>,
 }
 
 #[utoipa::path(post, path = "/scenarios/custom/start", tag = "scenarios",
@@ -98,7 +121,7 @@ pub async fn start_custom(
 ) -> Result<(StatusCode, Json<JobAccepted>), AppError> {
     let Json(custom) = body?;
     let spec = custom.validate().map_err(scenario_error)?;
-    start(&app, spec)
+    start(&app, spec, custom.seed)
 }
 
 fn scenario_error(e: ScenarioError) -> AppError {
@@ -110,8 +133,12 @@ fn scenario_error(e: ScenarioError) -> AppError {
     }
 }
 
-fn start(app: &AppState, spec: ScenarioSpec) -> Result<(StatusCode, Json<JobAccepted>), AppError> {
-    let job = app.0.start_scenario(spec)?;
+fn start(
+    app: &AppState,
+    spec: ScenarioSpec,
+    seed: Option<u64>,
+) -> Result<(StatusCode, Json<JobAccepted>), AppError> {
+    let job = app.0.start_scenario(spec, seed)?;
     Ok(JobAccepted::response(&job, false))
 }
 
@@ -119,11 +146,12 @@ fn start(app: &AppState, spec: ScenarioSpec) -> Result<(StatusCode, Json<JobAcce
     params(("type" = String, Path, description = "order, inventory or user_activity", example = "order")),
     responses(
         (status = 200, description = "One example event of the type, as the bus carries it", content_type = "application/json"),
+        (status = 400, description = "A type that is not UTF-8", body = super::error::ErrorBody),
         (status = 404, description = "Unknown event type", body = super::error::ErrorBody),
     ))]
 pub async fn sample(
     State(app): State<AppState>,
-    Path(kind): Path<String>,
+    ApiPath(kind): ApiPath<String>,
 ) -> Result<Response, AppError> {
     let ty: EventType = kind.parse().map_err(|_| {
         AppError::not_found(

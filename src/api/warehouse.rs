@@ -20,6 +20,7 @@ use std::time::Duration;
 use utoipa::IntoParams;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RefreshQuery {
     /// Wait for the refresh to end (up to 50 s) and answer with its report.
     #[serde(default)]
@@ -67,6 +68,7 @@ fn no_warehouse() -> AppError {
 /// Which rows to report: one `date`, or a `from`/`to` range (inclusive), or every date;
 /// optionally one category, state or store.
 #[derive(Debug, Default, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AnalyticsQuery {
     /// One date, `YYYY-MM-DD`.

@@ -24,11 +24,16 @@ pub enum ScenarioCommand {
     Run {
         /// A scenario name, as `scenario list` shows.
         name: String,
+        /// Seed of the run: the same seed replays its event, order and session ids and payloads
+        /// (`--seed` is the world's). Default: drawn from the OS, so ids never repeat. Called
+        /// `seed` in the body of `POST /scenarios/{name}/start`.
+        #[arg(long)]
+        run_seed: Option<u64>,
     },
 }
 
 pub async fn scenario(config: Config, args: ScenarioArgs) -> anyhow::Result<Outcome> {
-    let name = match args.command {
+    let (name, seed) = match args.command {
         ScenarioCommand::List => {
             for s in SCENARIOS {
                 println!(
@@ -42,7 +47,7 @@ pub async fn scenario(config: Config, args: ScenarioArgs) -> anyhow::Result<Outc
             }
             return Ok(Outcome::Done);
         }
-        ScenarioCommand::Run { name } => name,
+        ScenarioCommand::Run { name, run_seed } => (name, run_seed),
     };
     let spec = ScenarioSpec::named(&name).map_err(|e| UsageError(e.to_string()))?;
     let settings = ServiceSettings {
@@ -51,7 +56,7 @@ pub async fn scenario(config: Config, args: ScenarioArgs) -> anyhow::Result<Outc
         ..ServiceSettings::default()
     };
     let app = start_app(config, settings).await?;
-    let job = app.start_scenario(spec)?;
+    let job = app.start_scenario(spec, seed)?;
     let cancel = cancel_on_signals();
     let bar = ProgressBar::new(job.view().target);
     bar.set_style(
@@ -83,8 +88,13 @@ pub async fn scenario(config: Config, args: ScenarioArgs) -> anyhow::Result<Outc
         .as_ref()
         .and_then(|d| d["measured_per_minute"].as_f64())
         .unwrap_or(0.0);
+    let seed = v
+        .detail
+        .as_ref()
+        .and_then(|d| d["seed"].as_u64())
+        .map_or_else(String::new, |s| format!("; replay with --run-seed {s}"));
     println!(
-        "{} {}: {} of {} events in {:.1}s, {rate:.2}/min; archived under {}",
+        "{} {}: {} of {} events in {:.1}s, {rate:.2}/min; archived under {}{seed}",
         name,
         serde_json::to_value(v.state)
             .ok()

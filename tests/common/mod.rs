@@ -235,3 +235,29 @@ pub fn jsonl_lines(dir: &std::path::Path) -> usize {
     }
     n
 }
+
+/// Every line of every `.jsonl` file under `dir` (none if it does not exist), parsed: the
+/// events of the raw archive, or the rows of the stream tables.
+pub fn jsonl_values(dir: &std::path::Path) -> Vec<serde_json::Value> {
+    let mut values = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "jsonl") {
+                for line in std::fs::read_to_string(&p).expect("read").lines() {
+                    values.push(
+                        serde_json::from_str(line)
+                            .unwrap_or_else(|e| panic!("{}: {e}: {line}", p.display())),
+                    );
+                }
+            }
+        }
+    }
+    values
+}

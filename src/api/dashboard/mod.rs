@@ -27,6 +27,7 @@ use utoipa::{IntoParams, ToSchema};
 
 /// The dashboard's filters, as its form sends them: empty means "all".
 #[derive(Debug, Default, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DashboardQuery {
     /// First date, `YYYY-MM-DD`.

@@ -65,9 +65,9 @@ pub struct EventGenerator {
 }
 
 impl EventGenerator {
-    /// A generator for the run named `run_key` (a job id, say) producing `types` (all three
-    /// when empty). Different run keys give independent streams and distinct ids; reusing a
-    /// run key replays the run, ids included.
+    /// A generator for the run named `run_key` (a scenario run's comes from its seed)
+    /// producing `types` (all three when empty). Different run keys give independent streams
+    /// and distinct ids; reusing a run key replays the run, ids included.
     pub fn new(pools: Arc<EventPools>, run_key: &str, types: &[EventType]) -> Self {
         let key = pools.world.key.named("events").named(run_key);
         let mut types: Vec<EventType> = if types.is_empty() {

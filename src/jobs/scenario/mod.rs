@@ -177,6 +177,31 @@ impl ScenarioSpec {
     }
 }
 
+/// The run key of the run seeded `seed`. The event generator derives every event, order and
+/// session id and every payload from it (and the world), so two runs with one seed send the same
+/// events; only their times follow each start.
+pub fn run_key(seed: u64) -> String {
+    format!("seed-{seed:016x}")
+}
+
+/// A seed for a run that was given none: 64 bits from the operating system's random source.
+/// Job ids (`scn-1`) restart with every process, so they cannot key a run: ids derived from them
+/// repeat after a restart and across instances. Should the OS source fail (it does not on Linux
+/// once booted), the clock's nanoseconds and the process id stand in, which still differ between
+/// processes and restarts.
+pub fn fresh_seed() -> u64 {
+    use rand::TryRng;
+    rand::rngs::SysRng.try_next_u64().unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "the OS random source failed; seeding the run from the clock");
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        crate::generate::rng::Key::root(nanos)
+            .at(u64::from(std::process::id()))
+            .value()
+    })
+}
+
 /// A custom scenario as a request gives it (`POST` body or CLI flags). `validate` turns it into
 /// a `ScenarioSpec` or says which field is wrong.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -191,6 +216,10 @@ pub struct CustomScenario {
     /// Type names (`order`, `inventory`, `user_activity`); all three when absent.
     #[serde(default)]
     pub event_types: Option<Vec<String>>,
+    /// The run's seed (see [`run_key`]): the same seed replays the run's ids and payloads. Not
+    /// part of the spec, which says what is sent, not which run sends it.
+    #[serde(default)]
+    pub seed: Option<u64>,
 }
 
 impl CustomScenario {
@@ -404,8 +433,7 @@ mod tests {
         let huge = CustomScenario {
             events_per_minute: MAX_EVENTS_PER_MINUTE,
             duration_minutes: Some(24 * 60),
-            event_types: None,
-            duration_seconds: None,
+            ..CustomScenario::default()
         };
         assert!(huge
             .validate()

@@ -54,6 +54,8 @@ pub struct ScenarioProgress {
     first_nanos: AtomicU64,
     last_nanos: AtomicU64,
     finished_nanos: AtomicU64,
+    /// The run's seed, once known: shown so that a run can be replayed with it.
+    seed: OnceLock<u64>,
 }
 
 /// A copy of the progress for `/status`.
@@ -69,11 +71,21 @@ pub struct ProgressSnapshot {
     /// Time until the last event is due (scheduled) or expected (unthrottled).
     pub eta_secs: Option<f64>,
     pub finished: bool,
+    /// The run's seed, when the run was given or drew one (`POST` again with it to replay).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
 }
 
 impl ScenarioProgress {
     pub fn new() -> Arc<Self> {
         Arc::new(Self::default())
+    }
+
+    /// Progress of the run seeded `seed` (shown in its snapshot).
+    pub fn seeded(seed: u64) -> Arc<Self> {
+        let progress = Self::default();
+        let _ = progress.seed.set(seed);
+        Arc::new(progress)
     }
 
     fn begin(&self, spec: &ScenarioSpec, pacing: Pacing) -> Instant {
@@ -146,6 +158,7 @@ impl ScenarioProgress {
             measured_per_minute: measured,
             eta_secs: eta,
             finished,
+            seed: self.seed.get().copied(),
         }
     }
 }
@@ -191,7 +204,7 @@ impl ScenarioRunner {
         }
     }
 
-    /// Runs `spec` as the run `run_key` (a job id: it makes the run's event ids unique).
+    /// Runs `spec` as the run `run_key` (see `run_key`: it makes the run's ids and payloads).
     /// Returns when every event is published, or promptly after `cancel` fires (the batch in
     /// flight completes, so `sent` is exact), or on the first publish error. `progress` is
     /// updated throughout and stays readable afterwards.
