@@ -217,7 +217,7 @@ async fn the_alerts_view_keeps_one_row_per_alert_id_as_refresh_loads_them() {
     assert!(alerts.len() >= 2, "the hour has alerts to deduplicate");
     let dataset = unique_dataset("rp_pubsub");
     let warehouse = Arc::new(open(&endpoint, &dataset).await);
-    let view = &PUBSUB_VIEWS[3];
+    let view = &PUBSUB_VIEWS[0];
     assert_eq!(view.table, "negative_inventory_alerts");
 
     // Each alert published once; the hour published again (regenerated) an hour later, with
