@@ -201,12 +201,12 @@ async fn every_delivery_lands_in_bigquery_and_the_clean_views_keep_one() {
     let row = first_row(
         &endpoint,
         &format!(
-            "SELECT order_id, CAST(total_amount * 100 AS INT64), \
-             ARRAY_LENGTH(JSON_QUERY_ARRAY(items)), CAST(event_date AS STRING), \
-             JSON_VALUE(shipping_address, '$.city') \
+            "SELECT o.order_id, CAST(o.total_amount * 100 AS INT64), \
+             ARRAY_LENGTH(JSON_QUERY_ARRAY(o.items)), CAST(c.event_date AS STRING), \
+             JSON_VALUE(o.shipping_address, '$.city') \
              FROM `{PROJECT}.{dataset}.order_events` o \
-             JOIN `{PROJECT}.{dataset}.order_events_clean` c USING (order_id, event_time) \
-             WHERE event_id = '{}' LIMIT 1",
+             JOIN `{PROJECT}.{dataset}.order_events_clean` c ON c.order_id = o.order_id \
+             WHERE o.event_id = '{}' LIMIT 1",
             order.event_id
         ),
     )
