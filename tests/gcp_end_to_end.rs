@@ -308,3 +308,102 @@ async fn storage_lost_mid_generate_fails_cleanly_and_the_rerun_completes() {
         .status();
     assert!(child.wait().expect("wait").success());
 }
+
+/// Messages the service did not write (seed 003's order, seed 004's event, one published
+/// without attributes, as `gcloud pubsub topics publish` sends it) reach the events topic on
+/// the emulator: each ends as a dead letter with its reason, in `/status` and in BigQuery's
+/// `dead_letters` view, where deployed the catch-all and dead-letter subscriptions put them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn foreign_messages_end_as_dead_letters_counted_by_status() {
+    use base64::Engine as _;
+    let Some(e) = emulators() else { return };
+    let n = names();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let client = GcpHttp::new(Credentials::Anonymous, Duration::from_secs(30)).expect("client");
+    let (mut child, addr) = start(dir.path(), &e, &n);
+    let _reaper = common::KillOnDrop(child.id());
+
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let seed_003 = r#"{"event_type":"order","order_id":"ORD-20240115-001","customer_id":"CUST-001","order_date":"2024-01-15T10:30:00Z","items":[{"product_id":"PROD-001","quantity":2,"price":29.99}],"total_amount":59.98}"#;
+    let seed_004 = r#"{"event_id":"evt-1","event_type":"order_created","timestamp":"2024-01-15T10:30:00Z","user_id":"u-1","metadata":{"session_id":"s-1","platform":"web"}}"#;
+    let bare = r#"{"order_id":"X-1","total":10}"#;
+    call(
+        &client,
+        "POST",
+        format!(
+            "{}/v1/projects/{}/topics/{}:publish",
+            e.pubsub, n.project, n.events
+        ),
+        Some(json!({"messages": [
+            {"data": b64(seed_003), "attributes": {"event_type": "order"}},
+            {"data": b64(seed_004), "attributes": {"event_type": "order_created"}},
+            {"data": b64(bare)},
+        ]})),
+    )
+    .await;
+
+    // Delivery is at least once: wait for each reason, then count each message once.
+    let wanted = ["missing_event_type", "missing_field", "unknown_event_type"];
+    let reasons = |stream: &serde_json::Value| -> std::collections::BTreeMap<String, u64> {
+        stream["dead_by_reason"]
+            .as_array()
+            .expect("reasons")
+            .iter()
+            .map(|r| {
+                let code = r[0].as_str().unwrap_or_default().to_string();
+                (code, r[1].as_u64().unwrap_or(0))
+            })
+            .collect()
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let stream = loop {
+        let (status, body) = http(&addr, "GET", "/status", "");
+        assert_eq!(status, 200, "{body}");
+        let seen = reasons(&body["stream"]);
+        if wanted.iter().all(|r| seen.get(*r) > Some(&0)) || Instant::now() > deadline {
+            break body["stream"].clone();
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    let seen = reasons(&stream);
+    assert!(seen["missing_field"] >= 1, "seed 003's order: {stream}");
+    assert!(seen["unknown_event_type"] >= 1, "seed 004's type: {stream}");
+    assert!(seen["missing_event_type"] >= 1, "no attributes: {stream}");
+    assert_eq!(stream["failed"], 0, "{stream}");
+    for table in ["orders", "inventory", "user_activity"] {
+        assert_eq!(stream[table], 0, "no typed row: {stream}");
+    }
+
+    let url = format!("{}/bigquery/v2/projects/{}/queries", e.bq, n.project);
+    let sql = format!(
+        "SELECT reason, COUNT(*) FROM `{}.{}.dead_letters` \
+         WHERE message_id IS NOT NULL AND publish_time IS NOT NULL GROUP BY reason ORDER BY reason",
+        n.project, n.dataset
+    );
+    let answer = call(
+        &client,
+        "POST",
+        url,
+        Some(json!({"query": sql, "useLegacySql": false})),
+    )
+    .await;
+    let rows: Vec<(String, String)> = answer["rows"]
+        .as_array()
+        .unwrap_or_else(|| panic!("rows in {answer}"))
+        .iter()
+        .map(|r| {
+            let cell = |i: usize| r["f"][i]["v"].as_str().unwrap_or_default().to_string();
+            (cell(0), cell(1))
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("missing_event_type".to_string(), "1".to_string()),
+            ("missing_field".into(), "1".into()),
+            ("unknown_event_type".into(), "1".into()),
+        ],
+        "{answer}"
+    );
+    let _ = child.kill();
+}

@@ -217,8 +217,8 @@ async fn a_corrupt_partition_fails_only_its_hour_and_loads_once_repaired() {
     );
     assert_eq!(
         tables.len(),
-        12 + 2 * PUBSUB_VIEWS.len(),
-        "managed, state, stream tables, a view, Pub/Sub landing tables and their views: {tables:?}"
+        13 + 2 * PUBSUB_VIEWS.len(),
+        "managed, state, stream tables, two views, Pub/Sub landing tables and their views: {tables:?}"
     );
 
     // Regenerated, the failed hours load on the next refresh.
