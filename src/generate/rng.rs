@@ -47,6 +47,29 @@ impl Key {
     }
 }
 
+/// So that `fake` draws its values from our own stream: `rand`'s `StdRng` is documented as free
+/// to change algorithm in any release, and its output reaches the lake (supplier, brand and
+/// manager names, the events' streets and user agents).
+impl rand::TryRng for Rng {
+    type Error = std::convert::Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        Ok((self.next_u64() >> 32) as u32)
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        Ok(self.next_u64())
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        for chunk in dst.chunks_mut(8) {
+            let word = self.next_u64().to_le_bytes();
+            chunk.copy_from_slice(&word[..chunk.len()]);
+        }
+        Ok(())
+    }
+}
+
 /// wyrand: one 64-bit word of state, fast, passes BigCrush and PractRand.
 #[derive(Debug, Clone)]
 pub struct Rng(u64);

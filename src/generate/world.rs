@@ -9,7 +9,6 @@ use chrono::{Datelike, NaiveDate};
 use fake::faker::company::en::CompanyName;
 use fake::faker::name::en::{FirstName, LastName};
 use fake::Fake;
-use rand::SeedableRng;
 
 /// Extra lines in a basket beyond the first (Poisson mean): about 2.6 lines a basket.
 pub const EXTRA_LINES: f64 = 1.6;
@@ -146,8 +145,9 @@ fn charm(cents: i64) -> i64 {
     cents / 10 * 10 - 1
 }
 
-fn faker(key: Key) -> rand::rngs::StdRng {
-    rand::rngs::StdRng::seed_from_u64(key.value())
+/// `fake`'s source of randomness: our own stream, never `rand`'s `StdRng`.
+fn faker(key: Key) -> Rng {
+    key.rng()
 }
 
 fn suppliers(key: Key, products: u32) -> Vec<Supplier> {

@@ -8,7 +8,6 @@ use crate::generate::World;
 use fake::faker::address::en::{BuildingNumber, StreetName, ZipCode};
 use fake::faker::internet::en::{IPv4, UserAgent};
 use fake::Fake;
-use rand::SeedableRng;
 use std::sync::Arc;
 
 const STREETS: usize = 1_024;
@@ -45,7 +44,8 @@ pub struct EventPools {
 impl EventPools {
     /// Draws the pools from the world's seed. Takes a few milliseconds; do it once.
     pub fn new(world: Arc<World>) -> Self {
-        let mut fk = rand::rngs::StdRng::seed_from_u64(world.key.named("event-pools").value());
+        // Our own stream, not rand's StdRng, which may change algorithm in any release.
+        let mut fk = world.key.named("event-pools").rng();
         let streets = (0..STREETS)
             .map(|_| {
                 let number: String = BuildingNumber().fake_with_rng(&mut fk);
