@@ -261,3 +261,16 @@ pub fn jsonl_values(dir: &std::path::Path) -> Vec<serde_json::Value> {
     }
     values
 }
+
+/// True where `CI` says so (`CI=true`, as CI services set it, or `1`).
+pub fn on_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
+}
+
+/// The one rule for a test that cannot run here (a missing emulator, tool or kernel feature):
+/// on a laptop it says `SKIPPED: reason` and the test passes; on CI (`CI=true`) it fails, so a
+/// missing dependency cannot pass unseen. Call it, then return.
+pub fn skip_or_fail(reason: &str) {
+    assert!(!on_ci(), "CI=true, and this test cannot run: {reason}");
+    eprintln!("SKIPPED: {reason}");
+}
