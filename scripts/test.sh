@@ -37,6 +37,15 @@ if ! command -v shellcheck >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1
             $sudo_cmd apt-get install -y shellcheck >/dev/null 2>&1; }; } ||
         echo "warning: could not install shellcheck; tests/deploy.rs will skip that check" >&2
 fi
+# promtool, Prometheus's linter for /metrics (tests/api.rs), from Debian's prometheus package;
+# best effort like Chromium, without the server's recommends. Without it that test says SKIPPED
+# (fails under CI=true).
+if ! command -v promtool >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+    { $sudo_cmd apt-get install -y --no-install-recommends prometheus >/dev/null 2>&1 ||
+        { $sudo_cmd apt-get update >/dev/null 2>&1 &&
+            $sudo_cmd apt-get install -y --no-install-recommends prometheus >/dev/null 2>&1; }; } ||
+        echo "warning: could not install promtool; the /metrics lint test will be SKIPPED" >&2
+fi
 echo "== cargo test" >&2
 cargo test --locked "$@"
 # The OpenAPI document validated by the standard's checker, then every endpoint fuzzed from it,

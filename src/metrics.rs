@@ -81,9 +81,10 @@ impl Metrics {
             &one(&self.bytes_written),
         );
         out.family(
-            "retail_pipeline_hours_generated_total",
+            // Not `hours_generated`: promtool reads "hours" as a time unit (base unit seconds).
+            "retail_pipeline_hour_partitions_generated_total",
             "counter",
-            "Hours written to the lake.",
+            "Hours written to the lake (one partition of each table each).",
             &one(&self.hours_generated),
         );
         out.family(

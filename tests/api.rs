@@ -122,6 +122,78 @@ async fn health_readiness_and_metrics() {
     }
 }
 
+/// `/metrics` passes Prometheus's own linter, `promtool check metrics` (names, units, types,
+/// help), with every family holding values: after a generate, a refresh, an error, and while and
+/// after a scenario streams.
+#[tokio::test]
+async fn metrics_pass_promtool_after_activity() {
+    if std::process::Command::new("promtool")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        common::skip_or_fail(
+            "promtool not installed (Debian's prometheus package; scripts/test.sh installs it)",
+        );
+        return;
+    }
+    let t = test_app(ScaleName::Small, None, 4).await;
+    let (_, accepted) = call(
+        &t.router,
+        Method::POST,
+        "/generate",
+        Some(r#"{"date":"2026-11-20","hour":19}"#),
+    )
+    .await;
+    let job = wait_for_end(&t.router, accepted["job_id"].as_str().expect("id")).await;
+    assert_eq!(job["state"], "completed", "{job}");
+    let (status, job) = call(&t.router, Method::POST, "/bq/refresh?wait=true", None).await;
+    assert_eq!(status, StatusCode::OK, "{job}");
+    call(&t.router, Method::GET, "/jobs/nope", None).await;
+    let (status, accepted) = call(
+        &t.router,
+        Method::POST,
+        "/scenarios/custom/start",
+        Some(r#"{"events_per_minute":1200,"duration_seconds":2}"#),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{accepted}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (_, streaming) = call(&t.router, Method::GET, "/metrics", None).await;
+    wait_for_end(&t.router, accepted["job_id"].as_str().expect("id")).await;
+    t.app.bus.flush().await.expect("flush");
+    let (_, after) = call(&t.router, Method::GET, "/metrics", None).await;
+    for text in [&streaming, &after] {
+        let text = text.as_str().expect("text");
+        for family in [
+            "retail_pipeline_hour_partitions_generated_total 1\n",
+            "retail_pipeline_refresh_rows_merged_total{",
+            "retail_pipeline_job_duration_seconds_bucket{",
+        ] {
+            assert!(text.contains(family), "{family} in {text}");
+        }
+        let mut promtool = std::process::Command::new("promtool")
+            .args(["check", "metrics"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("promtool");
+        {
+            use std::io::Write;
+            let mut stdin = promtool.stdin.take().expect("stdin");
+            stdin.write_all(text.as_bytes()).expect("write");
+        }
+        let out = promtool.wait_with_output().expect("promtool ran");
+        assert!(
+            out.status.success() && out.stdout.is_empty() && out.stderr.is_empty(),
+            "promtool check metrics: {}{}\n{text}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
 #[tokio::test]
 async fn generate_one_hour_then_follow_the_job() {
     let t = test_app(ScaleName::Small, None, 4).await;
@@ -168,7 +240,7 @@ async fn generate_one_hour_then_follow_the_job() {
     assert_eq!(job["result"]["hours_already_complete"], 1);
     let (_, metrics) = call(&t.router, Method::GET, "/metrics", None).await;
     let metrics = metrics.as_str().expect("text");
-    assert!(metrics.contains("retail_pipeline_hours_generated_total 1\n"));
+    assert!(metrics.contains("retail_pipeline_hour_partitions_generated_total 1\n"));
     // Both jobs ended, so both are in the duration histogram, and within the last bucket.
     assert!(
         metrics.contains(

@@ -21,13 +21,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
-/// The emulator's address, or a loud skip.
+/// The emulator's address, or a loud skip (a failure under `CI=true`).
 fn emulator() -> Option<String> {
     match std::env::var("PUBSUB_EMULATOR_HOST") {
         Ok(host) if !host.is_empty() => Some(host),
         _ => {
-            eprintln!(
-                "SKIPPED: PUBSUB_EMULATOR_HOST not set (scripts/emulators.sh starts the emulator)"
+            common::skip_or_fail(
+                "PUBSUB_EMULATOR_HOST not set (scripts/emulators.sh starts the emulator)",
             );
             None
         }

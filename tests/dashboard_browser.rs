@@ -2,7 +2,7 @@
 //! of data loaded and a scenario running, opened by headless Chromium (Debian's `chromium`).
 //! Checks that the charts have data, that the page's script refreshes it in place, and that
 //! no request left 127.0.0.1 (Chromium's own network log); saves a screenshot for review.
-//! Without Chromium installed the test says SKIPPED and returns.
+//! Without Chromium installed the test says SKIPPED and returns (fails under `CI=true`).
 #![cfg(feature = "duckdb")]
 
 mod common;
@@ -222,8 +222,8 @@ fn chart<'a>(dom: &'a str, id: &str) -> &'a str {
 #[test]
 fn headless_chromium_sees_charts_with_data_and_nothing_leaves_loopback() {
     let Some(bin) = chromium() else {
-        eprintln!(
-            "SKIPPED: headless_chromium_sees_charts_with_data_and_nothing_leaves_loopback needs Debian's chromium; run apt-get install -y chromium chromium-driver"
+        common::skip_or_fail(
+            "headless_chromium_sees_charts_with_data_and_nothing_leaves_loopback needs Debian's chromium; run apt-get install -y chromium chromium-driver",
         );
         return;
     };

@@ -2,6 +2,8 @@
 //! reads, their defaults match, Cloud Scheduler calls endpoints that exist, the Dockerfile builds
 //! the way the scripts do, and the shell scripts and Terraform pass their own linters.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Command;
@@ -174,7 +176,7 @@ fn terraform_is_formatted_and_parses() {
         .env("TF_CLI_CONFIG_FILE", "/dev/null")
         .output()
     else {
-        eprintln!("SKIPPED: terraform_is_formatted_and_parses needs terraform on PATH");
+        common::skip_or_fail("terraform_is_formatted_and_parses needs terraform on PATH");
         return;
     };
     assert!(
@@ -202,8 +204,8 @@ fn shell_scripts_pass_shellcheck() {
         .current_dir(ROOT)
         .output()
     else {
-        eprintln!(
-            "SKIPPED: shell_scripts_pass_shellcheck needs shellcheck (apt install shellcheck)"
+        common::skip_or_fail(
+            "shell_scripts_pass_shellcheck needs shellcheck (apt install shellcheck)",
         );
         return;
     };

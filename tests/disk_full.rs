@@ -6,6 +6,8 @@
 //! warehouse holds exactly the lake's rows.
 #![cfg(feature = "duckdb")]
 
+mod common;
+
 use retail_pipeline::lake::Manifest;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -113,7 +115,7 @@ fn namespaces_work() -> bool {
 #[test]
 fn a_full_disk_stops_cleanly_and_the_work_finishes_once_there_is_room() {
     if !namespaces_work() {
-        eprintln!("SKIPPED: cannot mount a tmpfs in a user namespace here (unshare -rm)");
+        common::skip_or_fail("cannot mount a tmpfs in a user namespace here (unshare -rm)");
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");

@@ -375,3 +375,68 @@ fn scenario_event_ids_stay_distinct_across_restarts() {
         "the warehouse holds every archived event once"
     );
 }
+
+/// Slow clients: connections that stop half-way through their request line or headers, or
+/// kept alive without a next request, are closed once the header-read timeout (set small here)
+/// has passed, while the service goes on answering; and SIGTERM still stops it promptly.
+#[test]
+fn stalled_clients_are_disconnected_after_the_header_read_timeout() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut child, addr) = start(
+        dir.path(),
+        &["--schedule", "false", "--header-read-timeout-secs", "2"],
+    );
+    let _reaper = common::KillOnDrop(child.id());
+    let partial = [
+        "GET /status HTTP/1.1\r\nHost: x\r\nUser-Ag".to_owned(),
+        "GET /stat".to_owned(),
+        String::new(),
+    ];
+    let opened = Instant::now();
+    let mut stalled: Vec<std::net::TcpStream> = (0..50)
+        .map(|i| {
+            let mut s = std::net::TcpStream::connect(&addr).expect("connect");
+            s.write_all(partial[i % partial.len()].as_bytes())
+                .expect("write");
+            s
+        })
+        .collect();
+    // A kept-alive connection that goes quiet after one whole request.
+    let mut idle = std::net::TcpStream::connect(&addr).expect("connect");
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .expect("write");
+    let mut first = [0u8; 12];
+    idle.read_exact(&mut first).expect("a response");
+    assert_eq!(&first, b"HTTP/1.1 200");
+    stalled.push(idle);
+
+    // The service keeps answering meanwhile.
+    assert_eq!(http(&addr, "GET", "/healthz", "").0, 200);
+    for (i, s) in stalled.iter_mut().enumerate() {
+        s.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        let mut rest = Vec::new();
+        // EOF (or a reset) is the server closing; a read timeout would be it holding on.
+        match s.read_to_end(&mut rest) {
+            Ok(_) => {}
+            Err(e) => assert!(
+                e.kind() == std::io::ErrorKind::ConnectionReset,
+                "connection {i} still open after {:?}: {e}",
+                opened.elapsed()
+            ),
+        }
+    }
+    let waited = opened.elapsed();
+    assert!(
+        waited >= Duration::from_millis(1500) && waited < Duration::from_secs(6),
+        "closed after {waited:?}, for a 2 s timeout"
+    );
+    let stopped_at = Instant::now();
+    sigterm(&child);
+    assert!(
+        child.wait().expect("wait").success(),
+        "a graceful stop exits 0"
+    );
+    assert!(stopped_at.elapsed() < Duration::from_secs(10));
+}

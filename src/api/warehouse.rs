@@ -34,6 +34,7 @@ const WAIT_AT_MOST: Duration = Duration::from_secs(50);
     responses(
         (status = 200, description = "With wait=true: the finished job, its result the refresh report (rows merged per table, hours loaded, watermark, failures)", body = JobView),
         (status = 202, description = "Refresh started (or joined)", body = JobAccepted),
+        (status = 400, description = "A query string that does not parse (wait is true or false)", body = super::error::ErrorBody),
         (status = 401, description = "Missing or wrong bearer token", body = super::error::ErrorBody),
         (status = 429, description = "Too many jobs running", body = super::error::ErrorBody),
         (status = 503, description = "This build has no warehouse", body = super::error::ErrorBody),

@@ -2,6 +2,7 @@
 
 mod bench;
 mod generate;
+mod http;
 mod progress;
 mod refresh;
 mod scenario;

@@ -1,5 +1,6 @@
 //! `serve`: the HTTP service, the internal schedule, and a graceful shutdown.
 
+use super::http::{self, ConnectionLimits};
 use super::signals::shutdown_signal;
 use super::{default_jobs, start_app, Outcome, UsageError};
 use crate::api::build_router;
@@ -48,6 +49,11 @@ pub struct ServeArgs {
     /// Generation workers per generate job (default: all cores).
     #[arg(long, env = "RP_JOBS", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub jobs: Option<u16>,
+    /// Seconds a client gets to send a request's headers, and a kept-alive connection to start
+    /// its next request; past them the connection is closed (slow or stalled clients).
+    #[arg(long, env = "RP_HEADER_READ_TIMEOUT_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub header_read_timeout_secs: u64,
 }
 
 /// The OIDC verifier `--oidc-audience` asks for, validated.
@@ -90,6 +96,8 @@ fn oidc_verifier(
 
 /// How long running jobs get to finish after SIGTERM (Cloud Run allows 10 s in all).
 const DRAIN: Duration = Duration::from_secs(7);
+/// How long requests in flight get to finish after SIGTERM, before the jobs' drain.
+const CONNECTION_GRACE: Duration = Duration::from_secs(2);
 
 pub async fn serve(mut config: Config, args: ServeArgs) -> anyhow::Result<Outcome> {
     config.long_running = true;
@@ -148,10 +156,11 @@ pub async fn serve(mut config: Config, args: ServeArgs) -> anyhow::Result<Outcom
         .schedule
         .then(|| tokio::spawn(schedule::run(app.clone(), stop.clone())));
     let router = build_router(AppState(app.clone()));
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving HTTP")?;
+    let limits = ConnectionLimits {
+        header_read_timeout: Duration::from_secs(args.header_read_timeout_secs),
+        shutdown_grace: CONNECTION_GRACE,
+    };
+    http::serve(listener, router, limits, shutdown_signal()).await;
 
     tracing::info!("shutting down: cancelling jobs");
     stop.cancel();

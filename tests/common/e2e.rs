@@ -27,7 +27,7 @@ pub fn emulators() -> Option<Emulators> {
             pubsub: format!("http://{pubsub}"),
         }),
         _ => {
-            eprintln!("SKIPPED: RP_TEST_GCS_ENDPOINT, RP_TEST_BQ_ENDPOINT and PUBSUB_EMULATOR_HOST must all be set (scripts/emulators.sh starts the emulators)");
+            super::skip_or_fail("RP_TEST_GCS_ENDPOINT, RP_TEST_BQ_ENDPOINT and PUBSUB_EMULATOR_HOST must all be set (scripts/emulators.sh starts the emulators)");
             None
         }
     }

@@ -81,14 +81,12 @@ pub fn serve_address(child: &mut std::process::Child) -> String {
 }
 
 /// bqemulator's URL from `RP_TEST_BQ_ENDPOINT`, or `None` after saying loudly why the test
-/// skips.
+/// skips (`skip_or_fail`: under `CI=true` it fails instead).
 pub fn bq_test_endpoint() -> Option<String> {
     match std::env::var("RP_TEST_BQ_ENDPOINT") {
         Ok(url) if !url.is_empty() => Some(url),
         _ => {
-            eprintln!(
-                "SKIPPED: RP_TEST_BQ_ENDPOINT not set (scripts/emulators.sh starts the emulator)"
-            );
+            skip_or_fail("RP_TEST_BQ_ENDPOINT not set (scripts/emulators.sh starts the emulator)");
             None
         }
     }
@@ -143,15 +141,14 @@ pub fn http(
     (status, body)
 }
 
-/// The fake-gcs-server base URL from `RP_TEST_GCS_ENDPOINT`, or `None` after a loud SKIPPED line.
+/// The fake-gcs-server base URL from `RP_TEST_GCS_ENDPOINT`, or `None` after a loud SKIPPED line
+/// (`skip_or_fail`).
 #[cfg(feature = "gcp")]
 pub fn gcs_test_endpoint() -> Option<String> {
     match std::env::var("RP_TEST_GCS_ENDPOINT") {
         Ok(e) if !e.is_empty() => Some(e),
         _ => {
-            eprintln!(
-                "SKIPPED: RP_TEST_GCS_ENDPOINT not set (scripts/emulators.sh starts the emulator)"
-            );
+            skip_or_fail("RP_TEST_GCS_ENDPOINT not set (scripts/emulators.sh starts the emulator)");
             None
         }
     }
@@ -260,4 +257,33 @@ pub fn jsonl_values(dir: &std::path::Path) -> Vec<serde_json::Value> {
         }
     }
     values
+}
+
+/// True where `CI` says so (`CI=true`, as CI services set it, or `1`).
+pub fn on_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
+}
+
+/// The one rule for a test that cannot run here (a missing emulator, tool or kernel feature):
+/// on a laptop it says `SKIPPED: reason` and the test passes; on CI (`CI=true`) it fails, so a
+/// missing dependency cannot pass unseen. Call it, then return. The line also goes to the file
+/// `RP_SKIPPED_LOG` names, if any: libtest keeps a passing test's output to itself, and
+/// `.ci/run` counts skips from that file.
+pub fn skip_or_fail(reason: &str) {
+    assert!(!on_ci(), "CI=true, and this test cannot run: {reason}");
+    eprintln!("SKIPPED: {reason}");
+    if let Some(path) = std::env::var_os("RP_SKIPPED_LOG") {
+        use std::io::Write;
+        // One write of the whole line: tests skip from parallel threads and processes, and
+        // appends of one write each do not interleave.
+        let line = format!("SKIPPED: {reason}\n");
+        let appended = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(line.as_bytes()));
+        if let Err(e) = appended {
+            eprintln!("cannot record the skip in {}: {e}", path.to_string_lossy());
+        }
+    }
 }
