@@ -1,7 +1,7 @@
 //! Makes the prebuilt libduckdb.so available to the link and to the built binaries.
 //!
 //! Compiling DuckDB from source costs 22-26 minutes on a 2-core machine, so the `duckdb` feature
-//! links against DuckDB's official prebuilt library instead (see DESIGN.md, "Building on two
+//! links against DuckDB's official prebuilt library instead (see CONTRIBUTING.md, "Building on two
 //! cores"). `libduckdb-sys` reads `DUCKDB_LIB_DIR` for the link search path; `.cargo/config.toml`
 //! points it at `<repo>/.libduckdb` unless the user exported their own. This script:
 //! - fills `<repo>/.libduckdb` from `scripts/libduckdb.sh` (pinned, checksummed, cached) when it

@@ -1,7 +1,7 @@
 //! The one error type at the HTTP edge: a status, a stable machine-readable code, a message for
 //! people, and the field at fault. Never internal details: those go to the log.
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -91,12 +91,6 @@ impl From<JsonRejection> for AppError {
             ),
             other => Self::bad_request("invalid_body", other.body_text()),
         }
-    }
-}
-
-impl From<PathRejection> for AppError {
-    fn from(r: PathRejection) -> Self {
-        super::path::path_error(r)
     }
 }
 

@@ -27,6 +27,14 @@ where
     }
 }
 
+/// Here rather than beside the other rejections in `error.rs`, so that the error type does not
+/// depend on this module that depends on it.
+impl From<PathRejection> for AppError {
+    fn from(r: PathRejection) -> Self {
+        path_error(r)
+    }
+}
+
 /// The answer to a path that does not extract. Rejections that axum classes as server errors
 /// (a handler asking for parameters its route does not have) are our bugs: logged, 500.
 pub fn path_error(rejection: PathRejection) -> AppError {

@@ -28,7 +28,7 @@ use bytes::Bytes;
 use std::collections::BTreeMap;
 use std::fmt;
 
-/// Default topic names (DESIGN.md, `--alerts-topic` and `--events-topic`).
+/// Default topic names (`--alerts-topic` and `--events-topic`), those of seed 003.
 pub const DEFAULT_ALERTS_TOPIC: &str = "inventory-updates";
 pub const DEFAULT_EVENTS_TOPIC: &str = "retail-events";
 

@@ -15,7 +15,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// Warehouse table names (DESIGN.md's interface contract).
+/// Warehouse table names (the data contract: README.md, "The lake" and "The warehouse").
 pub const ORDER_EVENTS: &str = "order_events";
 pub const INVENTORY_EVENTS: &str = "inventory_events";
 pub const USER_ACTIVITY_EVENTS: &str = "user_activity_events";

@@ -41,7 +41,7 @@ impl NamedScenario {
 
 const ALL_TYPES: &[EventType] = &EventType::ALL;
 
-/// The catalogue, exactly as DESIGN.md lists it.
+/// The catalogue of seed 003, as README.md lists it ("The service").
 pub const SCENARIOS: &[NamedScenario] = &[
     named(
         "quick_sample",
