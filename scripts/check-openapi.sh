@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Validates the running service's own OpenAPI document with openapi-spec-validator (PyPI), the
 # standard's reference checker: any error fails. tests/api.rs checks the parameter rule without
-# Python; this checks the whole document against the OpenAPI schema.
+# Python; this checks the whole document against the OpenAPI schema. Then a client generated
+# from the document alone (openapi-python-client) calls every operation of the running service
+# (scripts/openapi/call_every_operation.py): each must answer as documented.
 #
 #   scripts/check-openapi.sh [BINARY]   # default: $CARGO_TARGET_DIR/debug/retail-pipeline
 #
@@ -21,7 +23,7 @@ if [ ! -x "$binary" ]; then
     exit 1
 fi
 if ! { [ -f "$venv/.requirements" ] && cmp -s "$venv/.requirements" "$reqs"; }; then
-    log "installing openapi-spec-validator into $venv"
+    log "installing openapi-spec-validator and openapi-python-client into $venv"
     rm -rf "$venv"
     if ! { python3 -m venv "$venv" &&
         "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$reqs"; }; then
@@ -61,5 +63,17 @@ if "$venv/bin/openapi-spec-validator" --subschema-errors all "$work/openapi.json
     log "the OpenAPI document is valid"
 else
     log "FAILED: the OpenAPI document of $binary is invalid"
+    exit 1
+fi
+# ruff formats the generated code when present; the client works without it.
+if ! "$venv/bin/openapi-python-client" generate --path "$work/openapi.json" --meta none \
+    --output-path "$work/client/rp_client" >"$work/generate.log" 2>&1; then
+    log "FAILED: openapi-python-client could not generate a client from the document"
+    cat "$work/generate.log" >&2
+    exit 1
+fi
+if ! "$venv/bin/python" scripts/openapi/call_every_operation.py "$base" "$work/openapi.json" "$work/client"; then
+    log "FAILED: the generated client's calls (serve log follows)"
+    tail -n 40 "$work/serve.log" >&2
     exit 1
 fi
