@@ -17,8 +17,30 @@ const METADATA_TOKEN_URL: &str =
     "http://metadata.google.internal/computeMetadata/v1/instance/service-accounts/default/token";
 
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("cannot get Google Cloud credentials: {0}")]
-pub struct TokenError(pub String);
+#[error("cannot get Google Cloud credentials: {message}")]
+pub struct TokenError {
+    pub message: String,
+    /// No answer from the token endpoint, or one it documents as passing (429, 5xx): the
+    /// request that needed the token is retried like any transient failure. A metadata server
+    /// that is briefly unreachable at a Cloud Run cold start is the common case.
+    pub transient: bool,
+}
+
+impl TokenError {
+    fn permanent(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            transient: false,
+        }
+    }
+
+    fn transient(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            transient: true,
+        }
+    }
+}
 
 /// Where access tokens come from. `Debug` never shows a secret.
 pub enum Credentials {
@@ -90,8 +112,9 @@ impl Credentials {
             return Ok(Self::MetadataServer(TokenCache::default()));
         };
         let text = std::fs::read_to_string(&path)
-            .map_err(|e| TokenError(format!("reading {}: {e}", path.display())))?;
-        Self::from_json(&text).map_err(|e| TokenError(format!("{}: {}", path.display(), e.0)))
+            .map_err(|e| TokenError::permanent(format!("reading {}: {e}", path.display())))?;
+        Self::from_json(&text)
+            .map_err(|e| TokenError::permanent(format!("{}: {}", path.display(), e.message)))
     }
 
     /// Credentials from the JSON of a key file or an authorized-user file.
@@ -101,7 +124,8 @@ impl Credentials {
             #[serde(rename = "type")]
             kind: String,
         }
-        let bad = |e: serde_json::Error| TokenError(format!("not a credentials file: {e}"));
+        let bad =
+            |e: serde_json::Error| TokenError::permanent(format!("not a credentials file: {e}"));
         let kind: Kind = serde_json::from_str(text).map_err(bad)?;
         match kind.kind.as_str() {
             "service_account" => Ok(Self::ServiceAccount(
@@ -112,7 +136,7 @@ impl Credentials {
                 serde_json::from_str(text).map_err(bad)?,
                 TokenCache::default(),
             )),
-            other => Err(TokenError(format!(
+            other => Err(TokenError::permanent(format!(
                 "credentials of type '{other}' are not supported (use a service account key, gcloud's application-default login, or the metadata server)"
             ))),
         }
@@ -150,6 +174,21 @@ impl Credentials {
         Ok(Some(fresh.access_token))
     }
 
+    /// Forgets the cached token, so the next call fetches a new one: for a token the server
+    /// refused (401) before it was due for renewal (revoked, or a clock that drifted).
+    pub async fn invalidate(&self) {
+        if let Self::MetadataServer(c) | Self::AuthorizedUser(_, c) | Self::ServiceAccount(_, c) =
+            self
+        {
+            *c.0.lock().await = None;
+        }
+    }
+
+    /// Whether tokens come from a fetch that `invalidate` can renew.
+    pub fn renewable(&self) -> bool {
+        !matches!(self, Self::Anonymous | Self::Static(_))
+    }
+
     async fn fetch(&self, client: &reqwest::Client) -> Result<TokenResponse, TokenError> {
         let request = match self {
             Self::MetadataServer(_) => client
@@ -180,23 +219,29 @@ impl Credentials {
             .timeout(Duration::from_secs(10))
             .send()
             .await
-            .map_err(|e| TokenError(format!("{} token request: {e}", self.describe())))?;
+            .map_err(|e| {
+                TokenError::transient(format!("{} token request: {e}", self.describe()))
+            })?;
         let status = response.status();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| TokenError(format!("{} token response: {e}", self.describe())))?;
+        let body = response.bytes().await.map_err(|e| {
+            TokenError::transient(format!("{} token response: {e}", self.describe()))
+        })?;
         if !status.is_success() {
             // The body of a refused token request names the problem and holds no secret.
             let text = String::from_utf8_lossy(&body);
-            return Err(TokenError(format!(
+            let message = format!(
                 "{} token request refused: HTTP {status}: {}",
                 self.describe(),
                 text.chars().take(300).collect::<String>()
-            )));
+            );
+            return Err(if status.as_u16() == 429 || status.is_server_error() {
+                TokenError::transient(message)
+            } else {
+                TokenError::permanent(message)
+            });
         }
         serde_json::from_slice(&body)
-            .map_err(|e| TokenError(format!("{} token response: {e}", self.describe())))
+            .map_err(|e| TokenError::permanent(format!("{} token response: {e}", self.describe())))
     }
 }
 
@@ -219,14 +264,16 @@ impl ServiceAccountKey {
             iat: now,
             exp: now + 3600,
         };
-        let key = jsonwebtoken::EncodingKey::from_rsa_pem(self.private_key.as_bytes())
-            .map_err(|e| TokenError(format!("the service account's private key: {e}")))?;
+        let key =
+            jsonwebtoken::EncodingKey::from_rsa_pem(self.private_key.as_bytes()).map_err(|e| {
+                TokenError::permanent(format!("the service account's private key: {e}"))
+            })?;
         jsonwebtoken::encode(
             &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256),
             &claims,
             &key,
         )
-        .map_err(|e| TokenError(format!("signing the token request: {e}")))
+        .map_err(|e| TokenError::permanent(format!("signing the token request: {e}")))
     }
 }
 
@@ -251,7 +298,7 @@ mod tests {
             "authorized user"
         );
         let err = Credentials::from_json(r#"{"type":"external_account"}"#).unwrap_err();
-        assert!(err.0.contains("external_account"), "{err}");
+        assert!(err.message.contains("external_account"), "{err}");
         assert!(Credentials::from_json("not json").is_err());
     }
 

@@ -87,7 +87,7 @@ impl GcpError {
         match self {
             Self::Transport { .. } => true,
             Self::Status { status, .. } => matches!(status, 408 | 429 | 500 | 502 | 503 | 504),
-            Self::Auth { .. } => false,
+            Self::Auth { source, .. } => source.transient,
         }
     }
 }
@@ -144,8 +144,15 @@ impl GcpHttp {
         build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, GcpError> {
         let mut attempt = 1;
+        let mut renewed = false;
         loop {
             match self.send_once(what, &build).await {
+                // A refused token (revoked, or expired early): one more try with a new one.
+                Err(e) if e.status() == Some(401) && !renewed && self.credentials.renewable() => {
+                    tracing::debug!(what, "gcp token refused; fetching a new one");
+                    self.credentials.invalidate().await;
+                    renewed = true;
+                }
                 Err(e) if e.is_transient() && attempt < policy.attempts => {
                     let pause = policy.backoff(attempt);
                     tracing::debug!(what, attempt, error = %e, ?pause, "gcp request retried");
