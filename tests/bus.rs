@@ -12,6 +12,7 @@ use retail_pipeline::generate::{hour_alerts, World};
 use retail_pipeline::lake::{BlobPath, BlobStore, LocalDirStore};
 use retail_pipeline::model::{Scale, ScaleName};
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -459,4 +460,63 @@ async fn the_local_bus_keeps_the_publisher_contract() {
     let mut reader = LocalReader(bus.subscribe("contract-topic"));
     retail_pipeline::bus::contract::run_all(&bus, "contract-topic", &mut reader, "nobody-reads")
         .await;
+}
+
+/// What `MemorySink` holds, for the sink contract suite.
+struct MemoryStored(Arc<MemorySink>);
+
+#[async_trait::async_trait]
+impl retail_pipeline::bus::sink_contract::Stored for MemoryStored {
+    async fn rows(&self) -> BTreeMap<String, Vec<retail_pipeline::bus::sink_contract::StoredRow>> {
+        retail_pipeline::bus::sink_contract::expected(&self.0.rows())
+    }
+}
+
+#[tokio::test]
+async fn the_memory_sink_keeps_the_sink_contract() {
+    let sink = MemorySink::new();
+    retail_pipeline::bus::sink_contract::run_all(sink.as_ref(), &MemoryStored(sink.clone())).await;
+}
+
+/// The lake's JSONL stream tables, read back file by file, for the sink contract suite.
+struct LakeStored(Arc<dyn BlobStore>);
+
+#[async_trait::async_trait]
+impl retail_pipeline::bus::sink_contract::Stored for LakeStored {
+    async fn rows(&self) -> BTreeMap<String, Vec<retail_pipeline::bus::sink_contract::StoredRow>> {
+        let mut out = BTreeMap::new();
+        for (table, id) in [
+            ("order_events", "event_id"),
+            ("inventory_events", "event_id"),
+            ("user_activity_events", "event_id"),
+            ("dead_letter_events", "message_id"),
+        ] {
+            let mut rows = Vec::new();
+            let listed = self
+                .0
+                .list(&BlobPath::new(table).unwrap())
+                .await
+                .unwrap_or_default();
+            for object in listed {
+                let body = self.0.get(&object.path).await.expect("read");
+                for line in body.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+                    let row: Value = serde_json::from_slice(line).expect("a JSON row");
+                    rows.push((
+                        row[id].as_str().unwrap_or_default().to_string(),
+                        row["message_id"].as_str().map(str::to_string),
+                    ));
+                }
+            }
+            out.insert(table.to_string(), rows);
+        }
+        out
+    }
+}
+
+#[tokio::test]
+async fn the_lake_sink_keeps_the_sink_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn BlobStore> = Arc::new(LocalDirStore::open(dir.path()).unwrap());
+    let sink = LakeEventSink::new(store.clone());
+    retail_pipeline::bus::sink_contract::run_all(&sink, &LakeStored(store)).await;
 }

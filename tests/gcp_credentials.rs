@@ -25,7 +25,10 @@ struct Calls {
 async fn token(State(calls): State<Arc<Calls>>) -> (StatusCode, Json<serde_json::Value>) {
     let n = calls.token.fetch_add(1, Ordering::SeqCst);
     if n == 0 {
-        return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"error": "busy"})));
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"error": "busy"})),
+        );
     }
     (
         StatusCode::OK,

@@ -309,3 +309,70 @@ async fn a_failed_write_names_the_table_and_leaves_no_staging_table() {
     assert_eq!(orders, batch(0..30, 0..0).orders.len() as u64);
     drop_dataset(&endpoint, &dataset).await;
 }
+
+/// The BigQuery stream tables on bqemulator, read back for the sink contract suite.
+struct BigQueryStored {
+    endpoint: String,
+    dataset: String,
+}
+
+#[async_trait::async_trait]
+impl retail_pipeline::bus::sink_contract::Stored for BigQueryStored {
+    async fn rows(&self) -> BTreeMap<String, Vec<retail_pipeline::bus::sink_contract::StoredRow>> {
+        let mut out = BTreeMap::new();
+        for (table, id) in [
+            ("order_events", "event_id"),
+            ("inventory_events", "event_id"),
+            ("user_activity_events", "event_id"),
+            ("dead_letter_events", "message_id"),
+        ] {
+            let url = format!("{}/bigquery/v2/projects/{PROJECT}/queries", self.endpoint);
+            let sql = format!(
+                "SELECT {id}, message_id FROM `{PROJECT}.{}.{table}`",
+                self.dataset
+            );
+            let body = serde_json::to_vec(&serde_json::json!({
+                "query": sql, "useLegacySql": false, "timeoutMs": 60_000, "maxResults": 100_000,
+            }))
+            .expect("body");
+            let page: serde_json::Value = http()
+                .json("contract read", |c| {
+                    c.post(&url)
+                        .header("content-type", "application/json")
+                        .body(body.clone())
+                })
+                .await
+                .expect("query");
+            assert!(page["errors"].is_null(), "query failed: {page}");
+            let rows = page["rows"]
+                .as_array()
+                .map(|rows| {
+                    rows.iter()
+                        .map(|r| {
+                            let cell = |i: usize| r["f"][i]["v"].as_str().map(str::to_string);
+                            (cell(0).unwrap_or_default(), cell(1))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            out.insert(table.to_string(), rows);
+        }
+        out
+    }
+}
+
+#[tokio::test]
+async fn the_bigquery_sink_keeps_the_sink_contract() {
+    let Some(endpoint) = common::bq_test_endpoint() else {
+        return;
+    };
+    let dataset = unique_dataset("rp_sink_contract");
+    let warehouse = Arc::new(open(&endpoint, &dataset).await);
+    let sink = BigQueryEventSink::new(warehouse);
+    let stored = BigQueryStored {
+        endpoint: endpoint.clone(),
+        dataset: dataset.clone(),
+    };
+    retail_pipeline::bus::sink_contract::run_all(&sink, &stored).await;
+    drop_dataset(&endpoint, &dataset).await;
+}

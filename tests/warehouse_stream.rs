@@ -95,3 +95,67 @@ async fn every_delivery_lands_and_the_cleaned_order_view_has_each_order_once() {
         "event_date is the event's day"
     );
 }
+
+/// The DuckDB stream tables, read back for the sink contract suite.
+struct DuckDbStored(Arc<DuckDbWarehouse>);
+
+#[async_trait::async_trait]
+impl retail_pipeline::bus::sink_contract::Stored for DuckDbStored {
+    async fn rows(
+        &self,
+    ) -> std::collections::BTreeMap<String, Vec<retail_pipeline::bus::sink_contract::StoredRow>>
+    {
+        let mut out = std::collections::BTreeMap::new();
+        for (table, id) in [
+            ("order_events", "event_id"),
+            ("inventory_events", "event_id"),
+            ("user_activity_events", "event_id"),
+            ("dead_letter_events", "message_id"),
+        ] {
+            let rows = self
+                .0
+                .query_texts(&format!("SELECT {id}, message_id FROM {table}"), 2)
+                .await
+                .expect("read back");
+            let rows = rows
+                .into_iter()
+                .map(|r| (r[0].clone().unwrap_or_default(), r[1].clone()))
+                .collect();
+            out.insert(table.to_string(), rows);
+        }
+        out
+    }
+}
+
+#[tokio::test]
+async fn the_duckdb_sink_keeps_the_sink_contract() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let warehouse = Arc::new(
+        DuckDbWarehouse::open(dir.path().join("w.duckdb"), dir.path().join("lake"))
+            .await
+            .expect("open"),
+    );
+    let sink = DuckDbEventSink::new(warehouse.clone());
+    retail_pipeline::bus::sink_contract::run_all(&sink, &DuckDbStored(warehouse)).await;
+}
+
+/// The service's own sink: the warehouse and the lake's JSONL copy, read through the former.
+#[tokio::test]
+async fn the_tee_of_warehouse_and_lake_keeps_the_sink_contract() {
+    use retail_pipeline::bus::{LakeEventSink, TeeSink};
+    use retail_pipeline::lake::{BlobStore, LocalDirStore};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let warehouse = Arc::new(
+        DuckDbWarehouse::open(dir.path().join("w.duckdb"), dir.path().join("lake"))
+            .await
+            .expect("open"),
+    );
+    std::fs::create_dir_all(dir.path().join("stream")).expect("dir");
+    let store: Arc<dyn BlobStore> =
+        Arc::new(LocalDirStore::open(dir.path().join("stream")).expect("store"));
+    let sink = TeeSink::new(vec![
+        Arc::new(DuckDbEventSink::new(warehouse.clone())),
+        Arc::new(LakeEventSink::new(store)),
+    ]);
+    retail_pipeline::bus::sink_contract::run_all(&sink, &DuckDbStored(warehouse)).await;
+}

@@ -10,6 +10,7 @@ mod local;
 #[cfg(feature = "gcp")]
 mod pubsub;
 pub mod sink;
+pub mod sink_contract;
 pub mod subscriber;
 
 pub use alerts::{alert_messages, publish_alerts, ALERT_EVENT_TYPE, ALERT_SCHEMA_VERSION};

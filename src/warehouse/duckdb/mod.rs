@@ -203,6 +203,25 @@ impl DuckDbWarehouse {
         .await
     }
 
+    /// Runs an ad-hoc query of `width` text columns (cast them), for diagnostics and tests;
+    /// every row, NULL as `None`.
+    pub async fn query_texts(
+        &self,
+        text: &str,
+        width: usize,
+    ) -> Result<Vec<Vec<Option<String>>>, WarehouseError> {
+        let text = text.to_string();
+        self.with_conn(move |conn, _| {
+            let mut stmt = conn.prepare(&text).map_err(|e| query_error(&text, &e))?;
+            let rows = stmt
+                .query_map([], |r| (0..width).map(|i| r.get(i)).collect())
+                .map_err(|e| query_error(&text, &e))?;
+            rows.collect::<Result<Vec<_>, _>>()
+                .map_err(|e| query_error(&text, &e))
+        })
+        .await
+    }
+
     /// Every column of the warehouse's tables and views, ordered by table then position: the
     /// schema that `sql/bigquery/` mirrors.
     pub async fn columns(&self) -> Result<Vec<ColumnInfo>, WarehouseError> {
