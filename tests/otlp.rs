@@ -4,8 +4,6 @@
 //! is what a real collector would read: sampling, the semantic-convention HTTP attributes, span
 //! status, and that the spans still batched at SIGTERM arrive before the process exits.
 
-mod common;
-
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
 use opentelemetry_proto::tonic::trace::v1::{span::SpanKind, status::StatusCode, Span};
@@ -162,8 +160,18 @@ fn spans_are_sampled_follow_the_conventions_and_are_flushed_at_sigterm() {
         .stderr(stderr)
         .spawn()
         .expect("spawn serve");
-    // The banner is a JSON line under --log-format json (serve_address reads its URL).
-    let addr = common::serve_address(&mut child);
+    // Under --log-format json the banner on stdout is a JSON line too.
+    let mut banner = String::new();
+    let stdout = child.stdout.take().expect("stdout");
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut banner).expect("banner");
+    let banner: serde_json::Value =
+        serde_json::from_str(&banner).unwrap_or_else(|e| panic!("not JSON ({e}): {banner}"));
+    assert_eq!(banner["severity"], "INFO", "{banner}");
+    assert!(banner["message"]
+        .as_str()
+        .is_some_and(|m| m.starts_with("retail-pipeline listening on http://127.0.0.1:")));
+    let addr = banner["addr"].as_str().expect("addr").to_string();
+    assert_eq!(banner["url"], format!("http://{addr}"));
 
     // Roots: a read is exported; the probes and the scrape are not.
     assert_eq!(call(&addr, "GET", "/status", &[]).0, 200);

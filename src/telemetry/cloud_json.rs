@@ -104,6 +104,22 @@ impl CloudJson {
     }
 }
 
+/// One JSON line in the same shape as the log lines, for what is printed rather than logged
+/// (the service's banner on stdout under `--log-format json`).
+pub fn json_line(level: &Level, message: &str, fields: Map<String, Value>) -> String {
+    let mut line = Map::new();
+    line.insert("severity".into(), severity(level).into());
+    line.insert(
+        "time".into(),
+        chrono::Utc::now()
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+            .into(),
+    );
+    line.insert("message".into(), message.into());
+    line.extend(fields);
+    Value::Object(line).to_string()
+}
+
 /// Writes an event's fields into the line; `message` is the event's text.
 struct FieldVisitor<'a>(&'a mut Map<String, Value>);
 

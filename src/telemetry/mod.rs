@@ -6,7 +6,7 @@ mod cloud_json;
 pub mod otlp;
 mod trace_context;
 
-pub use cloud_json::{severity, CloudJson, SAMPLED_KEY, SPAN_KEY, TRACE_KEY};
+pub use cloud_json::{json_line, severity, CloudJson, SAMPLED_KEY, SPAN_KEY, TRACE_KEY};
 pub use trace_context::{
     parse_cloud_trace, parse_traceparent, record_response, request_span, TraceContext,
 };
