@@ -516,10 +516,25 @@ impl App {
 
 /// Runs a job's task inside its `job` span. Created here, in the caller's context, the span is
 /// a child of the request (or schedule tick) that started the job, so the job's logs and its
-/// trace span group under the caller's trace.
-fn spawn_job(job: &Job, task: impl std::future::Future<Output = ()> + Send + 'static) {
+/// trace span group under the caller's trace. A failed job's span ends with an error status.
+fn spawn_job(job: &Arc<Job>, task: impl std::future::Future<Output = ()> + Send + 'static) {
     let kind = crate::metrics::json_name(&job.kind);
-    let span = tracing::info_span!("job", job = %job.id, kind = %kind, name = %job.name);
+    let span = tracing::info_span!(
+        "job",
+        job = %job.id,
+        kind = %kind,
+        name = %job.name,
+        otel.status_description = tracing::field::Empty,
+    );
+    crate::telemetry::link_logs(&span);
+    let job = job.clone();
+    let task = async move {
+        task.await;
+        if job.state() == JobState::Failed {
+            let error = job.view().error.unwrap_or_else(|| "job failed".into());
+            tracing::Span::current().record("otel.status_description", error.as_str());
+        }
+    };
     tokio::spawn(tracing::Instrument::instrument(task, span));
 }
 

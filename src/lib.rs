@@ -24,6 +24,5 @@ pub mod lake;
 pub mod metrics;
 pub mod model;
 pub mod telemetry;
-#[cfg(feature = "gcp")]
 pub mod tls;
 pub mod warehouse;

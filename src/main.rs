@@ -17,14 +17,18 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Err(msg) = retail_pipeline::telemetry::init(
+    let telemetry = match retail_pipeline::telemetry::init(
         config.log_format,
         config.trace_project(),
         config.otlp_endpoint.as_deref(),
+        config.otlp_sample_ratio,
     ) {
-        eprintln!("error: {msg}");
-        return ExitCode::from(2);
-    }
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     tracing::info!(config = %serde_json::to_string(&config).unwrap_or_default(), "starting");
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -36,7 +40,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(cli::run(cli, config)) {
+    let outcome = runtime.block_on(cli::run(cli, config));
+    // After serve's graceful shutdown (SIGTERM included), before exiting: the spans of the last
+    // requests and jobs are still in the exporter's batch.
+    telemetry.shutdown();
+    match outcome {
         Ok(Outcome::Done) => ExitCode::SUCCESS,
         Ok(Outcome::Interrupted) => ExitCode::from(130),
         Err(e) => {

@@ -1,5 +1,5 @@
-//! TLS for the Google Cloud clients: rustls with the ring provider, installed once per process
-//! (rustls refuses to guess when no provider is chosen).
+//! TLS for the Google Cloud clients and the OTLP exporter: rustls with the ring provider,
+//! installed once per process (rustls refuses to guess when no provider is chosen).
 
 /// Installs ring as the process-wide rustls provider; later calls (and a provider installed
 /// by someone else) are fine.

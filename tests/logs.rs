@@ -1,5 +1,6 @@
-//! Log lines as Cloud Logging reads them: severity, message, source location, and the
-//! caller's trace from `traceparent` or `X-Cloud-Trace-Context`, through the real router.
+//! Log lines as Cloud Logging reads them: severity, message, source location, and the trace of
+//! the request (the caller's, from `traceparent` or `X-Cloud-Trace-Context`, else a new one),
+//! also on the lines of the jobs it starts, through the real router.
 
 use axum::body::Body;
 use axum::http::Request;
@@ -74,37 +75,82 @@ fn json_lines_carry_severity_message_and_fields() {
     assert!(warn.get(telemetry::TRACE_KEY).is_none());
 }
 
+/// A request span from the router's own `request_span`, for a POST to /generate with `header`.
+fn request_with(header: &str, value: &str) -> tracing::Span {
+    let request = Request::post("/generate")
+        .header(header, value)
+        .body(())
+        .unwrap();
+    telemetry::request_span(&request)
+}
+
 #[test]
 fn span_fields_reach_the_line_and_trace_is_named_by_project() {
     let (lines, _guard) = capture(true, Some("retail-demo"));
-    let span = tracing::info_span!(
-        "request",
-        path = "/status",
-        trace_id = "4bf92f3577b34da6a3ce929d0e0e4736",
-        span_id = "00f067aa0ba902b7",
-        trace_sampled = true
+    let span = request_with(
+        "traceparent",
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
     );
     span.in_scope(|| tracing::info!(rows = 5_u64, "answered"));
     let line = &lines.json()[0];
-    assert_eq!(line["path"], "/status");
+    assert_eq!(line["url.path"], "/generate");
+    assert_eq!(line["http.request.method"], "POST");
     assert_eq!(line["rows"], 5);
     assert_eq!(
         line[telemetry::TRACE_KEY],
         "projects/retail-demo/traces/4bf92f3577b34da6a3ce929d0e0e4736"
     );
-    assert_eq!(line[telemetry::SPAN_KEY], "00f067aa0ba902b7");
+    // The request's own span, a child of the caller's.
+    let span_id = line[telemetry::SPAN_KEY].as_str().unwrap();
+    assert_eq!(span_id.len(), 16);
+    assert_ne!(span_id, "00f067aa0ba902b7");
     assert_eq!(line[telemetry::SAMPLED_KEY], true);
-    assert!(line.get("trace_id").is_none());
+    // Instructions to the OpenTelemetry layer are not log data.
+    assert!(line.get("otel.name").is_none() && line.get("otel.kind").is_none());
 }
 
 #[test]
-fn without_a_project_the_trace_id_stays_a_plain_field() {
+fn without_a_project_the_trace_key_holds_the_bare_trace_id() {
     let (lines, _guard) = capture(true, None);
-    tracing::info_span!("request", trace_id = "4bf92f3577b34da6a3ce929d0e0e4736")
-        .in_scope(|| tracing::info!("answered"));
+    request_with(
+        "traceparent",
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00",
+    )
+    .in_scope(|| tracing::info!("answered"));
     let line = &lines.json()[0];
-    assert_eq!(line["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736");
-    assert!(line.get(telemetry::TRACE_KEY).is_none());
+    assert_eq!(
+        line[telemetry::TRACE_KEY],
+        "4bf92f3577b34da6a3ce929d0e0e4736"
+    );
+    assert_eq!(line[telemetry::SAMPLED_KEY], false);
+}
+
+/// A job started inside a request logs under the request's trace, and so does a request with
+/// no caller: it starts a trace of its own.
+#[test]
+fn jobs_log_under_the_trace_of_the_request_that_started_them() {
+    for project in [None, Some("retail-demo")] {
+        let (lines, _guard) = capture(true, project);
+        let request = Request::get("/status").body(()).unwrap();
+        let span = telemetry::request_span(&request);
+        span.in_scope(|| {
+            tracing::info!("request line");
+            let job = tracing::info_span!("job", job = "gen-1");
+            telemetry::link_logs(&job);
+            job.in_scope(|| tracing::info!("job line"));
+        });
+        drop(span);
+        let lines = lines.json();
+        let (request_line, job_line) = (&lines[0], &lines[1]);
+        let trace = request_line[telemetry::TRACE_KEY].as_str().unwrap();
+        assert!(trace.len() >= 32, "{request_line}");
+        assert_eq!(job_line[telemetry::TRACE_KEY], trace, "{job_line}");
+        assert_ne!(
+            job_line[telemetry::SPAN_KEY],
+            request_line[telemetry::SPAN_KEY]
+        );
+        assert_eq!(job_line["job"], "gen-1");
+    }
 }
 
 #[test]
@@ -157,8 +203,9 @@ async fn requests_log_under_the_callers_trace() {
             .iter()
             .find(|l| l[telemetry::TRACE_KEY] == want.as_str())
             .unwrap_or_else(|| panic!("no line under trace {trace}: {lines:?}"));
-        assert_eq!(line["path"], "/generate");
-        assert_eq!(line["method"], "POST");
+        assert_eq!(line["url.path"], "/generate");
+        assert_eq!(line["http.request.method"], "POST");
+        assert_eq!(line["http.route"], "/generate");
     }
     let all = serde_json::to_string(&lines).unwrap();
     assert!(!all.contains("s3cret") && !all.contains("leak-me"), "{all}");

@@ -1,142 +1,368 @@
-//! OpenTelemetry export through the real binary: a collector stand-in on 127.0.0.1 (a plain
-//! HTTP listener that keeps what it is sent; no collector is packaged for this machine)
-//! receives OTLP/JSON, and a request that carried a `traceparent` yields a request span and a
-//! job span in the caller's trace, parented request -> job.
+//! OpenTelemetry export through the real binary. A collector stand-in on 127.0.0.1 (an axum
+//! server in the test: no collector is packaged for this machine) receives OTLP/HTTP and decodes
+//! each body with the official protobuf definitions (`opentelemetry-proto`), so what is checked
+//! is what a real collector would read: sampling, the semantic-convention HTTP attributes, span
+//! status, and that the spans still batched at SIGTERM arrive before the process exits.
 
-mod common;
-
-use serde_json::Value;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
+use opentelemetry_proto::tonic::trace::v1::{span::SpanKind, status::StatusCode, Span};
+use prost::Message;
+use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Accepts POSTs, answers 200 and keeps each JSON body.
-fn collector() -> (String, Arc<Mutex<Vec<Value>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+/// What the collector was sent: each request's content type and decoded body.
+type Received = Arc<Mutex<Vec<(String, ExportTraceServiceRequest)>>>;
+
+/// Serves `POST /v1/traces` on 127.0.0.1, keeping each decoded export; answers 200 with an
+/// empty `ExportTraceServiceResponse`, or 400 to a body that does not decode.
+fn collector() -> (String, Received) {
+    use axum::http::{HeaderMap, StatusCode as Http};
+    let received: Received = Arc::default();
+    let kept = received.clone();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.set_nonblocking(true).expect("nonblocking");
     let addr = listener.local_addr().expect("addr").to_string();
-    let bodies = Arc::new(Mutex::new(Vec::new()));
-    let kept = bodies.clone();
     std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-            let mut length = 0;
-            let mut line = String::new();
-            while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    length = v.trim().parse().unwrap_or(0);
-                }
-                line.clear();
-            }
-            let mut body = vec![0; length];
-            if reader.read_exact(&mut body).is_ok() {
-                if let Ok(v) = serde_json::from_slice(&body) {
-                    kept.lock().unwrap().push(v);
-                }
-            }
-            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}");
-        }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("collector runtime");
+        runtime.block_on(async move {
+            let app = axum::Router::new().route(
+                "/v1/traces",
+                axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
+                    let kept = kept.clone();
+                    async move {
+                        let Ok(export) = ExportTraceServiceRequest::decode(body) else {
+                            return Http::BAD_REQUEST;
+                        };
+                        let content_type = headers
+                            .get("content-type")
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or_default()
+                            .to_string();
+                        kept.lock().unwrap().push((content_type, export));
+                        Http::OK
+                    }
+                }),
+            );
+            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+            axum::serve(listener, app).await.expect("collector");
+        });
     });
-    (addr, bodies)
+    (addr, received)
 }
 
-fn spans(bodies: &[Value]) -> Vec<Value> {
-    bodies
+fn spans(received: &Received) -> Vec<Span> {
+    received
+        .lock()
+        .unwrap()
         .iter()
-        .flat_map(|b| {
-            b["resourceSpans"][0]["scopeSpans"][0]["spans"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-        })
+        .flat_map(|(_, export)| &export.resource_spans)
+        .flat_map(|r| &r.scope_spans)
+        .flat_map(|s| s.spans.clone())
         .collect()
 }
 
-fn attribute<'a>(span: &'a Value, key: &str) -> Option<&'a str> {
-    span["attributes"]
-        .as_array()?
+fn attribute<'a>(span: &'a Span, key: &str) -> Option<&'a AnyValue> {
+    span.attributes
         .iter()
-        .find(|a| a["key"] == key)?["value"]["stringValue"]
-        .as_str()
+        .find(|a| a.key == key)?
+        .value
+        .as_ref()?
+        .value
+        .as_ref()
+}
+
+fn string_attribute<'a>(span: &'a Span, key: &str) -> Option<&'a str> {
+    match attribute(span, key)? {
+        AnyValue::StringValue(s) => Some(s),
+        _ => None,
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// One HTTP/1.1 request with `headers`; the status code and the body.
+fn call(addr: &str, method: &str, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    let body = if method == "POST" {
+        r#"{"date": "2026-03-01", "hour": 5}"#
+    } else {
+        ""
+    };
+    head.push_str(&format!(
+        "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    ));
+    s.write_all(head.as_bytes()).expect("write");
+    let mut response = String::new();
+    s.read_to_string(&mut response).expect("read");
+    let status = response
+        .get(9..12)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP response: {response:?}"));
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+fn traceparent(trace: &str, span: &str, sampled: bool) -> String {
+    format!("00-{trace}-{span}-{}", if sampled { "01" } else { "00" })
 }
 
 #[test]
-fn request_and_job_spans_reach_the_collector_in_the_callers_trace() {
-    let (collector_addr, bodies) = collector();
+fn spans_are_sampled_follow_the_conventions_and_are_flushed_at_sigterm() {
+    let (collector_addr, received) = collector();
     let data = tempfile::tempdir().expect("temp dir");
+    let stderr_path = data.path().join("stderr.log");
+    let stderr = std::fs::File::create(&stderr_path).expect("stderr file");
     let mut child = Command::new(env!("CARGO_BIN_EXE_retail-pipeline"))
         .arg("--data-dir")
         .arg(data.path())
-        .args(["--scale", "small", "--otlp-endpoint"])
+        .args([
+            "--scale",
+            "small",
+            "--log-format",
+            "json",
+            "--otlp-endpoint",
+        ])
         .arg(format!("http://{collector_addr}"))
-        .args(["serve", "--port", "0", "--bind", "127.0.0.1"])
-        .env("RUST_LOG", "warn")
+        .args([
+            "serve",
+            "--port",
+            "0",
+            "--bind",
+            "127.0.0.1",
+            "--schedule",
+            "false",
+        ])
+        .env("RUST_LOG", "info")
+        // A minute between batches: whatever arrives before it came with the shutdown flush.
+        .env("OTEL_BSP_SCHEDULE_DELAY", "60000")
         .env_remove("RP_API_TOKEN")
+        .env_remove("GOOGLE_CLOUD_PROJECT")
+        .env_remove("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .expect("spawn serve");
-    let addr = common::serve_address(&mut child);
+    // Under --log-format json the banner on stdout is a JSON line too.
+    let mut banner = String::new();
+    let stdout = child.stdout.take().expect("stdout");
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut banner).expect("banner");
+    let banner: serde_json::Value =
+        serde_json::from_str(&banner).unwrap_or_else(|e| panic!("not JSON ({e}): {banner}"));
+    assert_eq!(banner["severity"], "INFO", "{banner}");
+    assert!(banner["message"]
+        .as_str()
+        .is_some_and(|m| m.starts_with("retail-pipeline listening on http://127.0.0.1:")));
+    let addr = banner["addr"].as_str().expect("addr").to_string();
+    assert_eq!(banner["url"], format!("http://{addr}"));
 
-    // POST /generate with the caller's trace.
-    let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    // Roots: a read is exported; the probes and the scrape are not.
+    assert_eq!(call(&addr, "GET", "/status", &[]).0, 200);
+    for probe in ["/health", "/healthz", "/ready", "/readyz", "/metrics"] {
+        assert_eq!(call(&addr, "GET", probe, &[]).0, 200, "{probe}");
+    }
+    // Callers decide: not sampled is not exported, sampled is, and so is the job it starts.
+    let unsampled = "0af7651916cd43dd8448eb211c80319c";
+    let sampled = "4bf92f3577b34da6a3ce929d0e0e4736";
     let caller_span = "00f067aa0ba902b7";
-    let body = r#"{"date": "2026-03-01", "hour": 5}"#;
-    let mut s = std::net::TcpStream::connect(&addr).expect("connect");
-    write!(
-        s,
-        "POST /generate HTTP/1.1\r\nHost: {addr}\r\ntraceparent: 00-{trace}-{caller_span}-01\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .expect("write");
-    let mut response = String::new();
-    s.read_to_string(&mut response).expect("read");
-    assert!(response.starts_with("HTTP/1.1 202"), "{response}");
-
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let (request, job) = loop {
-        let all = spans(&bodies.lock().unwrap());
-        let find = |name: &str| all.iter().find(|s| s["name"] == name).cloned();
-        if let (Some(r), Some(j)) = (find("request"), find("job")) {
-            break (r, j);
+    let header = traceparent(unsampled, caller_span, false);
+    assert_eq!(
+        call(&addr, "GET", "/status", &[("traceparent", &header)]).0,
+        200
+    );
+    let header = traceparent(sampled, caller_span, true);
+    let (status, body) = call(&addr, "POST", "/generate", &[("traceparent", &header)]);
+    assert_eq!(status, 202, "{body}");
+    let job: serde_json::Value = serde_json::from_str(&body).expect("job JSON");
+    let job_id = job["job_id"].as_str().expect("job id").to_string();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (_, body) = call(&addr, "GET", &format!("/jobs/{job_id}"), &[]);
+        if !body.contains("\"state\":\"running\"") {
+            assert!(body.contains("\"state\":\"completed\""), "{body}");
+            break;
         }
-        assert!(Instant::now() < deadline, "spans received: {all:?}");
+        assert!(Instant::now() < deadline, "job still running: {body}");
         std::thread::sleep(Duration::from_millis(100));
-    };
-    assert_eq!(request["traceId"], trace, "{request}");
-    assert_eq!(request["parentSpanId"], caller_span, "{request}");
-    assert_eq!(attribute(&request, "path"), Some("/generate"), "{request}");
-    assert_eq!(job["traceId"], trace, "{job}");
-    assert_eq!(job["parentSpanId"], request["spanId"], "{job}");
-    assert_eq!(attribute(&job, "kind"), Some("generate"), "{job}");
-    let nanos = |v: &Value| {
-        v.as_str()
-            .and_then(|s| s.parse::<u128>().ok())
-            .expect("time")
-    };
-    assert!(nanos(&job["endTimeUnixNano"]) >= nanos(&job["startTimeUnixNano"]));
+    }
+    // A 5xx: readiness fails once the lake's identity file is gone. A probe, so exported only
+    // as the child of a sampled caller.
+    std::fs::remove_file(data.path().join("lake").join("_lake.json")).expect("remove identity");
+    let failing = "5b8efff798038103d269b633813fc60c";
+    let header = traceparent(failing, caller_span, true);
+    assert_eq!(
+        call(&addr, "GET", "/ready", &[("traceparent", &header)]).0,
+        503
+    );
 
-    let _ = child.kill();
-    let _ = child.wait();
+    // Nothing sent yet: the batch waits a minute.
+    assert!(spans(&received).is_empty(), "{:?}", spans(&received));
+    let started = Instant::now();
+    let pid = child.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status();
+    assert!(killed.is_ok_and(|s| s.success()), "kill -TERM");
+    let exit = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no exit in 10 s"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(exit.success(), "{exit:?}");
+
+    // Everything below arrived before the process exited: the flush.
+    let all = spans(&received);
+    assert!(
+        !all.is_empty(),
+        "no span arrived before the exit: no flush at shutdown"
+    );
+    let (content_type, _) = received.lock().unwrap()[0].clone();
+    assert_eq!(content_type, "application/x-protobuf");
+    let route = |s: &Span| string_attribute(s, "http.route").map(str::to_string);
+    let status_roots: Vec<&Span> = all
+        .iter()
+        .filter(|s| route(s).as_deref() == Some("/status"))
+        .collect();
+    assert_eq!(status_roots.len(), 1, "{all:?}");
+    let status_span = status_roots[0];
+    assert_eq!(status_span.name, "GET /status");
+    assert_eq!(status_span.kind, SpanKind::Server as i32);
+    assert!(status_span.parent_span_id.is_empty(), "a root");
+    assert_eq!(
+        string_attribute(status_span, "http.request.method"),
+        Some("GET")
+    );
+    assert_eq!(
+        attribute(status_span, "http.response.status_code"),
+        Some(&AnyValue::IntValue(200))
+    );
+    let unset = StatusCode::Unset as i32;
+    assert!(status_span.status.as_ref().is_none_or(|s| s.code == unset));
+    for probe in ["/health", "/healthz", "/readyz", "/metrics"] {
+        assert!(
+            all.iter().all(|s| route(s).as_deref() != Some(probe)),
+            "{probe} exported: {all:?}"
+        );
+    }
+    assert!(
+        all.iter().all(|s| hex(&s.trace_id) != unsampled),
+        "an unsampled caller's request was exported"
+    );
+
+    // The route template, not the path.
+    let job_reads: Vec<&Span> = all
+        .iter()
+        .filter(|s| route(s).as_deref() == Some("/jobs/{id}"))
+        .collect();
+    assert!(!job_reads.is_empty(), "{all:?}");
+    assert_eq!(job_reads[0].name, "GET /jobs/{id}");
+    assert_eq!(
+        string_attribute(job_reads[0], "url.path"),
+        Some(format!("/jobs/{job_id}").as_str())
+    );
+
+    // The sampled caller's request and the job it started, in the caller's trace.
+    let in_trace: Vec<&Span> = all.iter().filter(|s| hex(&s.trace_id) == sampled).collect();
+    let request = in_trace
+        .iter()
+        .find(|s| s.name == "POST /generate")
+        .unwrap_or_else(|| panic!("no request span: {in_trace:?}"));
+    assert_eq!(hex(&request.parent_span_id), caller_span);
+    assert_eq!(
+        attribute(request, "http.response.status_code"),
+        Some(&AnyValue::IntValue(202))
+    );
+    let job_span = in_trace
+        .iter()
+        .find(|s| s.name == "job")
+        .unwrap_or_else(|| panic!("no job span: {in_trace:?}"));
+    assert_eq!(job_span.parent_span_id, request.span_id);
+    assert_eq!(string_attribute(job_span, "kind"), Some("generate"));
+    assert_eq!(job_span.kind, SpanKind::Internal as i32);
+    assert!(job_span.end_time_unix_nano >= job_span.start_time_unix_nano);
+
+    // The failing probe: exported under its sampled caller, with an error status.
+    let ready = all
+        .iter()
+        .find(|s| hex(&s.trace_id) == failing)
+        .unwrap_or_else(|| panic!("no /ready span: {all:?}"));
+    assert_eq!(route(ready).as_deref(), Some("/ready"));
+    assert_eq!(
+        attribute(ready, "http.response.status_code"),
+        Some(&AnyValue::IntValue(503))
+    );
+    assert_eq!(
+        ready.status.as_ref().map(|s| s.code),
+        Some(StatusCode::Error as i32)
+    );
+
+    // Logs: every line is JSON, and the job's lines carry the trace of the request that
+    // started it (no project here: the bare trace id).
+    let logs = std::fs::read_to_string(&stderr_path).expect("stderr");
+    let lines: Vec<serde_json::Value> = logs
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let ended = lines
+        .iter()
+        .find(|l| l["message"] == "generate job ended")
+        .unwrap_or_else(|| panic!("no job line: {logs}"));
+    assert_eq!(ended["logging.googleapis.com/trace"], sampled, "{ended}");
+    assert_eq!(
+        ended["logging.googleapis.com/spanId"],
+        hex(&job_span.span_id),
+        "{ended}"
+    );
 }
 
 #[test]
-fn a_bad_endpoint_is_refused_at_start() {
+fn https_endpoints_are_accepted_and_bad_ones_refused_at_start() {
+    // https builds the exporter's rustls client (ring): a missing crypto provider would panic.
     let o = Command::new(env!("CARGO_BIN_EXE_retail-pipeline"))
         .args([
             "--otlp-endpoint",
-            "https://collector.example:4318",
+            "https://127.0.0.1:9/otlp",
             "scenario",
             "list",
         ])
         .output()
         .expect("run");
-    assert_eq!(o.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        err.contains("--otlp-endpoint") && err.contains("http://host:port"),
-        "{err}"
-    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for (flag, value, says) in [
+        (
+            "--otlp-endpoint",
+            "ftp://collector.example:4318",
+            "http://host",
+        ),
+        ("--otlp-endpoint", "collector:4318", "http://host"),
+        ("--otlp-sample-ratio", "1.5", "between 0 and 1"),
+    ] {
+        let o = Command::new(env!("CARGO_BIN_EXE_retail-pipeline"))
+            .args([flag, value, "scenario", "list"])
+            .output()
+            .expect("run");
+        assert_eq!(o.status.code(), Some(2), "{value}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(flag) && err.contains(says), "{err}");
+    }
 }

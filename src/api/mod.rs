@@ -95,7 +95,11 @@ pub fn build_router(state: AppState) -> Router {
             axum::http::StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
-        .layer(TraceLayer::new_for_http().make_span_with(crate::telemetry::request_span))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(crate::telemetry::request_span)
+                .on_response(crate::telemetry::record_response),
+        )
         .with_state(state)
 }
 

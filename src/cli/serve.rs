@@ -136,6 +136,7 @@ pub async fn serve(mut config: Config, args: ServeArgs) -> anyhow::Result<Outcom
         max_jobs: usize::from(args.max_jobs),
         jobs_per_generate: args.jobs.map(usize::from).unwrap_or_else(default_jobs),
     };
+    let json_logs = crate::telemetry::is_json(config.log_format);
     let app = start_app(config, settings).await?;
     let addr = SocketAddr::new(bind, args.port);
     let listener = tokio::net::TcpListener::bind(addr)
@@ -148,7 +149,19 @@ pub async fn serve(mut config: Config, args: ServeArgs) -> anyhow::Result<Outcom
         local
     };
     tracing::info!(addr = %local, "listening");
-    println!("retail-pipeline listening on http://{shown}  (docs: http://{shown}/docs, status: http://{shown}/status)");
+    let banner = format!("retail-pipeline listening on http://{shown}  (docs: http://{shown}/docs, status: http://{shown}/status)");
+    if json_logs {
+        // Under --log-format json every line the service prints is JSON, stdout's too.
+        let mut fields = serde_json::Map::new();
+        fields.insert("addr".into(), local.to_string().into());
+        fields.insert("url".into(), format!("http://{shown}").into());
+        println!(
+            "{}",
+            crate::telemetry::json_line(&tracing::Level::INFO, &banner, fields)
+        );
+    } else {
+        println!("{banner}");
+    }
 
     let stop = CancellationToken::new();
     let scheduler = app

@@ -39,10 +39,20 @@ pub struct CommonArgs {
     /// Where the pipeline runs: local (embedded parts under --data-dir) or gcp.
     #[arg(long, env = "RP_BACKEND", default_value = "local", global = true)]
     pub backend: Backend,
-    /// OpenTelemetry collector (OTLP/HTTP, `http://host:4318`) that receives a span per request
-    /// and per job; also read from OTEL_EXPORTER_OTLP_ENDPOINT. Unset: no spans are exported.
+    /// OpenTelemetry collector (OTLP/HTTP, `http://host:4318` or https) that receives a span
+    /// per request and per job, at `/v1/traces`; also read from OTEL_EXPORTER_OTLP_ENDPOINT.
+    /// Unset: no spans are exported.
     #[arg(long, env = "RP_OTLP_ENDPOINT", global = true)]
     pub otlp_endpoint: Option<String>,
+    /// Share (0-1) of the traces that start here (no sampled caller) that are exported; a
+    /// caller's `traceparent` decides for its own. Probes and scrapes never start one.
+    #[arg(
+        long,
+        env = "RP_OTLP_SAMPLE_RATIO",
+        default_value_t = 1.0,
+        global = true
+    )]
+    pub otlp_sample_ratio: f64,
     /// Most memory, in MiB, the embedded DuckDB warehouse keeps for its buffer pool (its cache
     /// of table blocks, which fills up to this as tables grow); past it DuckDB evicts and
     /// spills. The process's memory settles at about this plus 100-150 MiB. Default: 64 plus
@@ -89,8 +99,10 @@ pub struct Config {
     pub backend: Backend,
     /// Set exactly when `backend` is `Gcp`.
     pub gcp: Option<GcpConfig>,
-    /// Where request and job spans are exported, if anywhere (validated `http://host:port`).
+    /// Where request and job spans are exported, if anywhere (validated `http(s)://host`).
     pub otlp_endpoint: Option<String>,
+    /// Share of root traces exported (`--otlp-sample-ratio`, validated 0-1).
+    pub otlp_sample_ratio: f64,
     /// The embedded warehouse's buffer pool cap (`--warehouse-memory-mib`).
     pub warehouse_memory_mib: u32,
 }
@@ -121,8 +133,10 @@ impl Config {
             .or_else(|| std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT").ok())
             .filter(|e| !e.trim().is_empty());
         if let Some(endpoint) = &otlp_endpoint {
-            crate::telemetry::otlp::Target::parse(endpoint)?;
+            crate::telemetry::otlp::traces_url(endpoint).map_err(|e| e.to_string())?;
         }
+        let otlp_sample_ratio = crate::telemetry::otlp::check_ratio(args.otlp_sample_ratio)
+            .map_err(|e| e.to_string())?;
         Ok(Self {
             data_dir: args.data_dir.clone(),
             seed: args.seed,
@@ -131,6 +145,7 @@ impl Config {
             backend: args.backend,
             gcp,
             otlp_endpoint,
+            otlp_sample_ratio,
             warehouse_memory_mib: args
                 .warehouse_memory_mib
                 .unwrap_or_else(default_warehouse_memory_mib),
@@ -148,6 +163,7 @@ impl Config {
             backend: Backend::Local,
             gcp: None,
             otlp_endpoint: None,
+            otlp_sample_ratio: 1.0,
             warehouse_memory_mib: default_warehouse_memory_mib(),
             long_running: false,
         }

@@ -1,7 +1,8 @@
 //! JSON lines in the shape Cloud Logging reads: `severity`, `message`, `time`, the source
-//! location, the request's trace (`logging.googleapis.com/trace`), then every field of the event
-//! and of its spans. <https://cloud.google.com/logging/docs/structured-logging>
+//! location, the trace of the request or job (`logging.googleapis.com/trace`, from
+//! `telemetry::link_logs`), then every field of the event and of its spans. <https://cloud.google.com/logging/docs/structured-logging>
 
+use super::LogTrace;
 use serde_json::{Map, Value};
 use std::fmt;
 use tracing::field::{Field, Visit};
@@ -20,8 +21,8 @@ const SOURCE_KEY: &str = "logging.googleapis.com/sourceLocation";
 /// `fmt_fields`), which stores each span's fields as a JSON object this formatter reads back.
 #[derive(Debug, Clone, Default)]
 pub struct CloudJson {
-    /// The Google Cloud project, needed to name a trace. Without it the trace id is logged
-    /// as a plain `trace_id` field.
+    /// The Google Cloud project, needed to name a trace. Without it the trace key holds the
+    /// bare trace id.
     pub project: Option<String>,
 }
 
@@ -61,44 +62,62 @@ where
                 serde_json::json!({ "file": file, "line": l.to_string() }),
             );
         }
-        // Spans from the outermost in, so an inner span's field wins over an outer one's.
+        // Spans from the outermost in, so an inner span's field (and trace) wins over an outer
+        // one's. `otel.*` fields are instructions to the OpenTelemetry layer, not data.
+        let mut trace = None;
         if let Some(scope) = ctx.event_scope() {
             for span in scope.from_root() {
                 let extensions = span.extensions();
+                if let Some(t) = extensions.get::<LogTrace>() {
+                    trace = Some(t.clone());
+                }
                 let Some(fields) = extensions.get::<FormattedFields<JsonFields>>() else {
                     continue;
                 };
                 if let Ok(Value::Object(map)) = serde_json::from_str::<Value>(fields) {
-                    line.extend(map);
+                    line.extend(map.into_iter().filter(|(k, _)| !k.starts_with("otel.")));
                 }
             }
         }
         let mut visitor = FieldVisitor(&mut line);
         event.record(&mut visitor);
-        self.place_trace(&mut line);
+        if let Some(trace) = trace {
+            self.place_trace(&mut line, trace);
+        }
         let text = serde_json::to_string(&line).map_err(|_| fmt::Error)?;
         writeln!(writer, "{text}")
     }
 }
 
 impl CloudJson {
-    /// Moves a `trace_id` / `span_id` / `trace_sampled` field to the keys Cloud Logging reads.
-    fn place_trace(&self, line: &mut Map<String, Value>) {
-        let Some(project) = &self.project else { return };
-        let Some(Value::String(trace)) = line.remove("trace_id") else {
-            return;
+    /// The trace under the keys Cloud Logging reads. With a project the trace is named as
+    /// Cloud Logging links it to Cloud Trace (`projects/P/traces/T`); without one the key holds
+    /// the bare trace id, the id the spans are exported under, so lines still group by it.
+    fn place_trace(&self, line: &mut Map<String, Value>, trace: LogTrace) {
+        let name = match &self.project {
+            Some(project) => format!("projects/{project}/traces/{}", trace.trace_id),
+            None => trace.trace_id,
         };
-        line.insert(
-            TRACE_KEY.into(),
-            format!("projects/{project}/traces/{trace}").into(),
-        );
-        if let Some(span) = line.remove("span_id") {
-            line.insert(SPAN_KEY.into(), span);
-        }
-        if let Some(sampled) = line.remove("trace_sampled") {
-            line.insert(SAMPLED_KEY.into(), sampled);
-        }
+        line.insert(TRACE_KEY.into(), name.into());
+        line.insert(SPAN_KEY.into(), trace.span_id.into());
+        line.insert(SAMPLED_KEY.into(), trace.sampled.into());
     }
+}
+
+/// One JSON line in the same shape as the log lines, for what is printed rather than logged
+/// (the service's banner on stdout under `--log-format json`).
+pub fn json_line(level: &Level, message: &str, fields: Map<String, Value>) -> String {
+    let mut line = Map::new();
+    line.insert("severity".into(), severity(level).into());
+    line.insert(
+        "time".into(),
+        chrono::Utc::now()
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+            .into(),
+    );
+    line.insert("message".into(), message.into());
+    line.extend(fields);
+    Value::Object(line).to_string()
 }
 
 /// Writes an event's fields into the line; `message` is the event's text.

@@ -1,8 +1,14 @@
-//! The caller's trace, from W3C `traceparent` or Google's `X-Cloud-Trace-Context`, so a
-//! request's log lines group under its trace in Cloud Logging.
+//! The caller's trace, from W3C `traceparent` or Google's `X-Cloud-Trace-Context`: the parent
+//! of the request's span, so the request joins the caller's trace, in the exported spans and in
+//! Cloud Logging alike.
 
-use axum::http::{HeaderMap, Request};
+use axum::extract::MatchedPath;
+use axum::http::{HeaderMap, Request, Response};
+use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
+use std::time::Duration;
+use tower_http::trace::{DefaultOnResponse, OnResponse};
 use tracing::Span;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TraceContext {
@@ -76,25 +82,85 @@ fn is_hex(s: &str) -> bool {
     s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// The span of one HTTP request: method, path and, when the caller sent one, its trace. Only
-/// the path is logged, never the query string or headers (they may carry a token).
+impl TraceContext {
+    /// The caller's span as an OpenTelemetry parent; `None` without a usable span id (an
+    /// `X-Cloud-Trace-Context` with none names a trace but no span to be a child of).
+    pub fn remote_parent(&self, trace_state: TraceState) -> Option<SpanContext> {
+        let trace = TraceId::from_hex(&self.trace_id).ok()?;
+        let span = self.span_id.as_deref()?;
+        let span = if span.len() == 16 {
+            SpanId::from_hex(span).ok()?
+        } else {
+            // X-Cloud-Trace-Context's span id is a decimal u64.
+            SpanId::from(span.parse::<u64>().ok()?)
+        };
+        let flags = if self.sampled {
+            TraceFlags::SAMPLED
+        } else {
+            TraceFlags::default()
+        };
+        let context = SpanContext::new(trace, span, flags, true, trace_state);
+        context.is_valid().then_some(context)
+    }
+}
+
+/// The caller's context, to be the request span's parent: from `traceparent` (with its
+/// `tracestate`), else from `X-Cloud-Trace-Context`.
+fn caller_context(headers: &HeaderMap) -> Option<opentelemetry::Context> {
+    let trace = TraceContext::from_headers(headers)?;
+    let state = headers
+        .get("tracestate")
+        .filter(|_| headers.contains_key("traceparent"))
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<TraceState>().ok())
+        .unwrap_or_default();
+    let parent = trace.remote_parent(state)?;
+    Some(opentelemetry::Context::new().with_remote_span_context(parent))
+}
+
+/// The span of one HTTP request, an OpenTelemetry server span in the caller's trace, with the
+/// semantic conventions' HTTP attributes: method, route template (also its name, `GET
+/// /jobs/{id}`) and path. Only the path is recorded, never the query string or headers (they
+/// may carry a token). Its log lines carry its trace (`telemetry::link_logs`).
 pub fn request_span<B>(request: &Request<B>) -> Span {
+    let method = request.method().as_str();
+    // Routing ran before this layer (Router::layer wraps each route), so the template is known.
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(MatchedPath::as_str);
+    let name = match route {
+        Some(route) => format!("{method} {route}"),
+        None => method.to_string(),
+    };
     let span = tracing::info_span!(
         "request",
-        method = %request.method(),
-        path = %request.uri().path(),
-        trace_id = tracing::field::Empty,
-        span_id = tracing::field::Empty,
-        trace_sampled = tracing::field::Empty,
+        otel.name = %name,
+        otel.kind = "server",
+        "http.request.method" = %method,
+        "http.route" = route,
+        "url.path" = %request.uri().path(),
+        "http.response.status_code" = tracing::field::Empty,
+        otel.status_code = tracing::field::Empty,
     );
-    if let Some(trace) = TraceContext::from_headers(request.headers()) {
-        span.record("trace_id", trace.trace_id.as_str());
-        if let Some(id) = &trace.span_id {
-            span.record("span_id", id.as_str());
-        }
-        span.record("trace_sampled", trace.sampled);
+    if let Some(parent) = caller_context(request.headers()) {
+        // Only fails when the span is disabled or already started; neither can be here.
+        let _ = span.set_parent(parent);
     }
+    // After the parent: this starts the span, and the sampler decides with its attributes.
+    super::link_logs(&span);
     span
+}
+
+/// Records the response on the request span: its status code, and an error status on a 5xx
+/// (a 4xx is the client's error, not the server span's, in the semantic conventions).
+pub fn record_response<B>(response: &Response<B>, latency: Duration, span: &Span) {
+    let status = response.status();
+    span.record("http.response.status_code", i64::from(status.as_u16()));
+    if status.is_server_error() {
+        span.record("otel.status_code", "ERROR");
+    }
+    DefaultOnResponse::default().on_response(response, latency, span);
 }
 
 #[cfg(test)]
@@ -159,5 +225,26 @@ mod tests {
         headers.remove("traceparent");
         let t = TraceContext::from_headers(&headers).unwrap();
         assert_eq!(t.trace_id, "105445aa7843bc8bf206b12000100000");
+    }
+
+    #[test]
+    fn callers_become_remote_parents() {
+        let w3c =
+            parse_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").unwrap();
+        let parent = w3c.remote_parent(TraceState::default()).unwrap();
+        assert_eq!(
+            parent.trace_id().to_string(),
+            "4bf92f3577b34da6a3ce929d0e0e4736"
+        );
+        assert_eq!(parent.span_id().to_string(), "00f067aa0ba902b7");
+        assert!(parent.is_sampled() && parent.is_remote());
+        let cloud = parse_cloud_trace("105445aa7843bc8bf206b12000100000/255;o=0").unwrap();
+        let parent = cloud.remote_parent(TraceState::default()).unwrap();
+        assert_eq!(parent.span_id().to_string(), "00000000000000ff");
+        assert!(!parent.is_sampled());
+        let bare = parse_cloud_trace("105445aa7843bc8bf206b12000100000").unwrap();
+        assert_eq!(bare.remote_parent(TraceState::default()), None);
+        let zero = parse_cloud_trace("105445aa7843bc8bf206b12000100000/0;o=1").unwrap();
+        assert_eq!(zero.remote_parent(TraceState::default()), None);
     }
 }
