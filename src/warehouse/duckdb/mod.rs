@@ -203,6 +203,30 @@ impl DuckDbWarehouse {
         .await
     }
 
+    /// Runs an ad-hoc query and returns every row, each value as DuckDB's text of it (`None`
+    /// for NULL), for diagnostics and tests that read whole result sets (the seeds' own
+    /// queries on `seed_compat`, `tests/seed_queries.rs`). `text` is one query, no `;`.
+    pub async fn query_rows(&self, text: &str) -> Result<Vec<Vec<Option<String>>>, WarehouseError> {
+        let name = text.to_string();
+        // Every column cast to text by DuckDB itself, whatever its type.
+        let text = format!("SELECT CAST(COLUMNS(*) AS VARCHAR) FROM ({text})");
+        self.with_conn(move |conn, _| {
+            let mut stmt = conn.prepare(&text).map_err(|e| query_error(&name, &e))?;
+            let mut rows = stmt.query([]).map_err(|e| query_error(&name, &e))?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next().map_err(|e| query_error(&name, &e))? {
+                let width = row.as_ref().column_count();
+                let cells = (0..width)
+                    .map(|i| row.get::<_, Option<String>>(i))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| query_error(&name, &e))?;
+                out.push(cells);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
     /// Every column of the warehouse's tables and views, ordered by table then position: the
     /// schema that `sql/bigquery/` mirrors.
     pub async fn columns(&self) -> Result<Vec<ColumnInfo>, WarehouseError> {
