@@ -215,11 +215,14 @@ fn float_cents(cell: &Option<String>) -> i64 {
     (v * 100.0).round() as i64
 }
 
-/// The UTC date of a TIMESTAMP as a runner gives it: DuckDB's text (`2026-11-20 05:00:00`) or
-/// BigQuery's REST form, seconds since the epoch (`1.7636148E9`).
+/// The UTC date of a TIMESTAMP as a runner gives it: DuckDB's text (`2026-11-20 05:00:00`),
+/// or over REST a number: seconds since the epoch from BigQuery (`1.7636148E9`),
+/// microseconds from bqemulator (`1763614800000000`).
 fn timestamp_date(cell: &Option<String>) -> chrono::NaiveDate {
     let t = text(cell);
-    if let Ok(seconds) = t.parse::<f64>() {
+    if let Ok(n) = t.parse::<f64>() {
+        // Seconds since 1970 stay below 1e11 until the year 5138.
+        let seconds = if n.abs() >= 1e11 { n / 1e6 } else { n };
         let time = chrono::DateTime::from_timestamp(seconds.floor() as i64, 0).expect("time");
         return time.date_naive();
     }
