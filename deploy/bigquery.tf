@@ -90,3 +90,20 @@ resource "google_bigquery_table_iam_member" "pubsub_writes_streams" {
   role       = "roles/bigquery.dataEditor"
   member     = "serviceAccount:${local.pubsub_agent}"
 }
+
+# The seeds' compatibility views (sql/bigquery/08_seed_compat.sql): a dataset of their own,
+# because seed 000's table names are the warehouse's managed tables' names. The service makes
+# the views at start, as it makes the warehouse's; it needs the dataset to exist (creating
+# datasets is a project-wide permission the runtime account does not have) and to own its
+# tables. Reading a view there takes read access to the warehouse dataset too.
+resource "google_bigquery_dataset" "seed_compat" {
+  dataset_id  = "${var.dataset_id}_seed_compat"
+  location    = var.bq_location
+  description = "retail-pipeline: views under the seed projects' table names over ${var.dataset_id}"
+}
+
+resource "google_bigquery_dataset_iam_member" "runtime_seed_compat" {
+  dataset_id = google_bigquery_dataset.seed_compat.dataset_id
+  role       = "roles/bigquery.dataEditor"
+  member     = "serviceAccount:${google_service_account.runtime.email}"
+}

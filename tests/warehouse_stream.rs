@@ -114,7 +114,7 @@ impl retail_pipeline::bus::sink_contract::Stored for DuckDbStored {
         ] {
             let rows = self
                 .0
-                .query_texts(&format!("SELECT {id}, message_id FROM {table}"), 2)
+                .query_rows(&format!("SELECT {id}, message_id FROM {table}"))
                 .await
                 .expect("read back");
             let rows = rows

@@ -2,7 +2,7 @@
 //! anonymous credentials, and the dataset dropped at the end.
 
 use retail_pipeline::gcp::{Credentials, GcpHttp};
-use retail_pipeline::warehouse::bigquery::BigQueryWarehouse;
+use retail_pipeline::warehouse::bigquery::{BigQueryWarehouse, SEED_COMPAT_SUFFIX};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
@@ -36,12 +36,20 @@ pub async fn open(endpoint: &str, dataset: &str) -> BigQueryWarehouse {
     .expect("open the BigQuery warehouse")
 }
 
-/// Drops a test's dataset and everything in it.
+/// Drops a test's dataset and everything in it, and the seeds' compatibility dataset `open`
+/// made beside it (there only if the test opened a warehouse in it).
 pub async fn drop_dataset(endpoint: &str, dataset: &str) {
-    let url =
-        format!("{endpoint}/bigquery/v2/projects/{PROJECT}/datasets/{dataset}?deleteContents=true");
+    let url = |d: &str| {
+        format!("{endpoint}/bigquery/v2/projects/{PROJECT}/datasets/{d}?deleteContents=true")
+    };
+    let compat = url(&format!("{dataset}{SEED_COMPAT_SUFFIX}"));
+    // Views first, then the tables they read. Absent when no warehouse was opened: ignored.
+    let _ = http()
+        .send("drop seed_compat dataset", |c| c.delete(&compat))
+        .await;
+    let main = url(dataset);
     http()
-        .send("drop test dataset", |c| c.delete(&url))
+        .send("drop test dataset", |c| c.delete(&main))
         .await
         .expect("drop dataset");
 }

@@ -36,6 +36,10 @@ pub const MANAGED_TABLES: [&str; 5] = [
     "negative_inventory_alerts",
 ];
 
+/// The dataset of the seeds' compatibility views (`sql/bigquery/08_seed_compat.sql`) is the
+/// warehouse's dataset name followed by this: seed 000's table names are our managed tables'.
+pub const SEED_COMPAT_SUFFIX: &str = "_seed_compat";
+
 /// Staging tables (one per loaded partition, dropped after its load) start with this.
 pub const STAGING_PREFIX: &str = "_staging_";
 
@@ -173,6 +177,11 @@ impl BigQueryWarehouse {
 
     pub fn dataset(&self) -> &str {
         &self.names.dataset
+    }
+
+    /// The dataset `open` makes for the seeds' compatibility views.
+    pub fn seed_compat_dataset(&self) -> String {
+        format!("{}{SEED_COMPAT_SUFFIX}", self.names.dataset)
     }
 
     /// `sql/bigquery/01_external_tables.sql` for this dataset over `gs://bucket`, for console

@@ -22,7 +22,7 @@ pub const SETUP_TABLES: [(&str, &str); 2] = [
     ),
 ];
 
-pub const SETUP_VIEWS: [(&str, &str); 4] = [
+pub const SETUP_VIEWS: [(&str, &str); 5] = [
     (
         "04_order_events_clean.sql",
         include_str!("../../../sql/bigquery/04_order_events_clean.sql"),
@@ -38,6 +38,11 @@ pub const SETUP_VIEWS: [(&str, &str); 4] = [
     (
         "07_dead_letters.sql",
         include_str!("../../../sql/bigquery/07_dead_letters.sql"),
+    ),
+    // Its own dataset (`<dataset>_seed_compat`) and views over the tables and views above.
+    (
+        "08_seed_compat.sql",
+        include_str!("../../../sql/bigquery/08_seed_compat.sql"),
     ),
 ];
 

@@ -203,21 +203,26 @@ impl DuckDbWarehouse {
         .await
     }
 
-    /// Runs an ad-hoc query of `width` text columns (cast them), for diagnostics and tests;
-    /// every row, NULL as `None`.
-    pub async fn query_texts(
-        &self,
-        text: &str,
-        width: usize,
-    ) -> Result<Vec<Vec<Option<String>>>, WarehouseError> {
-        let text = text.to_string();
+    /// Runs an ad-hoc query and returns every row, each value as DuckDB's text of it (`None`
+    /// for NULL), for diagnostics and tests that read whole result sets (the seeds' own
+    /// queries on `seed_compat`, `tests/seed_queries.rs`). `text` is one query, no `;`.
+    pub async fn query_rows(&self, text: &str) -> Result<Vec<Vec<Option<String>>>, WarehouseError> {
+        let name = text.to_string();
+        // Every column cast to text by DuckDB itself, whatever its type.
+        let text = format!("SELECT CAST(COLUMNS(*) AS VARCHAR) FROM ({text})");
         self.with_conn(move |conn, _| {
-            let mut stmt = conn.prepare(&text).map_err(|e| query_error(&text, &e))?;
-            let rows = stmt
-                .query_map([], |r| (0..width).map(|i| r.get(i)).collect())
-                .map_err(|e| query_error(&text, &e))?;
-            rows.collect::<Result<Vec<_>, _>>()
-                .map_err(|e| query_error(&text, &e))
+            let mut stmt = conn.prepare(&text).map_err(|e| query_error(&name, &e))?;
+            let mut rows = stmt.query([]).map_err(|e| query_error(&name, &e))?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next().map_err(|e| query_error(&name, &e))? {
+                let width = row.as_ref().column_count();
+                let cells = (0..width)
+                    .map(|i| row.get::<_, Option<String>>(i))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| query_error(&name, &e))?;
+                out.push(cells);
+            }
+            Ok(out)
         })
         .await
     }

@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use std::path::Path;
 
 /// Run in this order at every open; each is idempotent and never drops a table.
-pub const SETUP: [(&str, &str); 3] = [
+pub const SETUP: [(&str, &str); 4] = [
     (
         "01_schema.sql",
         include_str!("../../../sql/duckdb/01_schema.sql"),
@@ -18,6 +18,11 @@ pub const SETUP: [(&str, &str); 3] = [
         include_str!("../../../sql/duckdb/02_csv_readers.sql"),
     ),
     ("03_event_tables.sql", EVENT_TABLES),
+    // Views only, over the tables above; after them because a view reads the stream tables.
+    (
+        "04_seed_compat.sql",
+        include_str!("../../../sql/duckdb/04_seed_compat.sql"),
+    ),
 ];
 
 /// The stream tables and their views; also run again when a file made with keyed stream
