@@ -485,12 +485,8 @@ struct LakeStored(Arc<dyn BlobStore>);
 impl retail_pipeline::bus::sink_contract::Stored for LakeStored {
     async fn rows(&self) -> BTreeMap<String, Vec<retail_pipeline::bus::sink_contract::StoredRow>> {
         let mut out = BTreeMap::new();
-        for (table, id) in [
-            ("order_events", "event_id"),
-            ("inventory_events", "event_id"),
-            ("user_activity_events", "event_id"),
-            ("dead_letter_events", "message_id"),
-        ] {
+        for table in retail_pipeline::warehouse::stream_tables::STREAM_TABLES {
+            let (table, id) = (table.name, table.key);
             let mut rows = Vec::new();
             let listed = self
                 .0

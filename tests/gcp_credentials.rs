@@ -45,19 +45,18 @@ async fn resource(State(calls): State<Arc<Calls>>, headers: HeaderMap) -> Status
     }
 }
 
-#[tokio::test]
-async fn a_failed_token_fetch_is_retried_and_a_refused_token_is_renewed() {
-    let calls = Arc::new(Calls::default());
-    let app = Router::new()
-        .route("/token", post(token))
-        .route("/resource", get(resource))
-        .with_state(calls.clone());
+/// Serves `app` on a free port of 127.0.0.1.
+async fn serve(app: Router) -> std::net::SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move { axum::serve(listener, app).await });
+    addr
+}
 
+/// A client with a service account key whose token endpoint is `addr`'s `/token`.
+fn client_for(addr: std::net::SocketAddr) -> GcpHttp {
     let pem = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/oidc/test-signing-key.pem"
@@ -70,7 +69,18 @@ async fn a_failed_token_fetch_is_retried_and_a_refused_token_is_renewed() {
         "token_uri": format!("http://{addr}/token"),
     });
     let credentials = Credentials::from_json(&key.to_string()).expect("key file");
-    let http = GcpHttp::new(credentials, Duration::from_secs(10)).expect("client");
+    GcpHttp::new(credentials, Duration::from_secs(10)).expect("client")
+}
+
+#[tokio::test]
+async fn a_failed_token_fetch_is_retried_and_a_refused_token_is_renewed() {
+    let calls = Arc::new(Calls::default());
+    let app = Router::new()
+        .route("/token", post(token))
+        .route("/resource", get(resource))
+        .with_state(calls.clone());
+    let addr = serve(app).await;
+    let http = client_for(addr);
     let url = format!("http://{addr}/resource");
 
     let response = http
@@ -107,25 +117,8 @@ async fn a_token_request_refused_for_good_is_not_retried() {
             }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    let pem = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/oidc/test-signing-key.pem"
-    ))
-    .expect("key");
-    let key = json!({
-        "type": "service_account", "client_email": "t@example.com", "private_key": pem,
-        "token_uri": format!("http://{addr}/token"),
-    });
-    let http = GcpHttp::new(
-        Credentials::from_json(&key.to_string()).expect("key"),
-        Duration::from_secs(10),
-    )
-    .expect("client");
+    let addr = serve(app).await;
+    let http = client_for(addr);
     let error = http
         .send("reading", |c| c.get(format!("http://{addr}/nothing")))
         .await

@@ -320,12 +320,8 @@ struct BigQueryStored {
 impl retail_pipeline::bus::sink_contract::Stored for BigQueryStored {
     async fn rows(&self) -> BTreeMap<String, Vec<retail_pipeline::bus::sink_contract::StoredRow>> {
         let mut out = BTreeMap::new();
-        for (table, id) in [
-            ("order_events", "event_id"),
-            ("inventory_events", "event_id"),
-            ("user_activity_events", "event_id"),
-            ("dead_letter_events", "message_id"),
-        ] {
+        for table in retail_pipeline::warehouse::stream_tables::STREAM_TABLES {
+            let (table, id) = (table.name, table.key);
             let url = format!("{}/bigquery/v2/projects/{PROJECT}/queries", self.endpoint);
             let sql = format!(
                 "SELECT {id}, message_id FROM `{PROJECT}.{}.{table}`",

@@ -106,12 +106,8 @@ impl retail_pipeline::bus::sink_contract::Stored for DuckDbStored {
     ) -> std::collections::BTreeMap<String, Vec<retail_pipeline::bus::sink_contract::StoredRow>>
     {
         let mut out = std::collections::BTreeMap::new();
-        for (table, id) in [
-            ("order_events", "event_id"),
-            ("inventory_events", "event_id"),
-            ("user_activity_events", "event_id"),
-            ("dead_letter_events", "message_id"),
-        ] {
+        for table in retail_pipeline::warehouse::stream_tables::STREAM_TABLES {
+            let (table, id) = (table.name, table.key);
             let rows = self
                 .0
                 .query_rows(&format!("SELECT {id}, message_id FROM {table}"))
