@@ -14,6 +14,17 @@ use tokio_util::sync::CancellationToken;
 /// The warehouse, and the sink that lands streamed events in its tables.
 pub type OpenedWarehouse = (Option<Arc<dyn Warehouse>>, Option<Arc<dyn EventSink>>);
 
+/// The topic names: the configured Pub/Sub topics, or the embedded bus's defaults.
+pub fn topics(config: &Config) -> Topics {
+    match &config.gcp {
+        Some(g) => Topics {
+            alerts: g.alerts_topic.clone(),
+            events: g.events_topic.clone(),
+        },
+        None => Topics::default(),
+    }
+}
+
 /// How published messages reach the in-process subscriber.
 #[derive(Debug)]
 pub enum Feed {

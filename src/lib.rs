@@ -23,6 +23,7 @@ pub mod jobs;
 pub mod lake;
 pub mod metrics;
 pub mod model;
+pub mod service;
 pub mod telemetry;
 pub mod tls;
 pub mod warehouse;

@@ -100,15 +100,15 @@ impl From<QueryRejection> for AppError {
     }
 }
 
-impl From<crate::app::StartError> for AppError {
-    fn from(e: crate::app::StartError) -> Self {
+impl From<crate::service::StartError> for AppError {
+    fn from(e: crate::service::StartError) -> Self {
         match e {
-            crate::app::StartError::Registry(e) => Self::new(
+            crate::service::StartError::Registry(e) => Self::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_jobs",
                 e.to_string(),
             ),
-            e @ crate::app::StartError::ScenarioRunning(_) => {
+            e @ crate::service::StartError::ScenarioRunning(_) => {
                 Self::new(StatusCode::CONFLICT, "scenario_running", e.to_string())
             }
         }

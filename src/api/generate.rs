@@ -83,7 +83,7 @@ pub async fn generate(
     OptionalJson(req): OptionalJson<GenerateRequest>,
 ) -> Result<(StatusCode, Json<JobAccepted>), AppError> {
     let range = plan(&req)?;
-    let (job, existing) = app.0.start_generate(range, req.force)?;
+    let (job, existing) = crate::service::start_generate(&app.0, range, req.force)?;
     Ok(JobAccepted::response(&job, existing))
 }
 

@@ -59,7 +59,7 @@ pub async fn status(State(app): State<AppState>) -> Json<StatusResponse> {
 /// What `/status` answers, for the dashboard too.
 pub async fn snapshot(app: &AppState) -> StatusResponse {
     let scale = &app.config.scale;
-    let warehouse = app.warehouse_view().await;
+    let warehouse = crate::service::warehouse_view(app).await;
     StatusResponse {
         service: ServiceInfo {
             version: env!("CARGO_PKG_VERSION"),
@@ -80,7 +80,7 @@ pub async fn snapshot(app: &AppState) -> StatusResponse {
                 .as_ref()
                 .map_or_else(|| "none".into(), |w| w.describe()),
         },
-        last_generated_hour: app.last_generated_hour().map(|h| h.to_string()),
+        last_generated_hour: app.freshness.last_generated_hour().map(|h| h.to_string()),
         warehouse_watermark: warehouse.watermark.map(|h| h.to_string()),
         stream: serde_json::to_value(app.subscriber.stats().snapshot()).unwrap_or_default(),
         warehouse_stream_rows: warehouse.stream_rows.into_iter().collect(),

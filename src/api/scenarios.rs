@@ -138,7 +138,7 @@ fn start(
     spec: ScenarioSpec,
     seed: Option<u64>,
 ) -> Result<(StatusCode, Json<JobAccepted>), AppError> {
-    let job = app.0.start_scenario(spec, seed)?;
+    let job = crate::service::start_scenario(&app.0, spec, seed)?;
     Ok(JobAccepted::response(&job, false))
 }
 

@@ -45,7 +45,7 @@ pub async fn refresh(
     query: Result<Query<RefreshQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, AppError> {
     let Query(query) = query?;
-    let (job, existing) = app.0.start_refresh()?.ok_or_else(no_warehouse)?;
+    let (job, existing) = crate::service::start_refresh(&app.0)?.ok_or_else(no_warehouse)?;
     if query.wait {
         let deadline = tokio::time::Instant::now() + WAIT_AT_MOST;
         while !job.state().is_finished() && tokio::time::Instant::now() < deadline {

@@ -5,8 +5,9 @@ use super::signals::cancel_on_signals;
 use super::{default_jobs, Outcome, UsageError};
 use crate::config::Config;
 use crate::generate::World;
-use crate::jobs::{rolling_window, run_hours, RunProgress, RunTarget};
+use crate::jobs::{rolling_window, AlertPublisher, RunProgress, RunTarget};
 use crate::model::{parse_date, parse_hour, HourRange, PartitionHour, Table};
+use crate::service::{generate_hours, plan_hours};
 use anyhow::Context;
 use chrono::Utc;
 use std::sync::Arc;
@@ -29,6 +30,11 @@ pub struct GenerateArgs {
     /// Generation workers (default: all cores).
     #[arg(long, env = "RP_JOBS", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub jobs: Option<u16>,
+    /// Publish each written hour's negative-stock alerts to the bus, as the service does (and
+    /// first the alerts earlier runs still owe). Alerts the bus refuses stay owed in the lake's
+    /// outbox for the service to send. Off by default: a backfill of history rarely wants alerts.
+    #[arg(long, env = "RP_PUBLISH_ALERTS")]
+    pub publish_alerts: bool,
     /// Take this as the current time for the rolling window (YYYY-MM-DDTHH); for tests and replays.
     #[arg(long, env = "RP_NOW", hide = true, value_parser = |s: &str| s.parse::<PartitionHour>().map_err(|e| e.to_string()))]
     pub now: Option<PartitionHour>,
@@ -48,6 +54,11 @@ pub struct BackfillArgs {
     /// Generation workers (default: all cores).
     #[arg(long, env = "RP_JOBS", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub jobs: Option<u16>,
+    /// Publish each written hour's negative-stock alerts to the bus, as the service does (and
+    /// first the alerts earlier runs still owe). Alerts the bus refuses stay owed in the lake's
+    /// outbox for the service to send. Off by default: a backfill of history rarely wants alerts.
+    #[arg(long, env = "RP_PUBLISH_ALERTS")]
+    pub publish_alerts: bool,
     /// This task's share of the range when several processes split it (Cloud Run Jobs sets it).
     #[arg(long, env = "CLOUD_RUN_TASK_INDEX", default_value_t = 0)]
     pub task_index: u32,
@@ -75,7 +86,15 @@ pub async fn generate(config: &Config, args: GenerateArgs) -> anyhow::Result<Out
         }
     }
     .map_err(|e| UsageError(e.to_string()))?;
-    execute(config, range, args.force, args.jobs, None).await
+    execute(
+        config,
+        range,
+        args.force,
+        args.jobs,
+        None,
+        args.publish_alerts,
+    )
+    .await
 }
 
 pub async fn backfill(config: &Config, args: BackfillArgs) -> anyhow::Result<Outcome> {
@@ -88,7 +107,15 @@ pub async fn backfill(config: &Config, args: BackfillArgs) -> anyhow::Result<Out
         .into());
     }
     let shard = (args.task_count > 1).then_some((args.task_index, args.task_count));
-    execute(config, range, args.force, args.jobs, shard).await
+    execute(
+        config,
+        range,
+        args.force,
+        args.jobs,
+        shard,
+        args.publish_alerts,
+    )
+    .await
 }
 
 async fn execute(
@@ -97,6 +124,7 @@ async fn execute(
     force: bool,
     jobs: Option<u16>,
     shard: Option<(u32, u32)>,
+    publish_alerts: bool,
 ) -> anyhow::Result<Outcome> {
     let lake = crate::backends::open_lake(config)
         .await
@@ -122,15 +150,8 @@ async fn execute(
         None => range.hours().collect(),
     };
     let total = mine.len();
-    let hours: Vec<PartitionHour> = if force {
-        mine
-    } else {
-        lake.missing_hours(mine)
-            .await
-            .context("reading the lake's manifests")?
-    };
-    let skipped = total - hours.len();
-    if hours.is_empty() {
+    let planned = plan_hours(&lake, mine, force).await?;
+    if planned.hours.is_empty() && !publish_alerts {
         println!(
             "nothing to do: all {} hours from {} to {}{} are complete in {}",
             total,
@@ -141,13 +162,6 @@ async fn execute(
         );
         return Ok(Outcome::Done);
     }
-    tracing::info!(
-        from = %range.from(),
-        to = %range.to(),
-        missing = hours.len(),
-        complete = skipped,
-        "generating"
-    );
 
     let started = Instant::now();
     let scale = config.scale.clone();
@@ -155,20 +169,34 @@ async fn execute(
     let world = tokio::task::spawn_blocking(move || Arc::new(World::new(seed, &scale)))
         .await
         .context("building the world")?;
+    let alerts = match publish_alerts {
+        true => {
+            let topics = crate::backends::topics(config);
+            let (publisher, _feed) = crate::backends::open_bus(config, &topics)
+                .await
+                .context("opening the bus for alerts")?;
+            Some(AlertPublisher {
+                publisher,
+                topic: topics.alerts,
+            })
+        }
+        false => None,
+    };
     let progress = RunProgress::new();
     let reporter = ProgressReporter::start(progress.clone());
     let cancel = cancel_on_signals();
-    let jobs = jobs.map(usize::from).unwrap_or_else(default_jobs);
     let target = RunTarget {
         lake: &lake,
         world,
         identity: &identity,
-        jobs,
-        alerts: None,
+        jobs: jobs.map(usize::from).unwrap_or_else(default_jobs),
+        alerts: alerts.as_ref(),
     };
-    let result = run_hours(target, hours, progress, cancel.clone()).await;
+    let result = generate_hours(target, planned, progress, cancel).await;
     reporter.finish();
-    let summary = result.context("generation failed")?;
+    let report = result?;
+    let summary = &report.summary;
+    let skipped = report.already_complete;
     let secs = started.elapsed().as_secs_f64();
     let rows: u64 = summary.rows.iter().sum();
     let sales = summary.rows[Table::SalesData.index()];
@@ -188,6 +216,14 @@ async fn execute(
             String::new()
         }
     );
+    if publish_alerts {
+        let owed = report.republished.still_pending + summary.alert_publish_errors;
+        println!(
+            "published {} alerts ({} owed by earlier runs); {owed} hours still owe alerts",
+            summary.alerts_published + report.republished.alerts,
+            report.republished.alerts,
+        );
+    }
     if summary.cancelled {
         eprintln!(
             "interrupted: every hour written is complete; run the same command again to resume"

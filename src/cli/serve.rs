@@ -6,7 +6,7 @@ use super::{default_jobs, start_app, Outcome, UsageError};
 use crate::api::build_router;
 use crate::app::{AppState, ServiceSettings};
 use crate::config::Config;
-use crate::jobs::schedule;
+use crate::service::schedule;
 use anyhow::Context;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;

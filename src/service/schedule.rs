@@ -70,7 +70,7 @@ fn tick(app: &Arc<App>) {
     if ledger.generate.as_deref() != Some(hour.as_str()) {
         let started = rolling_window(now.naive_utc(), 3)
             .map_err(|e| e.to_string())
-            .and_then(|w| app.start_generate(w, false).map_err(|e| e.to_string()));
+            .and_then(|w| super::start_generate(app, w, false).map_err(|e| e.to_string()));
         match started {
             Ok((job, _)) => {
                 tracing::info!(job = %job.id, %hour, "scheduled generate");
@@ -83,7 +83,7 @@ fn tick(app: &Arc<App>) {
     let generating = !app.jobs.running_of(JobKind::Generate).is_empty();
     let due = now.minute() >= REFRESH_MINUTE && !generating;
     if due && app.warehouse.is_some() && ledger.refresh.as_deref() != Some(hour.as_str()) {
-        match app.start_refresh() {
+        match super::start_refresh(app) {
             Ok(Some((job, _))) => {
                 tracing::info!(job = %job.id, %hour, "scheduled refresh");
                 ledger.refresh = Some(hour);
