@@ -3,7 +3,7 @@
 
 use super::plan::{work_units, WorkUnit};
 use crate::bus::{publish_alerts, Publisher};
-use crate::generate::{encode_hour, DaySim, NegativeStockAlert, TableFile, World};
+use crate::generate::{encode_hour, NegativeStockAlert, ShopSim, TableFile, World};
 use crate::lake::{Lake, LakeError, LakeIdentity};
 use crate::model::PartitionHour;
 use futures::StreamExt;
@@ -14,8 +14,10 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-/// Most hours in one work unit; see `work_units`.
-const UNIT_HOURS: usize = 6;
+/// Most hours in one work unit; see `work_units`. A whole anchor week: a unit that starts
+/// later in a week replays the week up to its start, which costs more than the parallelism a
+/// shorter unit buys on a few cores.
+const UNIT_HOURS: usize = 7 * 24;
 
 /// Hours being written at once for `jobs` generating threads. A write spends much of its time
 /// waiting on the filesystem's locks and on thread hand-offs rather than on a core, so two per
@@ -310,20 +312,20 @@ fn generate_units(
             Err(_) => return, // another worker panicked; its error is reported by the runner
         };
         let Some(unit) = unit else { return };
-        let mut sim = DaySim::new(world, unit.date);
-        for &h in &unit.hours {
+        let Some(&first) = unit.hours.first() else {
+            continue;
+        };
+        let mut sim = ShopSim::new(world, first.date());
+        for &hour in &unit.hours {
             if cancel.is_cancelled() {
                 return;
             }
-            let view = sim.advance_to(h);
+            let view = sim.advance_to(hour);
             let files = encode_hour(&view);
             let alerts = if with_alerts {
                 view.negative_stock_alerts()
             } else {
                 Vec::new()
-            };
-            let Ok(hour) = PartitionHour::new(unit.date, h) else {
-                continue;
             };
             if tx.blocking_send((hour, files, alerts)).is_err() {
                 return; // the writer stopped

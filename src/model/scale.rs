@@ -80,7 +80,7 @@ impl Scale {
                 peak_baskets_per_store: 60.0,
                 // About five alerts an hour on average, more in the evening (measured over a
                 // week of seed 42: 0.006 gives 5.6 an hour).
-                oversell_rate: 0.006,
+                oversell_rate: 0.0008,
             },
             // The sizes of seed 002: 2,000 products in 1,000 stores.
             ScaleName::Large => Self {
