@@ -149,12 +149,7 @@ pub fn day_effect(date: NaiveDate) -> DayEffect {
             return DayEffect::event(
                 BlackFriday,
                 2.4,
-                &[
-                    (ELECTRONICS, 2.6),
-                    (TOYS, 2.2),
-                    (APPAREL, 1.6),
-                    (HOME, 1.6),
-                ],
+                &[(ELECTRONICS, 2.6), (TOYS, 2.2), (APPAREL, 1.6), (HOME, 1.6)],
             )
         }
         2 => {

@@ -186,8 +186,7 @@ impl Day {
                 .map(|p| world.price_on(p, date))
                 .collect(),
             mix,
-            order_up: calendar::order_up_to(date)
-                .map(|m| m * MONTH_FACTOR[date.month0() as usize]),
+            order_up: calendar::order_up_to(date).map(|m| m * MONTH_FACTOR[date.month0() as usize]),
             short: (0..world.products.len())
                 .map(|product| world.product_short(product, date))
                 .collect(),

@@ -345,7 +345,9 @@ fn assortment(key: Key, store: &Store, products: &[Product], first_pair: usize) 
             let covered = per_day * (format.review_days() + format.lead_days());
             let safety = SAFETY_SD * libm::sqrt(covered * mean_qty) * rng.uniform(0.6, 1.4);
             let reorder_point = (covered + safety).ceil() as i32;
-            let case = (per_day * format.review_days() * CASE_SHARE).ceil().max(1.0) as i32;
+            let case = (per_day * format.review_days() * CASE_SHARE)
+                .ceil()
+                .max(1.0) as i32;
             let par = reorder_point + case;
             (par, reorder_point)
         })

@@ -1,7 +1,7 @@
 //! Which hours a run covers, and how they are cut into units of work.
 
-use crate::model::{HourRange, InputError, PartitionHour};
 use crate::generate::week_start;
+use crate::model::{HourRange, InputError, PartitionHour};
 use chrono::{NaiveDate, NaiveDateTime};
 
 /// The rolling window: `days` whole days of hours ending at the last complete hour before `now`.
@@ -84,7 +84,10 @@ mod tests {
                             == hours.iter().filter(|o| week(o) == week(h)).count()
                     );
                 }
-                assert!(!part.is_empty(), "five weeks over three tasks leave none idle");
+                assert!(
+                    !part.is_empty(),
+                    "five weeks over three tasks leave none idle"
+                );
                 part
             })
             .collect();
