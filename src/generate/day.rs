@@ -234,7 +234,7 @@ impl<'w> ShopSim<'w> {
         for back in (1..=WARMUP_DAYS).rev() {
             let day = Day::new(world, start - Duration::days(back));
             for hour in 0..24 {
-                simulate_hour(world, &payments, &day, hour, &mut main, false);
+                simulate_hour(world, &payments, &day, hour, (&mut main, None), false);
             }
         }
         main.count();
@@ -312,12 +312,9 @@ impl<'w> ShopSim<'w> {
             &self.payments,
             &self.day,
             hour,
-            &mut self.main,
+            (&mut self.main, self.shadow.as_mut()),
             record,
         );
-        if let Some(shadow) = self.shadow.as_mut() {
-            simulate_hour(self.world, &self.payments, &self.day, hour, shadow, false);
-        }
         if hour == 23 && date + Duration::days(1) == next_week {
             let mut counted = self
                 .shadow
@@ -330,20 +327,27 @@ impl<'w> ShopSim<'w> {
     }
 }
 
+/// Simulates one hour of every store on `ledgers`: the carried stock, and the next anchor's
+/// warm-up when it runs alongside. The draws of an hour do not depend on stock, so both see
+/// the same customers and only what they can sell differs; drawing once for both halves the
+/// cost of the weeks' last days.
 fn simulate_hour(
     world: &World,
     payments: &AliasTable,
     day: &Day,
     hour: u8,
-    ledger: &mut Ledger,
+    ledgers: (&mut Ledger, Option<&mut Ledger>),
     record: bool,
 ) {
-    ledger.opening.copy_from_slice(&ledger.on_hand);
-    ledger.restocked.fill(0);
-    ledger.returned.fill(0);
-    ledger.adjusted.fill(0);
-    ledger.sold.fill(0);
-    ledger.lines.clear();
+    let (main, mut shadow) = ledgers;
+    for ledger in std::iter::once(&mut *main).chain(shadow.as_deref_mut()) {
+        ledger.opening.copy_from_slice(&ledger.on_hand);
+        ledger.restocked.fill(0);
+        ledger.returned.fill(0);
+        ledger.adjusted.fill(0);
+        ledger.sold.fill(0);
+        ledger.lines.clear();
+    }
     let hour_key = day.key.named("hour").at(u64::from(hour));
     for s in 0..world.stores.len() {
         simulate_store(
@@ -353,9 +357,19 @@ fn simulate_hour(
             hour,
             s,
             hour_key.at(s as u64),
-            ledger,
+            (&mut *main, shadow.as_deref_mut()),
             record,
         );
+    }
+}
+
+/// Units sold of `want` with `on_hand` in stock: all of them when there is enough or the sale
+/// goes through on phantom stock, else what is left (possibly nothing).
+fn units_sold(on_hand: i32, want: u16, phantom: bool) -> u16 {
+    if on_hand >= i32::from(want) || phantom {
+        want
+    } else {
+        on_hand.max(0) as u16
     }
 }
 
@@ -400,14 +414,18 @@ fn simulate_store(
     hour: u8,
     s: usize,
     key: Key,
-    ledger: &mut Ledger,
+    ledgers: (&mut Ledger, Option<&mut Ledger>),
     record: bool,
 ) {
+    let (ledger, mut shadow) = ledgers;
     let store = &world.stores[s];
     let a = &world.assortments[s];
     let base = a.first_pair;
     let mut rng = key.rng();
     deliver(world, day, hour, s, ledger);
+    if let Some(shadow) = shadow.as_deref_mut() {
+        deliver(world, day, hour, s, shadow);
+    }
 
     let daypart = reference::daypart(hour);
     let sampler = match &day.mix {
@@ -417,8 +435,10 @@ fn simulate_store(
     let mean_baskets = store.peak_baskets * HOUR_CURVE[hour as usize] * day.traffic;
     for _ in 0..rng.poisson(mean_baskets * RETURN_RATE * day.returns) {
         let i = base + sampler.sample(&mut rng);
-        ledger.returned[i] += 1;
-        ledger.on_hand[i] += 1;
+        for l in std::iter::once(&mut *ledger).chain(shadow.as_deref_mut()) {
+            l.returned[i] += 1;
+            l.on_hand[i] += 1;
+        }
     }
 
     let baskets = rng.poisson(mean_baskets) as usize;
@@ -460,12 +480,13 @@ fn simulate_store(
             // customers (what lets the weekly count agree with carried stock).
             let phantom = rng.chance(oversell);
             let i = base + j as usize;
-            let on_hand = ledger.on_hand[i];
-            let sell = if on_hand >= i32::from(want) || phantom {
-                want
-            } else {
-                on_hand.max(0) as u16 // takes what is left, or leaves empty-handed
-            };
+            if let Some(shadow) = shadow.as_deref_mut() {
+                let sell = units_sold(shadow.on_hand[i], want, phantom);
+                shadow.on_hand[i] -= i32::from(sell);
+                shadow.sold[i] += i32::from(sell);
+            }
+            // The customer takes what is left, or leaves empty-handed.
+            let sell = units_sold(ledger.on_hand[i], want, phantom);
             if sell == 0 {
                 continue;
             }

@@ -1,7 +1,7 @@
 //! Runs a set of hours: generation on blocking worker threads, writes on the async runtime,
 //! with shared progress counters and cooperative cancellation.
 
-use super::plan::{work_units, WorkUnit};
+use super::plan::{weeks_in, work_units, WorkUnit};
 use crate::bus::{publish_alerts, Publisher};
 use crate::generate::{encode_hour, NegativeStockAlert, ShopSim, TableFile, World};
 use crate::lake::{Lake, LakeError, LakeIdentity};
@@ -13,11 +13,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
-
-/// Most hours in one work unit; see `work_units`. A whole anchor week: a unit that starts
-/// later in a week replays the week up to its start, which costs more than the parallelism a
-/// shorter unit buys on a few cores.
-const UNIT_HOURS: usize = 7 * 24;
 
 /// Hours being written at once for `jobs` generating threads. A write spends much of its time
 /// waiting on the filesystem's locks and on thread hand-offs rather than on a core, so two per
@@ -126,7 +121,10 @@ pub async fn run_hours(
     progress
         .hours_total
         .store(hours.len() as u64, Ordering::Relaxed);
-    let units: VecDeque<WorkUnit> = work_units(&hours, UNIT_HOURS).into();
+    // Whole anchor weeks, about one unit per worker: a unit that starts later in a week
+    // replays the week up to its start, which costs more than finer units would gain.
+    let max_weeks = weeks_in(&hours).div_ceil(jobs);
+    let units: VecDeque<WorkUnit> = work_units(&hours, max_weeks).into();
     let queue = Arc::new(Mutex::new(units));
     let (tx, mut rx) = mpsc::channel::<Generated>(jobs);
     let with_alerts = alerts.is_some();
