@@ -62,11 +62,11 @@ def main() -> int:
         "'closing_stock': 'INTEGER', 'detected_at': 'VARCHAR'}",
     )
     db.execute(
-        "CREATE TABLE inv AS SELECT *, date + hour * INTERVAL 1 HOUR AS at FROM inventory_data"
+        "CREATE TABLE inv AS SELECT *, date + hour * INTERVAL 1 HOUR AS ts FROM inventory_data"
     )
     one = lambda sql: db.execute(sql).fetchone()  # noqa: E731
 
-    hours, days = one("SELECT count(DISTINCT at), count(DISTINCT date) FROM inv")
+    hours, days = one("SELECT count(DISTINCT ts), count(DISTINCT date) FROM inv")
     rows, broken = one(
         "SELECT count(*), count(*) FILTER (WHERE closing_stock <> opening_stock + restocked"
         " + returned + adjusted - units_sold) FROM inv"
@@ -78,7 +78,7 @@ def main() -> int:
                count(*) FILTER (WHERE b.hour = 0),
                count(*) FILTER (WHERE b.hour = 0 AND a.closing_stock <> b.opening_stock)
         FROM inv AS a JOIN inv AS b
-          ON b.at = a.at + INTERVAL 1 HOUR AND a.store_id = b.store_id
+          ON b.ts = a.ts + INTERVAL 1 HOUR AND a.store_id = b.store_id
          AND a.product_id = b.product_id
         """
     )
@@ -110,7 +110,7 @@ def main() -> int:
         """
     ).fetchall()
     (alerts,) = one("SELECT count(*) FROM negative_inventory_alerts")
-    (pairs,) = one("SELECT count(*) FROM inv WHERE at = (SELECT min(at) FROM inv)")
+    (pairs,) = one("SELECT count(*) FROM inv WHERE ts = (SELECT min(ts) FROM inv)")
 
     oos_mean = sum(v for _, v in by_hour) / len(by_hour)
     worst_ratio = max(hi / lo if lo else float("inf") for _, lo, hi, *_ in per_day)
