@@ -76,8 +76,8 @@ locals {
     ]
     inventory_data = [
       ["store_id", "STRING"], ["product_id", "STRING"], ["opening_stock", "INTEGER"],
-      ["restocked", "INTEGER"], ["returned", "INTEGER"], ["units_sold", "INTEGER"],
-      ["closing_stock", "INTEGER"], ["par_level", "INTEGER"],
+      ["restocked", "INTEGER"], ["returned", "INTEGER"], ["adjusted", "INTEGER"],
+      ["units_sold", "INTEGER"], ["closing_stock", "INTEGER"], ["par_level", "INTEGER"],
     ]
     negative_inventory_alerts = [
       ["alert_id", "STRING"], ["alert_date", "DATE"], ["alert_hour", "INTEGER"],

@@ -69,7 +69,7 @@ resource "google_cloud_run_v2_service" "pipeline" {
   depends_on = [google_bigquery_table.stream, google_bigquery_table.alerts_stream]
 }
 
-# Long backfills: a Cloud Run Job whose tasks split the range by whole days
+# Long backfills: a Cloud Run Job whose tasks split the range by whole anchor weeks
 # (CLOUD_RUN_TASK_INDEX / CLOUD_RUN_TASK_COUNT, read by `retail-pipeline backfill`).
 # Run it with:
 #   gcloud run jobs execute retail-pipeline-backfill --region REGION \

@@ -123,7 +123,7 @@ variable "time_zone" {
 }
 
 variable "backfill_tasks" {
-  description = "Tasks of the backfill Cloud Run Job; each takes whole days of the range."
+  description = "Tasks of the backfill Cloud Run Job; each takes whole anchor weeks (Monday to Sunday) of the range."
   type        = number
   default     = 10
 }

@@ -41,7 +41,7 @@ OPTIONS (
 
 CREATE OR REPLACE EXTERNAL TABLE `${project}.${dataset}.inventory_data_ext` (
     store_id STRING, product_id STRING, opening_stock INT64, restocked INT64,
-    returned INT64, units_sold INT64, closing_stock INT64, par_level INT64
+    returned INT64, adjusted INT64, units_sold INT64, closing_stock INT64, par_level INT64
 )
 WITH PARTITION COLUMNS (date DATE, hour INT64)
 OPTIONS (

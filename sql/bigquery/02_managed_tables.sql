@@ -60,6 +60,9 @@ CREATE TABLE IF NOT EXISTS `${project}.${dataset}.inventory_data_managed` (
     opening_stock INT64 NOT NULL,
     restocked     INT64 NOT NULL,
     returned      INT64 NOT NULL,
+    -- What the weekly count corrected (generator 3): closing = opening + restocked +
+    -- returned + adjusted - units_sold.
+    adjusted      INT64,
     units_sold    INT64 NOT NULL,
     closing_stock INT64 NOT NULL,
     par_level     INT64,
@@ -69,6 +72,9 @@ CREATE TABLE IF NOT EXISTS `${project}.${dataset}.inventory_data_managed` (
 )
 PARTITION BY date
 CLUSTER BY store_id, product_id, hour;
+
+-- A dataset made before generator 3 gains the column (NULL in its older rows).
+ALTER TABLE `${project}.${dataset}.inventory_data_managed` ADD COLUMN IF NOT EXISTS adjusted INT64;
 
 -- One row per (date, hour, store, product) whose closing stock went below zero.
 CREATE TABLE IF NOT EXISTS `${project}.${dataset}.negative_inventory_alerts` (

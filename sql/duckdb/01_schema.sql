@@ -62,6 +62,9 @@ CREATE TABLE IF NOT EXISTS inventory_data_managed (
     opening_stock INTEGER NOT NULL,
     restocked     INTEGER NOT NULL,
     returned      INTEGER NOT NULL,
+    -- What the weekly count corrected (generator 3): closing = opening + restocked +
+    -- returned + adjusted - units_sold.
+    adjusted      INTEGER NOT NULL DEFAULT 0,
     units_sold    INTEGER NOT NULL,
     closing_stock INTEGER NOT NULL,
     par_level     INTEGER,
@@ -69,6 +72,8 @@ CREATE TABLE IF NOT EXISTS inventory_data_managed (
     hour          INTEGER NOT NULL,
     ingested_at   TIMESTAMP NOT NULL
 );
+-- A warehouse made before generator 3 gains the column; its rows had no corrections.
+ALTER TABLE inventory_data_managed ADD COLUMN IF NOT EXISTS adjusted INTEGER DEFAULT 0;
 
 -- One row per (date, hour, store, product) whose closing stock went below zero; the alert
 -- file carries its own date and hour, which the load checks against the partition's.

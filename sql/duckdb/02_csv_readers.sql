@@ -41,8 +41,8 @@ SELECT * FROM read_csv(files,
     hive_partitioning = false, ignore_errors = false, null_padding = false,
     columns = {
         'store_id': 'VARCHAR', 'product_id': 'VARCHAR', 'opening_stock': 'INTEGER',
-        'restocked': 'INTEGER', 'returned': 'INTEGER', 'units_sold': 'INTEGER',
-        'closing_stock': 'INTEGER', 'par_level': 'INTEGER'
+        'restocked': 'INTEGER', 'returned': 'INTEGER', 'adjusted': 'INTEGER',
+        'units_sold': 'INTEGER', 'closing_stock': 'INTEGER', 'par_level': 'INTEGER'
     });
 
 CREATE OR REPLACE MACRO negative_inventory_alerts_csv(files) AS TABLE

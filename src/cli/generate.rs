@@ -62,7 +62,7 @@ pub struct BackfillArgs {
     /// This task's share of the range when several processes split it (Cloud Run Jobs sets it).
     #[arg(long, env = "CLOUD_RUN_TASK_INDEX", default_value_t = 0)]
     pub task_index: u32,
-    /// How many tasks split the range, by whole days.
+    /// How many tasks split the range, by whole anchor weeks (Monday to Sunday).
     #[arg(long, env = "CLOUD_RUN_TASK_COUNT", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub task_count: u32,
 }

@@ -73,15 +73,15 @@ impl HourView<'_> {
 
 #[cfg(test)]
 mod tests {
-    use crate::generate::{encode_hour, hour_alerts, DaySim, World};
+    use crate::generate::{encode_hour, hour_alerts, ShopSim, World};
     use crate::model::{PartitionHour, Scale, ScaleName, Table};
 
     #[test]
     fn typed_alerts_match_the_csv_rows() {
         let world = World::new(42, &Scale::preset(ScaleName::Small));
         let hour: PartitionHour = "2026-11-20T18".parse().expect("hour");
-        let mut sim = DaySim::new(&world, hour.date());
-        let view = sim.advance_to(hour.hour());
+        let mut sim = ShopSim::new(&world, hour.date());
+        let view = sim.advance_to(hour);
         let alerts = view.negative_stock_alerts();
         let files = encode_hour(&view);
         let csv = files

@@ -132,6 +132,7 @@ fn inventory(view: &HourView<'_>, w: &mut Writer) -> u64 {
             w.int(i64::from(view.opening[i]));
             w.int(i64::from(view.restocked[i]));
             w.int(i64::from(view.returned[i]));
+            w.int(i64::from(view.adjusted[i]));
             w.int(i64::from(view.sold[i]));
             w.int(i64::from(view.closing[i]));
             w.int_last(i64::from(a.par[j]));

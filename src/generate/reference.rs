@@ -261,13 +261,36 @@ pub const ADJECTIVES: &[&str] = &[
 pub const SIZES: &[&str] = &["", "", "", " Small", " Large", " 2-Pack", " Value Pack"];
 
 /// Store formats: name, share of stores, floor area band in square feet, share of the catalog
-/// carried, delivery hours.
+/// carried, and the delivery schedule. An order placed when a truck unloads comes with the
+/// format's next truck, so the lead time is the gap between deliveries.
 pub struct StoreFormat {
     pub name: &'static str,
     pub share: f64,
     pub sqft: (i64, i64),
     pub assortment: f64,
+    /// Hours a truck arrives, on each delivery day.
     pub deliveries: &'static [u8],
+    /// Delivery days, Monday first.
+    pub delivery_days: [bool; 7],
+    /// Trucks between an order and its delivery: an order placed when a truck unloads comes
+    /// with the `lead_trucks`-th truck after it.
+    pub lead_trucks: usize,
+}
+
+/// Most trucks an order can be in transit for (`StoreFormat::lead_trucks`).
+pub const MAX_LEAD_TRUCKS: usize = 3;
+
+impl StoreFormat {
+    /// Average days between two trucks: the review period of ordering.
+    pub fn review_days(&self) -> f64 {
+        let trucks = self.deliveries.len() * self.delivery_days.iter().filter(|&&d| d).count();
+        7.0 / trucks.max(1) as f64
+    }
+
+    /// Average days from an order to its delivery.
+    pub fn lead_days(&self) -> f64 {
+        self.review_days() * self.lead_trucks as f64
+    }
 }
 
 pub const STORE_FORMATS: &[StoreFormat] = &[
@@ -277,6 +300,8 @@ pub const STORE_FORMATS: &[StoreFormat] = &[
         sqft: (120_000, 190_000),
         assortment: 0.95,
         deliveries: &[5, 13],
+        delivery_days: [true; 7],
+        lead_trucks: 2,
     },
     StoreFormat {
         name: "Neighborhood",
@@ -284,6 +309,8 @@ pub const STORE_FORMATS: &[StoreFormat] = &[
         sqft: (30_000, 60_000),
         assortment: 0.6,
         deliveries: &[6],
+        delivery_days: [true, true, true, true, true, true, false],
+        lead_trucks: 2,
     },
     StoreFormat {
         name: "Express",
@@ -291,6 +318,8 @@ pub const STORE_FORMATS: &[StoreFormat] = &[
         sqft: (8_000, 15_000),
         assortment: 0.3,
         deliveries: &[7],
+        delivery_days: [true, false, true, false, true, true, false],
+        lead_trucks: 1,
     },
 ];
 

@@ -16,8 +16,17 @@ pub const EXTRA_LINES: f64 = 1.6;
 pub const LOYALTY_SHARE: f64 = 0.7;
 /// Returns per basket.
 pub const RETURN_RATE: f64 = 0.03;
-/// A pair is restocked at a delivery hour when its stock is below this share of its par level.
-pub const REORDER_SHARE: f64 = 0.6;
+/// Chance that the distribution centre runs out of a product in a given week, for 3-8 days.
+/// With the safety stock, this sets the share of products out of stock: a shortage outlasts
+/// a store's stock by days, so these outs hold steady through the day.
+pub const SHORTAGE_RATE: f64 = 0.2;
+/// The smallest order of a product, a case, as a share of its demand between two trucks.
+/// Small: a store orders almost every product at almost every truck, which keeps stock close
+/// to par and lets the weekly count agree with carried stock (see `generate::day`).
+pub const CASE_SHARE: f64 = 0.25;
+/// Safety stock, in standard deviations of the demand a reorder point covers (review period
+/// plus lead time). Lower means more stock-outs: this is what sets the out-of-stock share.
+pub const SAFETY_SD: f64 = 3.0;
 
 #[derive(Debug, Clone)]
 pub struct Product {
@@ -61,8 +70,11 @@ pub struct Store {
 pub struct Assortment {
     /// Product indices, ascending.
     pub products: Vec<u32>,
-    /// Par level (target stock after a delivery) of each carried product.
+    /// Par level (the order-up-to level of replenishment) of each carried product.
     pub par: Vec<i32>,
+    /// Reorder point of each carried product: at a delivery, a product whose stock plus what
+    /// is on order is at or below it is ordered back up to par.
+    pub reorder_point: Vec<i32>,
     /// Index of this store's first (store, product) pair in the flat pair arrays.
     pub first_pair: usize,
     /// Draws a position in `products`, weighted for each daypart.
@@ -130,10 +142,36 @@ impl World {
         charm(list * (100 - off) / 100)
     }
 
-    /// Demand multiplier of a whole day: weekday and season.
+    /// Whether the distribution centre is out of `product` on `date`: each week a product may
+    /// start a shortage of 3-8 days (keyed by product and week, so it is the same for every
+    /// store and every replay), and trucks come without it until it ends.
+    pub fn product_short(&self, product: usize, date: NaiveDate) -> bool {
+        let days = date.num_days_from_ce() - 730_122;
+        let (week, day_of_week) = (days.div_euclid(7), days.rem_euclid(7));
+        // A shortage that starts late in the previous week can last into this one.
+        [(week, day_of_week), (week - 1, day_of_week + 7)]
+            .into_iter()
+            .any(|(w, day)| {
+                let mut rng = self
+                    .key
+                    .named("shortage")
+                    .at(product as u64)
+                    .at(w as u64)
+                    .rng();
+                if !rng.chance(SHORTAGE_RATE) {
+                    return false;
+                }
+                let start = i32::try_from(rng.below(7)).unwrap_or(0);
+                let length = 3 + i32::try_from(rng.below(6)).unwrap_or(0);
+                (start..start + length).contains(&day)
+            })
+    }
+
+    /// Demand multiplier of a whole day: weekday, season and the retail calendar's events.
     pub fn day_factor(date: NaiveDate) -> f64 {
         reference::WEEKDAY_FACTOR[date.weekday().num_days_from_monday() as usize]
             * reference::MONTH_FACTOR[date.month0() as usize]
+            * super::calendar::day_effect(date).traffic
     }
 }
 
@@ -287,7 +325,8 @@ fn assortment(key: Key, store: &Store, products: &[Product], first_pair: usize) 
     // Expected units a day of each carried product, to size its par level.
     let curve_total: f64 = reference::HOUR_CURVE.iter().sum();
     let lines = 1.0 + EXTRA_LINES;
-    let par = carried
+    let format = &STORE_FORMATS[store.format as usize];
+    let (par, reorder_point): (Vec<i32>, Vec<i32>) = carried
         .iter()
         .enumerate()
         .map(|(j, &p)| {
@@ -301,14 +340,23 @@ fn assortment(key: Key, store: &Store, products: &[Product], first_pair: usize) 
                 / curve_total;
             let mean_qty = 1.0 / (1.0 - product.qty_continue);
             let per_day = store.peak_baskets * curve_total * lines * share_of_lines * mean_qty;
-            let cover_days = rng.uniform(0.7, 2.2);
-            (per_day * cover_days).ceil() as i32 + 2
+            // Reorder point: the demand over the review period plus the lead time, with safety
+            // stock (planners differ a little); par adds the smallest order, a case.
+            let covered = per_day * (format.review_days() + format.lead_days());
+            let safety = SAFETY_SD * libm::sqrt(covered * mean_qty) * rng.uniform(0.6, 1.4);
+            let reorder_point = (covered + safety).ceil() as i32;
+            let case = (per_day * format.review_days() * CASE_SHARE)
+                .ceil()
+                .max(1.0) as i32;
+            let par = reorder_point + case;
+            (par, reorder_point)
         })
-        .collect();
+        .unzip();
     Assortment {
         by_daypart: daypart_weights.map(|w| AliasTable::new(&w)),
         products: carried,
         par,
+        reorder_point,
         first_pair,
     }
 }

@@ -1,9 +1,9 @@
 //! Runs a set of hours: generation on blocking worker threads, writes on the async runtime,
 //! with shared progress counters and cooperative cancellation.
 
-use super::plan::{work_units, WorkUnit};
+use super::plan::{weeks_in, work_units, WorkUnit};
 use crate::bus::{publish_alerts, Publisher};
-use crate::generate::{encode_hour, DaySim, NegativeStockAlert, TableFile, World};
+use crate::generate::{encode_hour, NegativeStockAlert, ShopSim, TableFile, World};
 use crate::lake::{Lake, LakeError, LakeIdentity};
 use crate::model::PartitionHour;
 use futures::StreamExt;
@@ -13,9 +13,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
-
-/// Most hours in one work unit; see `work_units`.
-const UNIT_HOURS: usize = 6;
 
 /// Hours being written at once for `jobs` generating threads. A write spends much of its time
 /// waiting on the filesystem's locks and on thread hand-offs rather than on a core, so two per
@@ -124,7 +121,10 @@ pub async fn run_hours(
     progress
         .hours_total
         .store(hours.len() as u64, Ordering::Relaxed);
-    let units: VecDeque<WorkUnit> = work_units(&hours, UNIT_HOURS).into();
+    // Whole anchor weeks, about one unit per worker: a unit that starts later in a week
+    // replays the week up to its start, which costs more than finer units would gain.
+    let max_weeks = weeks_in(&hours).div_ceil(jobs);
+    let units: VecDeque<WorkUnit> = work_units(&hours, max_weeks).into();
     let queue = Arc::new(Mutex::new(units));
     let (tx, mut rx) = mpsc::channel::<Generated>(jobs);
     let with_alerts = alerts.is_some();
@@ -310,20 +310,20 @@ fn generate_units(
             Err(_) => return, // another worker panicked; its error is reported by the runner
         };
         let Some(unit) = unit else { return };
-        let mut sim = DaySim::new(world, unit.date);
-        for &h in &unit.hours {
+        let Some(&first) = unit.hours.first() else {
+            continue;
+        };
+        let mut sim = ShopSim::new(world, first.date());
+        for &hour in &unit.hours {
             if cancel.is_cancelled() {
                 return;
             }
-            let view = sim.advance_to(h);
+            let view = sim.advance_to(hour);
             let files = encode_hour(&view);
             let alerts = if with_alerts {
                 view.negative_stock_alerts()
             } else {
                 Vec::new()
-            };
-            let Ok(hour) = PartitionHour::new(unit.date, h) else {
-                continue;
             };
             if tx.blocking_send((hour, files, alerts)).is_err() {
                 return; // the writer stopped

@@ -80,6 +80,7 @@ impl Table {
                 "opening_stock",
                 "restocked",
                 "returned",
+                "adjusted",
                 "units_sold",
                 "closing_stock",
                 "par_level",

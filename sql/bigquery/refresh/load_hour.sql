@@ -19,9 +19,9 @@ FROM `${project}.${dataset}.{{sales_stage}}`;
 
 DELETE FROM `${project}.${dataset}.inventory_data_managed` WHERE date = {{date}} AND hour = {{hour}};
 INSERT INTO `${project}.${dataset}.inventory_data_managed` (store_id, product_id, opening_stock,
-    restocked, returned, units_sold, closing_stock, par_level, date, hour, ingested_at)
-SELECT store_id, product_id, opening_stock, restocked, returned, units_sold, closing_stock,
-    par_level, {{date}}, {{hour}}, {{ingested_at}}
+    restocked, returned, adjusted, units_sold, closing_stock, par_level, date, hour, ingested_at)
+SELECT store_id, product_id, opening_stock, restocked, returned, adjusted, units_sold,
+    closing_stock, par_level, {{date}}, {{hour}}, {{ingested_at}}
 FROM `${project}.${dataset}.{{inventory_stage}}`;
 
 DELETE FROM `${project}.${dataset}.negative_inventory_alerts` WHERE date = {{date}} AND hour = {{hour}};

@@ -9,8 +9,8 @@ FROM read_csv('{{lake}}/inventory_data/*/*/*.csv',
     hive_partitioning = true, hive_types = {'date': DATE, 'hour': INTEGER},
     columns = {
         'store_id': 'VARCHAR', 'product_id': 'VARCHAR', 'opening_stock': 'INTEGER',
-        'restocked': 'INTEGER', 'returned': 'INTEGER', 'units_sold': 'INTEGER',
-        'closing_stock': 'INTEGER', 'par_level': 'INTEGER'
+        'restocked': 'INTEGER', 'returned': 'INTEGER', 'adjusted': 'INTEGER',
+        'units_sold': 'INTEGER', 'closing_stock': 'INTEGER', 'par_level': 'INTEGER'
     }) AS d
 SEMI JOIN read_json('{{lake}}/_manifests/inventory_data/*/*.json',
     columns = {'date': 'DATE', 'hour': 'INTEGER'}) AS m

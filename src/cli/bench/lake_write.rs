@@ -8,7 +8,7 @@
 //! backing the guest's memory, on tmpfs as on ext4. That noise only ever adds time, so the best
 //! of several rounds is the figure least touched by it; the medians are kept beside it.
 
-use crate::generate::{encode_hour, DaySim, TableFile, World};
+use crate::generate::{encode_hour, ShopSim, TableFile, World};
 use crate::jobs::{run_hours, writes_in_flight, RunProgress, RunTarget};
 use crate::lake::{layout, Lake, LakeIdentity, LocalDirStore};
 use crate::model::{HourRange, PartitionHour};
@@ -281,13 +281,13 @@ fn write_bare_files(dir: &Path, hours: &[(PartitionHour, Vec<TableFile>)]) -> st
 /// Every hour's encoded files, in order, as `generate` would write them.
 fn generate_files(world: &World, range: HourRange) -> Vec<(PartitionHour, Vec<TableFile>)> {
     let mut out = Vec::new();
-    let mut sim: Option<DaySim<'_>> = None;
+    let mut sim: Option<ShopSim<'_>> = None;
     for hour in range.hours() {
-        if sim.as_ref().and_then(DaySim::next_hour) != Some(hour.hour()) {
-            sim = Some(DaySim::new(world, hour.date()));
+        if sim.as_ref().and_then(ShopSim::next_hour) != Some(hour) {
+            sim = Some(ShopSim::new(world, hour.date()));
         }
         let Some(s) = sim.as_mut() else { continue };
-        out.push((hour, encode_hour(&s.advance_to(hour.hour()))));
+        out.push((hour, encode_hour(&s.advance_to(hour))));
     }
     out
 }

@@ -6,7 +6,7 @@ mod lake_write;
 use super::{default_jobs, Outcome};
 use crate::config::Config;
 use crate::generate::events::EventPools;
-use crate::generate::{csv::encode_table, DaySim, World};
+use crate::generate::{csv::encode_table, ShopSim, World};
 use crate::jobs::scenario::bench::{
     bench_events, bench_rate_accuracy, EventBenchFigures, RateAccuracy,
 };
@@ -168,14 +168,14 @@ fn single_thread(world: &World, range: HourRange) -> SingleThread {
             rows_per_sec: 0.0,
         })
         .collect();
-    let mut sim: Option<DaySim<'_>> = None;
+    let mut sim: Option<ShopSim<'_>> = None;
     for hour in range.hours() {
         let t = Instant::now();
-        if sim.as_ref().and_then(DaySim::next_hour) != Some(hour.hour()) {
-            sim = Some(DaySim::new(world, hour.date()));
+        if sim.as_ref().and_then(ShopSim::next_hour) != Some(hour) {
+            sim = Some(ShopSim::new(world, hour.date()));
         }
         let Some(s) = sim.as_mut() else { continue };
-        let view = s.advance_to(hour.hour());
+        let view = s.advance_to(hour);
         simulate += t.elapsed().as_secs_f64();
         for f in figures.iter_mut() {
             let t = Instant::now();
@@ -215,13 +215,13 @@ fn all_cores(world: &World, range: HourRange, threads: usize) -> (u64, f64) {
                 scope.spawn(move || {
                     let shift = i as i64 * 24 * 40;
                     let mut rows = 0;
-                    let mut sim: Option<DaySim<'_>> = None;
+                    let mut sim: Option<ShopSim<'_>> = None;
                     for hour in range.hours().filter_map(|h| h.offset(shift).ok()) {
-                        if sim.as_ref().and_then(DaySim::next_hour) != Some(hour.hour()) {
-                            sim = Some(DaySim::new(world, hour.date()));
+                        if sim.as_ref().and_then(ShopSim::next_hour) != Some(hour) {
+                            sim = Some(ShopSim::new(world, hour.date()));
                         }
                         let Some(s) = sim.as_mut() else { continue };
-                        let view = s.advance_to(hour.hour());
+                        let view = s.advance_to(hour);
                         rows += Table::ALL
                             .iter()
                             .map(|&table| encode_table(&view, table).rows)

@@ -155,7 +155,7 @@ pub fn column_type(column: &str) -> &'static str {
     match column {
         "unit_price" | "list_price" | "cost_price" | "total_amount" => "NUMERIC",
         "line_number" | "quantity" | "size_sqft" | "opening_stock" | "restocked" | "returned"
-        | "units_sold" | "closing_stock" | "par_level" | "hour" => "INT64",
+        | "adjusted" | "units_sold" | "closing_stock" | "par_level" | "hour" => "INT64",
         "sold_at" | "detected_at" => "TIMESTAMP",
         "opened_on" | "date" => "DATE",
         _ => "STRING",
