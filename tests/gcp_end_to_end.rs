@@ -309,8 +309,9 @@ async fn storage_lost_mid_generate_fails_cleanly_and_the_rerun_completes() {
     assert!(child.wait().expect("wait").success());
 }
 
-/// Messages the service did not write (seed 003's order, seed 004's event, one published
-/// without attributes, as `gcloud pubsub topics publish` sends it) reach the events topic on
+/// Messages the service did not write (an incomplete seed-shaped order, an event of a type no
+/// table holds, one in no known shape published without attributes, as `gcloud pubsub topics
+/// publish` sends it) reach the events topic on
 /// the emulator: each ends as a dead letter with its reason, in `/status` and in BigQuery's
 /// `dead_letters` view, where deployed the catch-all and dead-letter subscriptions put them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -366,8 +367,11 @@ async fn foreign_messages_end_as_dead_letters_counted_by_status() {
         std::thread::sleep(Duration::from_millis(250));
     };
     let seen = reasons(&stream);
-    assert!(seen["missing_field"] >= 1, "seed 003's order: {stream}");
-    assert!(seen["unknown_event_type"] >= 1, "seed 004's type: {stream}");
+    assert!(seen["missing_field"] >= 1, "incomplete order: {stream}");
+    assert!(
+        seen["unknown_event_type"] >= 1,
+        "a type with no table: {stream}"
+    );
     assert!(seen["missing_event_type"] >= 1, "no attributes: {stream}");
     assert_eq!(stream["failed"], 0, "{stream}");
     for table in ["orders", "inventory", "user_activity"] {
