@@ -453,3 +453,66 @@ fn seed_003s_other_endpoints_answer_as_its_service_does() {
     assert_eq!(missing[0].status, 404, "{missing:?}");
     let _ = service.child.kill();
 }
+
+/// With a token configured, seed 003's calls that publish, start or stop need it, as ours do;
+/// its probes stay open.
+#[tokio::test]
+async fn seed_003s_mutating_calls_need_the_token() {
+    use axum::body::Body;
+    use axum::http::{Method, Request, StatusCode};
+    use retail_pipeline::api::build_router;
+    use retail_pipeline::app::{App, AppState, ServiceSettings};
+    use retail_pipeline::config::Config;
+    use retail_pipeline::model::{Scale, ScaleName};
+    use std::sync::Arc;
+    use tower::ServiceExt;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = Config::local(dir.path(), 42, Scale::preset(ScaleName::Small));
+    let settings = ServiceSettings {
+        api_token: Some("s3cret".into()),
+        ..ServiceSettings::default()
+    };
+    let app = Arc::new(App::build(config, settings).await.expect("app"));
+    let router = build_router(AppState(app));
+    let status = |method: Method, uri: &str, token: Option<&str>| {
+        let mut req = Request::builder().method(method).uri(uri);
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let req = req.body(Body::empty()).expect("request");
+        let router = router.clone();
+        async move { router.oneshot(req).await.expect("response").status() }
+    };
+    for (method, uri) in [
+        (Method::POST, "/generate/single/order"),
+        (Method::POST, "/generate/batch"),
+        (Method::POST, "/generate/start"),
+        (Method::DELETE, "/generate/stop"),
+        (Method::DELETE, "/generate/stop/scn-1"),
+        (Method::DELETE, "/generate/status/scn-1"),
+    ] {
+        assert_eq!(
+            status(method.clone(), uri, None).await,
+            StatusCode::UNAUTHORIZED,
+            "{method} {uri}"
+        );
+    }
+    assert_eq!(
+        status(Method::DELETE, "/generate/stop", Some("s3cret")).await,
+        StatusCode::OK
+    );
+    for uri in [
+        "/",
+        "/liveness",
+        "/readiness",
+        "/generate/status",
+        "/scenarios/light_demo",
+    ] {
+        assert_eq!(
+            status(Method::GET, uri, None).await,
+            StatusCode::OK,
+            "{uri}"
+        );
+    }
+}

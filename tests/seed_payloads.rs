@@ -353,7 +353,7 @@ async fn seed_payloads_through_the_pubsub_emulator_become_typed_rows() {
     let bus = Arc::new(PubSubBus::new(
         http,
         Some(host),
-        &format!("seed-payloads-{suffix}"),
+        format!("seed-payloads-{suffix}"),
         PubSubConfig::default(),
     ));
     let (topic, sub) = (format!("events-{suffix}"), format!("events-sub-{suffix}"));
