@@ -130,7 +130,8 @@ pub struct Task {
     pub config: GenerationConfig,
     pub start_time: String,
     pub events_generated: u64,
-    /// When the task last sent; `null` before its first event.
+    /// About when the task last sent (its start plus its time running, or its end: a
+    /// scheduled run sends on its schedule); `null` before its first event.
     pub last_event_time: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_time: Option<String>,
