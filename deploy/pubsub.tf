@@ -62,7 +62,9 @@ resource "google_pubsub_subscription" "events_to_bigquery" {
 
 # Everything no event table takes (no event_type attribute, as from `gcloud pubsub topics
 # publish` or a seed's own simulator, or a type with no table) lands in dead_letter_events,
-# where the dead_letters view names the reason: nothing is acknowledged into nothing.
+# where the dead_letters view names the reason: nothing is acknowledged into nothing. Seeds 003
+# and 004's bodies, which the service's own subscriber maps to typed rows, land here too: a
+# BigQuery subscription cannot rename their fields (README, "Coming from the seeds").
 resource "google_pubsub_subscription" "events_unrouted" {
   name   = "${var.events_topic}-unrouted-to-bigquery"
   topic  = google_pubsub_topic.events.id

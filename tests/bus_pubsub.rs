@@ -460,9 +460,9 @@ async fn pubsub_keeps_the_publisher_contract() {
     retail_pipeline::bus::contract::run_all(bus.as_ref(), &topic, &mut reader, &unread).await;
 }
 
-/// What the seeds' own simulators and `gcloud pubsub topics publish` put on the events topic
-/// ends, through the emulator, as dead letters with their reasons and their Pub/Sub metadata:
-/// deployed the catch-all and dead-letter subscriptions take them the same way.
+/// Foreign messages on the events topic end, through the emulator, as dead letters with their
+/// reasons and their Pub/Sub metadata: deployed the catch-all and dead-letter subscriptions
+/// take them the same way. (The seeds' real payloads become typed rows: tests/seed_payloads.rs.)
 #[tokio::test]
 async fn foreign_and_attribute_less_messages_end_as_dead_letters_with_reasons() {
     let Some(host) = emulator() else { return };
@@ -473,9 +473,9 @@ async fn foreign_and_attribute_less_messages_end_as_dead_letters_with_reasons() 
     let subscriber = Subscriber::new(store, sink.clone(), SubscriberConfig::default());
     let stop = CancellationToken::new();
     let pull = bus.spawn_pull(sub, topic.clone(), subscriber.clone(), stop.clone());
-    // Seed 003's order (its README's sample: order_date, price inside items), published with
-    // the event_type attribute its generator sets; seed 004's order event (nested metadata,
-    // its own type name); and a message with no attributes at all.
+    // An order in seed 003's shape (order_date, price inside items) lacking its
+    // shipping_address and product names, with an event_type attribute; an event of a type no
+    // table holds; and a message with no attributes that is in no known shape.
     let seed_003 = Message::new(
         r#"{"event_type":"order","order_id":"ORD-20240115-001","customer_id":"CUST-001","order_date":"2024-01-15T10:30:00Z","items":[{"product_id":"PROD-001","quantity":2,"price":29.99}],"total_amount":59.98,"status":"pending"}"#,
     )
@@ -505,10 +505,10 @@ async fn foreign_and_attribute_less_messages_end_as_dead_letters_with_reasons() 
         "{stats:?}"
     );
     let by_reason: BTreeMap<&str, u64> = stats.dead_by_reason.iter().copied().collect();
-    assert_eq!(by_reason["missing_field"], 1, "seed 003's order: {stats:?}");
+    assert_eq!(by_reason["missing_field"], 1, "incomplete order: {stats:?}");
     assert_eq!(
         by_reason["unknown_event_type"], 1,
-        "seed 004's type: {stats:?}"
+        "a type with no table: {stats:?}"
     );
     assert_eq!(
         by_reason["missing_event_type"], 1,

@@ -19,11 +19,21 @@ sys.path.insert(0, client_dir)
 
 from rp_client import AuthenticatedClient  # noqa: E402
 from rp_client.models import (  # noqa: E402
+    AllTasks,
+    Batch,
     CustomScenarioBody,
     GenerateRequest,
+    GenerationConfig,
     JobAccepted,
     JobView,
+    ScenarioAccepted,
+    ScenarioDetail,
+    SingleEvent,
+    Started,
     StartScenarioRequest,
+    StoppedAll,
+    StoppedOne,
+    Task,
 )
 
 spec = json.load(open(spec_path))
@@ -100,12 +110,41 @@ for event_type in ("order", "inventory", "user_activity"):
 
 # A named and a custom scenario, each cancelled: one runs at a time.
 started = call("start_named", "stress_test", body=StartScenarioRequest(seed=7), expect=(202,))
+assert isinstance(started, ScenarioAccepted) and started.task_id == started.job_id, started
 call("cancel", started.job_id, expect=(200, 202))
 wait_for(started.job_id, states=("cancelled", "completed"))
 custom = CustomScenarioBody(events_per_minute=600, duration_minutes=1, event_types=["order"])
 started = call("start_custom", body=custom, expect=(202,))
 call("cancel", started.job_id, expect=(200, 202))
 wait_for(started.job_id, states=("cancelled", "completed"))
+
+# Seed 003's surface: the same scenarios, jobs and bus under its paths and names.
+for probe in ("seed003_root", "seed003_liveness", "seed003_readiness"):
+    call(probe)
+detail = call("seed003_scenario", "light_demo")
+assert isinstance(detail, ScenarioDetail) and detail.total_events == 150, detail
+for event_type in ("order", "inventory", "user_activity"):
+    single = call("seed003_generate_single", event_type)
+    assert isinstance(single, SingleEvent) and single.status == "success", single
+batch = call("seed003_generate_batch", body=GenerationConfig(
+    events_per_minute=30, event_types=["order", "inventory", "user_activity"], environment="dev"))
+assert isinstance(batch, Batch) and batch.successful_events == 30, batch
+config = GenerationConfig(events_per_minute=600, duration_minutes=1, event_types=["order"],
+                          environment="dev")
+task = call("seed003_generate_start", body=config)
+assert isinstance(task, Started) and task.config.environment == "dev", task
+tasks = call("seed003_status_all")
+assert isinstance(tasks, AllTasks) and task.task_id in tasks.tasks.additional_properties, tasks
+polled = call("seed003_status_task", task.task_id)
+assert isinstance(polled, Task) and polled.id == task.task_id, polled
+stopped = call("seed003_stop_task", task.task_id)
+assert isinstance(stopped, StoppedOne) and stopped.task_id == task.task_id, stopped
+task = call("seed003_generate_start", body=config)
+stopped = call("seed003_stop_task_by_status_path", task.task_id)
+assert isinstance(stopped, StoppedOne) and stopped.task_info.status == "stopped", stopped
+task = call("seed003_generate_start", body=config)
+all_stopped = call("seed003_stop_all")
+assert isinstance(all_stopped, StoppedAll) and task.task_id in all_stopped.stopped_tasks, all_stopped
 
 missing = sorted(set(operations) - called)
 if missing:

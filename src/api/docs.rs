@@ -34,6 +34,18 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         super::warehouse::basket_stats,
         super::dashboard::dashboard,
         super::dashboard::data,
+        super::seed003::seed003_root,
+        super::seed003::seed003_liveness,
+        super::seed003::seed003_readiness,
+        super::seed003::seed003_scenario,
+        super::seed003::seed003_generate_single,
+        super::seed003::seed003_generate_batch,
+        super::seed003::seed003_generate_start,
+        super::seed003::seed003_status_all,
+        super::seed003::seed003_status_task,
+        super::seed003::seed003_stop_all,
+        super::seed003::seed003_stop_task,
+        super::seed003::seed003_stop_task_by_status_path,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -44,6 +56,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         (name = "analytics", description = "Sales, stores, products, stock and baskets from the warehouse"),
         (name = "dashboard", description = "The dashboard page (GET /dashboard, for people) and its data as JSON"),
         (name = "operations", description = "Health, readiness and metrics"),
+        (name = "seed003", description = "Seed 003's event-generator API (its paths, bodies and field names, status 200), on the same scenarios, jobs and bus as ours; where its path is ours, ours answers"),
     )
 )]
 pub struct ApiDoc;

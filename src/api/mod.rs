@@ -10,6 +10,7 @@ mod health;
 mod jobs;
 mod path;
 mod scenarios;
+pub mod seed003;
 mod warehouse;
 
 pub use error::{AppError, ErrorBody};
@@ -40,6 +41,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/bq/refresh", post(warehouse::refresh))
         .route("/scenarios/custom/start", post(scenarios::start_custom))
         .route("/scenarios/{name}/start", post(scenarios::start_named))
+        .merge(seed003::mutating())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_auth,
@@ -49,7 +51,8 @@ pub fn build_router(state: AppState) -> Router {
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
         .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz));
+        .route("/readyz", get(health::readyz))
+        .merge(seed003::probes());
     let reads = Router::new()
         .route("/metrics", get(health::metrics))
         .route("/status", get(jobs::status))
@@ -73,6 +76,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/dashboard/charts", get(dashboard::charts_fragment))
         .route("/dashboard/data", get(dashboard::data))
         .merge(docs::swagger_ui())
+        .merge(seed003::reads())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_auth_for_reads,
@@ -81,6 +85,9 @@ pub fn build_router(state: AppState) -> Router {
         .merge(probes)
         .merge(reads)
         .merge(mutating)
+        .layer(axum::Extension(std::sync::Arc::new(
+            seed003::TaskConfigs::default(),
+        )))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -45,6 +45,22 @@ pub async fn list() -> Json<Vec<ScenarioInfo>> {
     )
 }
 
+/// A scenario start: the job, and seed 003's names for it, so that its clients (which read
+/// `task_id` and poll `GET /generate/status/{task_id}`) work unchanged.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScenarioAccepted {
+    #[serde(flatten)]
+    pub accepted: JobAccepted,
+    /// The job id again, under seed 003's name.
+    pub task_id: String,
+    /// Always `started`.
+    pub status: &'static str,
+    /// The catalogue name, or `custom`.
+    pub scenario_name: String,
+    /// Events the run sends: exactly this many.
+    pub estimated_total_events: u64,
+}
+
 /// Optional body of a named start.
 #[derive(Debug, Default, serde::Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -61,7 +77,7 @@ pub struct StartScenarioRequest {
     params(("name" = String, Path, description = "A name from GET /scenarios")),
     request_body(content = Option<StartScenarioRequest>, description = "Optional: a `seed` to replay a run"),
     responses(
-        (status = 202, description = "Scenario started", body = JobAccepted),
+        (status = 202, description = "Scenario started", body = ScenarioAccepted),
         (status = 400, description = "Malformed body, or a name that is not UTF-8", body = super::error::ErrorBody),
         (status = 401, description = "Missing or wrong bearer token", body = super::error::ErrorBody),
         (status = 404, description = "Unknown scenario", body = super::error::ErrorBody),
@@ -75,7 +91,7 @@ pub async fn start_named(
     State(app): State<AppState>,
     ApiPath(name): ApiPath<String>,
     OptionalJson(req): OptionalJson<StartScenarioRequest>,
-) -> Result<(StatusCode, Json<JobAccepted>), AppError> {
+) -> Result<(StatusCode, Json<ScenarioAccepted>), AppError> {
     let spec = ScenarioSpec::named(&name).map_err(|e| match e {
         ScenarioError::UnknownScenario { .. } => {
             AppError::not_found("scenario_not_found", e.to_string()).with_field("name")
@@ -106,7 +122,7 @@ pub struct CustomScenarioBody {
 #[utoipa::path(post, path = "/scenarios/custom/start", tag = "scenarios",
     request_body = CustomScenarioBody,
     responses(
-        (status = 202, description = "Scenario started", body = JobAccepted),
+        (status = 202, description = "Scenario started", body = ScenarioAccepted),
         (status = 400, description = "Invalid rate, duration or event type", body = super::error::ErrorBody),
         (status = 401, description = "Missing or wrong bearer token", body = super::error::ErrorBody),
         (status = 409, description = "A scenario is already running", body = super::error::ErrorBody),
@@ -118,7 +134,7 @@ pub struct CustomScenarioBody {
 pub async fn start_custom(
     State(app): State<AppState>,
     body: Result<Json<CustomScenario>, JsonRejection>,
-) -> Result<(StatusCode, Json<JobAccepted>), AppError> {
+) -> Result<(StatusCode, Json<ScenarioAccepted>), AppError> {
     let Json(custom) = body?;
     let spec = custom.validate().map_err(scenario_error)?;
     start(&app, spec, custom.seed)
@@ -137,9 +153,20 @@ fn start(
     app: &AppState,
     spec: ScenarioSpec,
     seed: Option<u64>,
-) -> Result<(StatusCode, Json<JobAccepted>), AppError> {
+) -> Result<(StatusCode, Json<ScenarioAccepted>), AppError> {
+    let total = spec.total_events();
     let job = crate::service::start_scenario(&app.0, spec, seed)?;
-    Ok(JobAccepted::response(&job, false))
+    let (status, Json(accepted)) = JobAccepted::response(&job, false);
+    Ok((
+        status,
+        Json(ScenarioAccepted {
+            task_id: job.id.clone(),
+            status: "started",
+            scenario_name: job.name.clone(),
+            estimated_total_events: total,
+            accepted,
+        }),
+    ))
 }
 
 #[utoipa::path(get, path = "/sample/{type}", tag = "scenarios",

@@ -8,6 +8,7 @@ pub mod bq;
 #[cfg(feature = "gcp")]
 pub mod e2e;
 pub mod proxy;
+pub mod seed_payloads;
 
 use retail_pipeline::generate::TableFile;
 use retail_pipeline::model::Table;

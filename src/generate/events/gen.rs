@@ -208,12 +208,12 @@ impl EventGenerator {
                 street: pick(rng, &pools.streets).clone(),
                 // Customers live near the store that fulfils their order.
                 city: store.city.to_string(),
-                state: store.state.to_string(),
-                postal_code: pick(rng, &pools.postal_codes).clone(),
+                state: Some(store.state.to_string()),
+                postal_code: Some(pick(rng, &pools.postal_codes).clone()),
                 country: "US".to_string(),
             },
-            payment_method: pools.payment_names[pools.payments.sample(rng)].to_string(),
-            currency: "USD".to_string(),
+            payment_method: Some(pools.payment_names[pools.payments.sample(rng)].to_string()),
+            currency: Some("USD".to_string()),
             total_amount: Cents(total),
         }
     }
@@ -309,7 +309,7 @@ impl EventGenerator {
             session_id: tagged_id("sess-", &self.tag, session, 6),
             customer_id: customer,
             activity_type: activity,
-            page,
+            page: Some(page),
             product_id,
             search_query,
             metadata: SessionMetadata {

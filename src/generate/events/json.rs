@@ -59,15 +59,15 @@ fn order(e: &OrderEvent, out: &mut Vec<u8>) {
     out.extend_from_slice(b",\"city\":");
     string(out, &a.city);
     out.extend_from_slice(b",\"state\":");
-    string(out, &a.state);
+    optional(out, a.state.as_deref());
     out.extend_from_slice(b",\"postal_code\":");
-    string(out, &a.postal_code);
+    optional(out, a.postal_code.as_deref());
     out.extend_from_slice(b",\"country\":");
     string(out, &a.country);
     out.extend_from_slice(b"},\"payment_method\":");
-    string(out, &e.payment_method);
+    optional(out, e.payment_method.as_deref());
     out.extend_from_slice(b",\"currency\":");
-    string(out, &e.currency);
+    optional(out, e.currency.as_deref());
     out.extend_from_slice(b",\"total_amount\":");
     cents(out, e.total_amount);
     out.push(b'}');
@@ -109,7 +109,7 @@ fn activity(e: &UserActivityEvent, out: &mut Vec<u8>) {
     out.extend_from_slice(b",\"activity_type\":");
     string(out, e.activity_type.as_str());
     out.extend_from_slice(b",\"page\":");
-    string(out, &e.page);
+    optional(out, e.page.as_deref());
     out.extend_from_slice(b",\"product_id\":");
     optional(out, e.product_id.as_deref());
     out.extend_from_slice(b",\"search_query\":");
@@ -260,12 +260,12 @@ mod tests {
                 shipping_address: ShippingAddress {
                     street: odd.into(),
                     city: odd.into(),
-                    state: odd.into(),
-                    postal_code: odd.into(),
+                    state: (n % 2 == 0).then(|| odd.into()),
+                    postal_code: (n % 3 == 0).then(|| odd.into()),
                     country: odd.into(),
                 },
-                payment_method: odd.into(),
-                currency: odd.into(),
+                payment_method: (n % 2 == 1).then(|| odd.into()),
+                currency: (n % 3 == 1).then(|| odd.into()),
                 total_amount: Cents(i64::MAX),
             });
             assert_eq!(ours(&order), serdes(&order));
@@ -288,7 +288,7 @@ mod tests {
                 session_id: odd.into(),
                 customer_id: (n % 2 == 0).then(|| odd.into()),
                 activity_type: ActivityType::ALL[n],
-                page: odd.into(),
+                page: (n % 2 == 0).then(|| odd.into()),
                 product_id: (n % 3 == 0).then(|| odd.into()),
                 search_query: (n % 2 == 1).then(|| odd.into()),
                 metadata: SessionMetadata {

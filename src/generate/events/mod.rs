@@ -5,11 +5,13 @@
 //! - [`pools`]: fake-based values (streets, user agents, IPs) drawn once per world.
 //! - [`gen`]: the generator.
 //! - [`parse`]: strict parsing and validation, shared by the subscriber and the tests.
+//! - [`seed_shape`]: seeds 003 and 004's event bodies, read into these types.
 
 pub mod gen;
 mod json;
 pub mod parse;
 pub mod pools;
+pub mod seed_shape;
 pub mod values;
 
 pub use gen::EventGenerator;
@@ -103,8 +105,9 @@ impl OrderItem {
 pub struct ShippingAddress {
     pub street: String,
     pub city: String,
-    pub state: String,
-    pub postal_code: String,
+    /// Ours always carry a state and postal code; seeds 003 and 004 send neither.
+    pub state: Option<String>,
+    pub postal_code: Option<String>,
     pub country: String,
 }
 
@@ -122,8 +125,9 @@ pub struct OrderEvent {
     pub status: String,
     pub items: Vec<OrderItem>,
     pub shipping_address: ShippingAddress,
-    pub payment_method: String,
-    pub currency: String,
+    /// Ours always carry both; seeds 003 and 004 send neither (NULL in their rows).
+    pub payment_method: Option<String>,
+    pub currency: Option<String>,
     pub total_amount: Cents,
 }
 
@@ -261,7 +265,8 @@ pub struct UserActivityEvent {
     pub session_id: String,
     pub customer_id: Option<String>,
     pub activity_type: ActivityType,
-    pub page: String,
+    /// Ours always name the page; seeds 003 and 004 do not (NULL in their rows).
+    pub page: Option<String>,
     #[serde(default)]
     pub product_id: Option<String>,
     #[serde(default)]

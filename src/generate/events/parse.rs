@@ -2,9 +2,20 @@
 //! Each refusal has a stable reason code, recorded with the dead letter.
 
 use super::{Event, EventType, InventoryEvent, OrderEvent, UserActivityEvent, SCHEMA_VERSION};
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::Deserialize;
 use std::fmt;
+
+/// Whose field names an event body uses. Validation differs only where a seed's shape has no
+/// counterpart for a field ours always carries (see `seed_shape`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// This project's events (`event_id`, `event_time`, `schema_version`, ...).
+    Ours,
+    /// Seeds 003 and 004's events (`order_date` / `timestamp`, `inventory_id`, `warehouse_id`,
+    /// `user_id`, ...): the two publish the same three shapes.
+    Seed,
+}
 
 /// Why an event was refused. The codes are stable: dashboards and alerts group by them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -80,24 +91,51 @@ impl EventError {
     }
 }
 
-/// Only `event_type`, read first so that the body is parsed as the right type and an unknown
-/// type is told apart from a malformed body.
+/// The fields read first: `event_type`, so that the body is parsed as the right type and an
+/// unknown type is told apart from a malformed body, and the time fields that tell a seed's
+/// shape from ours.
 #[derive(Deserialize)]
 struct Header {
     event_type: Option<serde_json::Value>,
+    event_time: Option<IgnoredAny>,
+    order_date: Option<IgnoredAny>,
+    timestamp: Option<IgnoredAny>,
 }
 
-/// Parses and validates one event. Extra fields are allowed (a newer producer may add
-/// optional ones); missing, mistyped or inconsistent ones are refused.
-pub fn parse_event(data: &[u8]) -> Result<Event, EventError> {
-    let header: Header = serde_json::from_slice(data).map_err(|e| {
-        let what = if e.is_data() {
-            "expected a JSON object".to_string()
+impl Header {
+    fn read(data: &[u8]) -> Result<Self, EventError> {
+        serde_json::from_slice(data).map_err(|e| {
+            let what = if e.is_data() {
+                "expected a JSON object".to_string()
+            } else {
+                e.to_string()
+            };
+            EventError::new(EventErrorKind::InvalidJson, what)
+        })
+    }
+
+    /// Ours always carry `event_time`; seeds 003 and 004 never do, and time their orders by
+    /// `order_date` and everything else by `timestamp`.
+    fn shape(&self) -> Shape {
+        if self.event_time.is_none() && (self.order_date.is_some() || self.timestamp.is_some()) {
+            Shape::Seed
         } else {
-            e.to_string()
-        };
-        EventError::new(EventErrorKind::InvalidJson, what)
-    })?;
+            Shape::Ours
+        }
+    }
+}
+
+/// Which shape `data` is in, or `None` when it is not a JSON object at all.
+pub fn shape_of(data: &[u8]) -> Option<Shape> {
+    Header::read(data).ok().map(|h| h.shape())
+}
+
+/// Parses and validates one event, in our shape or a seed's (`seed_shape` maps theirs onto
+/// our types). Extra fields are allowed (a newer producer may add optional ones); missing,
+/// mistyped or inconsistent ones are refused.
+pub fn parse_event(data: &[u8]) -> Result<Event, EventError> {
+    let header = Header::read(data)?;
+    let shape = header.shape();
     let ty = match header.event_type {
         None | Some(serde_json::Value::Null) => {
             return Err(EventError::new(EventErrorKind::MissingField, "event_type"))
@@ -112,16 +150,19 @@ pub fn parse_event(data: &[u8]) -> Result<Event, EventError> {
             ))
         }
     };
-    let event = match ty {
-        EventType::Order => Event::Order(body::<OrderEvent>(data)?),
-        EventType::Inventory => Event::Inventory(body::<InventoryEvent>(data)?),
-        EventType::UserActivity => Event::UserActivity(body::<UserActivityEvent>(data)?),
+    let event = match shape {
+        Shape::Seed => super::seed_shape::parse(ty, data)?,
+        Shape::Ours => match ty {
+            EventType::Order => Event::Order(body::<OrderEvent>(data)?),
+            EventType::Inventory => Event::Inventory(body::<InventoryEvent>(data)?),
+            EventType::UserActivity => Event::UserActivity(body::<UserActivityEvent>(data)?),
+        },
     };
-    validate(&event)?;
+    validate_shape(&event, shape)?;
     Ok(event)
 }
 
-fn body<T: DeserializeOwned>(data: &[u8]) -> Result<T, EventError> {
+pub(super) fn body<T: DeserializeOwned>(data: &[u8]) -> Result<T, EventError> {
     serde_json::from_slice(data).map_err(|e| {
         let text = e.to_string();
         let kind = if text.starts_with("missing field") {
@@ -135,6 +176,13 @@ fn body<T: DeserializeOwned>(data: &[u8]) -> Result<T, EventError> {
 
 /// The rules serde cannot express: ids usable in paths, totals, signs, required product ids.
 pub fn validate(event: &Event) -> Result<(), EventError> {
+    validate_shape(event, Shape::Ours)
+}
+
+/// `validate`, with a seed's exceptions: its orders name no store, payment or currency, its
+/// addresses no state or postal code, and its activities no page and no product.
+fn validate_shape(event: &Event, shape: Shape) -> Result<(), EventError> {
+    let ours = shape == Shape::Ours;
     let (id, version) = match event {
         Event::Order(e) => (&e.event_id, e.schema_version),
         Event::Inventory(e) => (&e.event_id, e.schema_version),
@@ -152,7 +200,19 @@ pub fn validate(event: &Event) -> Result<(), EventError> {
         ));
     }
     match event {
-        Event::Order(e) => validate_order(e),
+        Event::Order(e) => {
+            if ours {
+                required("store_id", &e.store_id)?;
+                present("payment_method", &e.payment_method)?;
+                present("currency", &e.currency)?;
+                present("shipping_address.state", &e.shipping_address.state)?;
+                present(
+                    "shipping_address.postal_code",
+                    &e.shipping_address.postal_code,
+                )?;
+            }
+            validate_order(e)
+        }
         Event::Inventory(e) => {
             required("store_id", &e.store_id)?;
             required("product_id", &e.product_id)?;
@@ -171,8 +231,12 @@ pub fn validate(event: &Event) -> Result<(), EventError> {
         }
         Event::UserActivity(e) => {
             required("session_id", &e.session_id)?;
-            required("page", &e.page)?;
-            if e.activity_type.needs_product() && e.product_id.as_deref().is_none_or(str::is_empty)
+            if ours {
+                present("page", &e.page)?;
+            }
+            if ours
+                && e.activity_type.needs_product()
+                && e.product_id.as_deref().is_none_or(str::is_empty)
             {
                 return Err(EventError::new(EventErrorKind::MissingField, "product_id"));
             }
@@ -192,7 +256,6 @@ pub fn validate(event: &Event) -> Result<(), EventError> {
 fn validate_order(e: &OrderEvent) -> Result<(), EventError> {
     required("order_id", &e.order_id)?;
     required("customer_id", &e.customer_id)?;
-    required("store_id", &e.store_id)?;
     if e.items.is_empty() {
         return Err(invalid("items must hold at least one item"));
     }
@@ -222,6 +285,14 @@ fn required(field: &str, value: &str) -> Result<(), EventError> {
         Err(invalid(format!("{field} must not be empty")))
     } else {
         Ok(())
+    }
+}
+
+/// A field serde lets be absent (an `Option`) that our shape always carries.
+fn present(field: &str, value: &Option<String>) -> Result<(), EventError> {
+    match value.as_deref() {
+        None => Err(EventError::new(EventErrorKind::MissingField, field)),
+        Some(v) => required(field, v),
     }
 }
 
