@@ -299,8 +299,9 @@ fn apis_alerts_and_probes_are_declared() {
     // The lag alert reads the field the service logs at the end of every refresh.
     let metric = &resources(&tf, "google_logging_metric")["warehouse_lag"];
     assert!(text(metric.body(), "value_extractor").contains("jsonPayload.lag_hours"));
-    let app = std::fs::read_to_string(Path::new(ROOT).join("src/app.rs")).expect("app.rs");
-    assert!(app.contains("lag_hours, \"refresh ended\""));
+    let refresh = std::fs::read_to_string(Path::new(ROOT).join("src/service/refresh.rs"))
+        .expect("service/refresh.rs");
+    assert!(refresh.contains("lag_hours, \"refresh ended\""));
 
     // Cloud Run's probes use paths it does not reserve (none ending in `z`), served by the
     // router.
