@@ -269,7 +269,14 @@ fn write_bare_files(dir: &Path, hours: &[(PartitionHour, Vec<TableFile>)]) -> st
     let t = Instant::now();
     for (hour, files) in hours {
         for file in files {
-            write(&dir.join(layout::data_file(file.table, *hour)), &file.bytes)?;
+            write(
+                &dir.join(layout::data_file(
+                    file.table,
+                    *hour,
+                    crate::model::LakeFormat::Csv,
+                )),
+                &file.bytes,
+            )?;
         }
         for file in files {
             write(&dir.join(layout::manifest(file.table, *hour)), &manifest)?;
