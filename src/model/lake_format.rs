@@ -10,7 +10,7 @@ pub enum LakeFormat {
     /// CSV with a header row: what the seeds read, and the default.
     #[default]
     Csv,
-    /// Parquet, snappy-compressed, with the same columns and logical types.
+    /// Parquet, zstd-compressed, with the same columns and logical types.
     Parquet,
 }
 
