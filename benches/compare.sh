@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs retail-pipeline's generator and the Python baseline (benches/baseline, Faker) on the same
-# machine in one go, and writes both with their ratios to bench-results/comparison.json.
+# machine in one go, and writes both with their ratios to bench-results/comparison.json, with
+# our CSV and Parquet lakes side by side (bytes, rows/s encoded, rows/s generated and written).
 # Usage: benches/compare.sh [HOURS]   (default 24, at the default scale: 1,000 products, 25 stores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,6 +37,7 @@ report = {
                              "ratio": ours["single_thread"]["all_rows_per_sec"] / base["all_rows_per_sec"]},
     "all_cores_rows_per_sec": ours["all_cores"]["rows_per_sec"],
     "lake_write": ours["lake_write"],
+    "lake_formats_side_by_side": ours["parquet"]["side_by_side"],
 }
 json.dump(report, open("bench-results/comparison.json", "w"), indent=2)
 print(f"{'table (one core)':<28}{'retail-pipeline':>18}{'python+Faker':>16}{'ratio':>10}")
@@ -43,5 +45,8 @@ for r in rows:
     print(f"{r['table']:<28}{r['retail_pipeline_rows_per_sec']:>18,.0f}{r['python_rows_per_sec']:>16,.0f}{r['ratio']:>9.0f}x")
 a = report["all_rows_single_core"]
 print(f"{'all tables':<28}{a['retail_pipeline']:>18,.0f}{a['python']:>16,.0f}{a['ratio']:>9.0f}x")
+print(f"{'csv and parquet (retail-pipeline)':<56}{'csv':>16}{'parquet':>16}{'ratio':>8}")
+for f in report["lake_formats_side_by_side"]:
+    print(f"{f['figure']:<56}{f['csv']:>16,.0f}{f['parquet']:>16,.0f}{f['ratio']:>8.3f}")
 print("written to bench-results/comparison.json")
 PY

@@ -54,6 +54,9 @@ resource "google_bigquery_table" "alerts_stream" {
 # directories, each over its own table's prefix only, so the manifests (`_manifests/`) and
 # `_lake.json` are never read as data. Console users query them as seed 000 did; the service
 # never reads them (refresh loads the bytes it checked against the manifests).
+# Over a Parquet lake (var.lake_format) the files carry their own columns and types, so no
+# schema is given; the alert files' own date and hour columns then keep their names, which
+# rules out Hive partition keys of the same names on that one table.
 resource "google_bigquery_table" "lake_external" {
   for_each            = local.lake_tables
   dataset_id          = google_bigquery_dataset.warehouse.dataset_id
@@ -62,19 +65,25 @@ resource "google_bigquery_table" "lake_external" {
   deletion_protection = false
 
   external_data_configuration {
-    source_format = "CSV"
+    source_format = upper(var.lake_format)
     autodetect    = false
     source_uris   = ["gs://${google_storage_bucket.lake.name}/${each.key}/*"]
-    schema        = jsonencode([for c in each.value : { name = c[0], type = c[1], mode = "NULLABLE" }])
+    schema        = var.lake_format == "csv" ? jsonencode([for c in each.value : { name = c[0], type = c[1], mode = "NULLABLE" }]) : null
 
-    csv_options {
-      quote             = "\""
-      skip_leading_rows = 1
+    dynamic "csv_options" {
+      for_each = var.lake_format == "csv" ? [1] : []
+      content {
+        quote             = "\""
+        skip_leading_rows = 1
+      }
     }
 
-    hive_partitioning_options {
-      mode              = "CUSTOM"
-      source_uri_prefix = "gs://${google_storage_bucket.lake.name}/${each.key}/{date:DATE}/{hour:INTEGER}"
+    dynamic "hive_partitioning_options" {
+      for_each = var.lake_format == "csv" || !contains([for c in each.value : c[0]], "alert_date") ? [1] : []
+      content {
+        mode              = "CUSTOM"
+        source_uri_prefix = "gs://${google_storage_bucket.lake.name}/${each.key}/{date:DATE}/{hour:INTEGER}"
+      }
     }
   }
 }

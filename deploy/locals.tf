@@ -13,6 +13,7 @@ locals {
     RP_EVENTS_TOPIC = google_pubsub_topic.events.name
     RP_SEED         = tostring(var.seed)
     RP_SCALE        = var.scale
+    RP_LAKE_FORMAT  = var.lake_format
     RP_LOG_FORMAT   = "json"
     RP_SCHEDULE     = tostring(var.internal_schedule)
     # Cloud Run checks the invoker role; the service checks the token again itself.

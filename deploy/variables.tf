@@ -68,6 +68,16 @@ variable "scale" {
   default     = "default"
 }
 
+variable "lake_format" {
+  description = "Format of the lake's data files (RP_LAKE_FORMAT): csv or parquet. A lake keeps the format it was first written with."
+  type        = string
+  default     = "csv"
+  validation {
+    condition     = contains(["csv", "parquet"], var.lake_format)
+    error_message = "lake_format must be csv or parquet."
+  }
+}
+
 variable "lake_retention_days" {
   description = "Lake objects older than this are deleted (seed 003 kept 90 days); 0 keeps them."
   type        = number

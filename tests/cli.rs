@@ -15,6 +15,7 @@ fn bin() -> Command {
         "RP_DATA_DIR",
         "RP_SEED",
         "RP_SCALE",
+        "RP_LAKE_FORMAT",
         "RP_PRODUCTS",
         "RP_STORES",
         "RP_OVERSELL_RATE",
@@ -534,4 +535,69 @@ fn scenario_list_run_and_ctrl_c() {
     );
     assert!(said.contains("replay with --run-seed 7"), "{said}");
     assert_eq!(archived_lines(), 2, "exactly the events sent are archived");
+}
+
+#[test]
+fn a_parquet_lake_is_rewritten_byte_for_byte_and_refuses_csv() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let one_hour = [
+        "--scale",
+        "small",
+        "--lake-format",
+        "parquet",
+        "generate",
+        "--date",
+        "2026-11-20",
+        "--hour",
+        "5",
+    ];
+    let o = run(dir.path(), &one_hour);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lake = dir.path().join("lake");
+    let first = tree(&lake);
+    let parquet: Vec<&String> = first.keys().filter(|k| k.ends_with(".parquet")).collect();
+    assert_eq!(parquet.len(), Table::ALL.len(), "{parquet:?}");
+    assert!(!first.keys().any(|k| k.ends_with(".csv")));
+    for file in &parquet {
+        assert!(first[*file].starts_with(b"PAR1"), "{file}");
+    }
+    // Forced again, from the environment this time: the same bytes, manifests included.
+    let o = bin()
+        .env("RP_LAKE_FORMAT", "parquet")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args([
+            "--scale",
+            "small",
+            "generate",
+            "--date",
+            "2026-11-20",
+            "--hour",
+            "5",
+            "--force",
+        ])
+        .output()
+        .expect("runs");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(tree(&lake), first);
+    // The default format against this lake is refused, naming both, and writes nothing.
+    let o = run(
+        dir.path(),
+        &[
+            "--scale",
+            "small",
+            "generate",
+            "--date",
+            "2026-11-20",
+            "--hour",
+            "6",
+        ],
+    );
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(
+        err.contains("holds parquet files") && err.contains("this run writes csv"),
+        "{err}"
+    );
+    assert_eq!(tree(&lake), first);
 }

@@ -58,6 +58,15 @@ fn block<'a>(body: &'a Body, identifier: &str) -> Option<&'a Body> {
         .map(|b| b.body())
 }
 
+/// The `content` of a `dynamic "<label>"` block.
+fn dynamic<'a>(body: &'a Body, label: &str) -> Option<&'a Body> {
+    body.blocks()
+        .find(|b| {
+            b.identifier() == "dynamic" && b.labels().first().map(|l| l.as_str()) == Some(label)
+        })
+        .and_then(|b| block(b.body(), "content"))
+}
+
 fn local<'a>(tf: &'a [Body], name: &str) -> &'a Expression {
     tf.iter()
         .flat_map(|b| b.blocks())
@@ -252,10 +261,13 @@ fn the_five_external_tables_read_the_lake_with_hive_partitioning() {
     let config = block(body, "external_data_configuration").expect("external config");
     // Its own table's prefix only: never `_manifests/` or `_lake.json`.
     assert!(text(config, "source_uris").contains("/${each.key}/*"));
-    let hive = block(config, "hive_partitioning_options").expect("hive partitioning");
+    // The lake's format decides the source format (CSV or PARQUET), CSV's options and schema.
+    assert_eq!(text(config, "source_format"), "upper(var.lake_format)");
+    assert!(text(config, "schema").starts_with("var.lake_format == \"csv\" ?"));
+    let hive = dynamic(config, "hive_partitioning_options").expect("hive partitioning");
     assert_eq!(text(hive, "mode"), "\"CUSTOM\"");
     assert!(text(hive, "source_uri_prefix").ends_with("/${each.key}/{date:DATE}/{hour:INTEGER}\""));
-    let csv = block(config, "csv_options").expect("csv_options");
+    let csv = dynamic(config, "csv_options").expect("csv_options");
     assert_eq!(text(csv, "skip_leading_rows"), "1");
 }
 

@@ -59,3 +59,89 @@ async fn manifest_and_identity_format() {
             .expect("the manifest matches the data");
     }
 }
+
+/// A Parquet hour: each file's size and CRC-32C (so any change of the writer's bytes, such as
+/// a `parquet` update that encodes differently, fails here and bumps `GENERATOR_VERSION`),
+/// its pinned writer name, row groups and schema, and its first rows.
+#[test]
+fn small_scale_parquet_hour() {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    use parquet::schema::printer::print_schema;
+    use retail_pipeline::generate::generate_hour_as;
+    use retail_pipeline::model::LakeFormat;
+    let world = World::new(42, &Scale::preset(ScaleName::Small));
+    let hour: PartitionHour = "2026-11-20T18".parse().expect("hour");
+    let files = generate_hour_as(&world, hour, LakeFormat::Parquet).expect("encode");
+    let mut out = String::new();
+    for f in &files {
+        let reader =
+            SerializedFileReader::new(bytes::Bytes::from(f.bytes.clone())).expect("footer");
+        let meta = reader.metadata();
+        let mut schema = Vec::new();
+        print_schema(&mut schema, meta.file_metadata().schema());
+        let rows = common::rows(f);
+        let mut first: Vec<String> = rows
+            .iter()
+            .take(2)
+            .map(|r| {
+                f.table
+                    .columns()
+                    .iter()
+                    .map(|c| r[*c].as_str())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .collect();
+        first.insert(0, String::new());
+        out += &format!(
+            "== {} ({} rows, {} bytes, crc32c {:08x}, {} row groups, created by {:?})\n{}{}\n",
+            f.table,
+            f.rows,
+            f.bytes.len(),
+            f.crc32c,
+            meta.num_row_groups(),
+            meta.file_metadata().created_by(),
+            String::from_utf8_lossy(&schema),
+            first.join("\n"),
+        );
+    }
+    insta::assert_snapshot!(out);
+}
+
+#[tokio::test]
+async fn a_parquet_lake_names_its_format_and_verifies() {
+    use retail_pipeline::generate::generate_hour_as;
+    use retail_pipeline::model::LakeFormat;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lake = Lake::new(Arc::new(LocalDirStore::open(dir.path()).expect("open")));
+    let scale = Scale::preset(ScaleName::Small);
+    let identity =
+        LakeIdentity::new(42, &scale, GENERATOR_VERSION).with_format(LakeFormat::Parquet);
+    lake.ensure_identity(&identity).await.expect("identity");
+    let hour: PartitionHour = "2026-11-20T18".parse().expect("hour");
+    let files =
+        generate_hour_as(&World::new(42, &scale), hour, LakeFormat::Parquet).expect("encode");
+    lake.write_hour(hour, files, &identity)
+        .await
+        .expect("write");
+    let manifest = std::fs::read_to_string(
+        dir.path()
+            .join("_manifests/stores/date=2026-11-20/hour=18.json"),
+    )
+    .expect("manifest");
+    let lake_json = std::fs::read_to_string(dir.path().join("_lake.json")).expect("identity");
+    insta::assert_snapshot!(format!("{manifest}\n{lake_json}"));
+    for table in Table::ALL {
+        lake.verify(table, hour)
+            .await
+            .expect("the manifest matches the data");
+    }
+    // The same lake opened for CSV is refused, naming both formats.
+    let csv = LakeIdentity::new(42, &scale, GENERATOR_VERSION);
+    let err = lake.ensure_identity(&csv).await.expect_err("mismatch");
+    let message = err.to_string();
+    assert!(
+        message.contains("holds parquet files") && message.contains("this run writes csv"),
+        "{message}"
+    );
+}

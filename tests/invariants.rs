@@ -9,9 +9,10 @@ use chrono::Datelike;
 use common::{cents, file, int, rows};
 use proptest::prelude::*;
 use retail_pipeline::generate::{
-    encode_hour, generate_hour, week_start, ShopSim, TableFile, World,
+    encode_hour, encode_hour_as, generate_hour, generate_hour_as, week_start, ShopSim, TableFile,
+    World,
 };
-use retail_pipeline::model::{PartitionHour, Scale, ScaleName, Table, FIRST_DATE};
+use retail_pipeline::model::{LakeFormat, PartitionHour, Scale, ScaleName, Table, FIRST_DATE};
 use std::collections::{HashMap, HashSet};
 
 fn scale_strategy() -> impl Strategy<Value = Scale> {
@@ -25,6 +26,10 @@ fn scale_strategy() -> impl Strategy<Value = Scale> {
 
 fn hour_strategy() -> impl Strategy<Value = PartitionHour> {
     (0i64..36_524 * 24).prop_map(|i| PartitionHour::from_index(i).expect("in range"))
+}
+
+fn format_strategy() -> impl Strategy<Value = LakeFormat> {
+    prop::sample::select(LakeFormat::ALL.to_vec())
 }
 
 type Pair = (String, String);
@@ -176,12 +181,17 @@ fn around_anchor_strategy() -> impl Strategy<Value = PartitionHour> {
 
 /// Generates `len` consecutive hours from `first` with one simulation carried forward, checks
 /// each hour, and that each hour opens with the previous one's closing stock.
-fn check_run(world: &World, first: PartitionHour, len: i64) -> Result<(), TestCaseError> {
+fn check_run(
+    world: &World,
+    first: PartitionHour,
+    len: i64,
+    format: LakeFormat,
+) -> Result<(), TestCaseError> {
     let mut sim = ShopSim::new(world, first.date());
     let mut previous: Option<HashMap<Pair, i64>> = None;
     for i in 0..len {
         let hour = first.offset(i).expect("hour");
-        let files = encode_hour(&sim.advance_to(hour));
+        let files = encode_hour_as(&sim.advance_to(hour), format).expect("encode");
         let closing = check_hour(&files, hour);
         if let Some(previous) = &previous {
             for r in rows(file(&files, Table::InventoryData)) {
@@ -204,14 +214,14 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
 
     #[test]
-    fn every_hour_reconciles_and_carries_over(seed in any::<u64>(), scale in scale_strategy(), hour in hour_strategy()) {
-        check_run(&World::new(seed, &scale), hour, 2)?;
+    fn every_hour_reconciles_and_carries_over(seed in any::<u64>(), scale in scale_strategy(), hour in hour_strategy(), format in format_strategy()) {
+        check_run(&World::new(seed, &scale), hour, 2, format)?;
     }
 
     #[test]
-    fn stock_carries_across_midnight_and_the_weekly_count(seed in any::<u64>(), scale in scale_strategy(), first in around_anchor_strategy()) {
+    fn stock_carries_across_midnight_and_the_weekly_count(seed in any::<u64>(), scale in scale_strategy(), first in around_anchor_strategy(), format in format_strategy()) {
         // Runs of 6 hours from Sunday 20 .. Monday 03 cross midnight and, for most, the count.
-        check_run(&World::new(seed, &scale), first, 6)?;
+        check_run(&World::new(seed, &scale), first, 6, format)?;
     }
 
     #[test]
@@ -228,6 +238,32 @@ proptest! {
         }
         let replayed = encode_hour(&sim.advance_to(hour));
         prop_assert_eq!(direct, replayed);
+    }
+
+    #[test]
+    fn parquet_generation_is_a_pure_function(seed in any::<u64>(), scale in scale_strategy(), hour in hour_strategy()) {
+        let direct = generate_hour_as(&World::new(seed, &scale), hour, LakeFormat::Parquet).expect("encode");
+        let world = World::new(seed, &scale);
+        let mut sim = ShopSim::new(&world, hour.date());
+        for h in 0..hour.hour() {
+            sim.advance_to(PartitionHour::new(hour.date(), h).expect("hour"));
+        }
+        let replayed = encode_hour_as(&sim.advance_to(hour), LakeFormat::Parquet).expect("encode");
+        prop_assert_eq!(direct, replayed);
+    }
+
+    #[test]
+    fn parquet_holds_the_csv_values(seed in any::<u64>(), scale in scale_strategy(), hour in hour_strategy()) {
+        // The same rows, column for column, read back by the parquet crate's own reader.
+        let world = World::new(seed, &scale);
+        let csv = generate_hour(&world, hour);
+        let parquet = generate_hour_as(&world, hour, LakeFormat::Parquet).expect("encode");
+        for (c, p) in csv.iter().zip(&parquet) {
+            prop_assert_eq!(c.table, p.table);
+            prop_assert_eq!(c.rows, p.rows);
+            prop_assert!(p.bytes.starts_with(b"PAR1"), "{} is parquet", p.table);
+            prop_assert_eq!(rows(c), rows(p), "{}", c.table);
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@ mod gcp;
 pub use gcp::{Backend, GcpArgs, GcpConfig};
 
 use crate::lake::LakeIdentity;
-use crate::model::{Scale, ScaleName};
+use crate::model::{LakeFormat, Scale, ScaleName};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -33,6 +33,10 @@ pub struct CommonArgs {
     /// tunes how many negative-stock alerts appear.
     #[arg(long, env = "RP_OVERSELL_RATE", global = true)]
     pub oversell_rate: Option<f64>,
+    /// Format of the lake's data files: csv (what the seeds read) or parquet. A lake keeps
+    /// the format it was first written with (`_lake.json`).
+    #[arg(long, env = "RP_LAKE_FORMAT", default_value = "csv", global = true)]
+    pub lake_format: LakeFormat,
     /// Log format: auto (JSON on Cloud Run, text elsewhere), text or json.
     #[arg(long, env = "RP_LOG_FORMAT", default_value = "auto", global = true)]
     pub log_format: LogFormat,
@@ -95,6 +99,7 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub seed: u64,
     pub scale: Scale,
+    pub lake_format: LakeFormat,
     pub log_format: LogFormat,
     pub backend: Backend,
     /// Set exactly when `backend` is `Gcp`.
@@ -141,6 +146,7 @@ impl Config {
             data_dir: args.data_dir.clone(),
             seed: args.seed,
             scale,
+            lake_format: args.lake_format,
             log_format: args.log_format,
             backend: args.backend,
             gcp,
@@ -159,6 +165,7 @@ impl Config {
             data_dir: data_dir.into(),
             seed,
             scale,
+            lake_format: LakeFormat::Csv,
             log_format: LogFormat::Text,
             backend: Backend::Local,
             gcp: None,
@@ -180,6 +187,7 @@ impl Config {
 
     pub fn identity(&self) -> LakeIdentity {
         LakeIdentity::new(self.seed, &self.scale, crate::generate::GENERATOR_VERSION)
+            .with_format(self.lake_format)
     }
 
     /// The Google Cloud project, which names traces in logs: the configured one, else

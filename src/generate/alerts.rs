@@ -1,7 +1,7 @@
 //! Negative-stock alerts as typed rows: the one place that decides which (store, product) of an
 //! hour gets an alert, shared by the CSV table and the bus, so the two can never disagree.
 
-use super::csv::alert_id;
+use super::encode::alert_id;
 use super::day::HourView;
 use serde::{Deserialize, Serialize};
 

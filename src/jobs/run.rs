@@ -3,9 +3,9 @@
 
 use super::plan::{weeks_in, work_units, WorkUnit};
 use crate::bus::{publish_alerts, Publisher};
-use crate::generate::{encode_hour, NegativeStockAlert, ShopSim, TableFile, World};
+use crate::generate::{encode_hour_as, EncodeError, NegativeStockAlert, ShopSim, TableFile, World};
 use crate::lake::{Lake, LakeError, LakeIdentity};
-use crate::model::PartitionHour;
+use crate::model::{LakeFormat, PartitionHour};
 use futures::StreamExt;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -72,6 +72,12 @@ pub enum RunError {
         #[source]
         source: LakeError,
     },
+    #[error("encoding hour {hour}: {source}")]
+    Encode {
+        hour: PartitionHour,
+        #[source]
+        source: EncodeError,
+    },
     #[error("a generation worker failed: {0}")]
     Worker(String),
 }
@@ -96,7 +102,11 @@ pub struct RunTarget<'a> {
 }
 
 /// One generated hour on its way to the writer.
-type Generated = (PartitionHour, Vec<TableFile>, Vec<NegativeStockAlert>);
+type Generated = (
+    PartitionHour,
+    Result<Vec<TableFile>, EncodeError>,
+    Vec<NegativeStockAlert>,
+);
 
 /// Generates and writes `hours` (sorted, without duplicates) with `jobs` generation workers.
 /// With `alerts`, each hour's negative-stock alerts are published once the hour is written. A
@@ -128,12 +138,13 @@ pub async fn run_hours(
     let queue = Arc::new(Mutex::new(units));
     let (tx, mut rx) = mpsc::channel::<Generated>(jobs);
     let with_alerts = alerts.is_some();
+    let format = identity.format;
     let workers: Vec<_> = (0..jobs)
         .map(|_| {
             let (queue, world, tx, cancel) =
                 (queue.clone(), world.clone(), tx.clone(), cancel.clone());
             tokio::task::spawn_blocking(move || {
-                generate_units(&queue, &world, &tx, &cancel, with_alerts)
+                generate_units(&queue, &world, format, &tx, &cancel, with_alerts)
             })
         })
         .collect();
@@ -144,6 +155,7 @@ pub async fn run_hours(
     let writes = futures::stream::poll_fn(|cx| rx.poll_recv(cx))
         .map(|(hour, files, hour_alerts)| async move {
             let write_error = |source| RunError::Write { hour, source };
+            let files = files.map_err(|source| RunError::Encode { hour, source })?;
             let owed = alerts.filter(|_| !hour_alerts.is_empty());
             // The outbox marker goes first: from here until the publish succeeds, a failure or
             // a kill leaves the hour marked, and the next run publishes what it owes.
@@ -300,6 +312,7 @@ pub async fn publish_pending_alerts(
 fn generate_units(
     queue: &Mutex<VecDeque<WorkUnit>>,
     world: &World,
+    format: LakeFormat,
     tx: &mpsc::Sender<Generated>,
     cancel: &CancellationToken,
     with_alerts: bool,
@@ -319,7 +332,7 @@ fn generate_units(
                 return;
             }
             let view = sim.advance_to(hour);
-            let files = encode_hour(&view);
+            let files = encode_hour_as(&view, format);
             let alerts = if with_alerts {
                 view.negative_stock_alerts()
             } else {

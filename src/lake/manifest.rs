@@ -1,6 +1,6 @@
 //! Partition manifests and the lake's identity: what makes a partition complete and checkable.
 
-use crate::model::{PartitionHour, Scale, Table};
+use crate::model::{LakeFormat, PartitionHour, Scale, Table};
 use serde::{Deserialize, Serialize};
 
 /// Written last into `_manifests/<table>/date=YYYY-MM-DD/hour=HH.json`, after the partition's
@@ -49,7 +49,7 @@ fn crc32c_text(crc: u32) -> String {
 }
 
 /// What generated a lake, kept in `_lake.json`. Writing into a lake made with another seed,
-/// scale or generator version would mix two data sets, so it is refused.
+/// scale, generator version or file format would mix two data sets, so it is refused.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LakeIdentity {
     pub seed: u64,
@@ -59,6 +59,10 @@ pub struct LakeIdentity {
     pub customers: u32,
     pub oversell_rate: f64,
     pub generator_version: u32,
+    /// The data files' format; a `_lake.json` written before Parquet existed has none and
+    /// holds CSV.
+    #[serde(default)]
+    pub format: LakeFormat,
 }
 
 impl LakeIdentity {
@@ -71,19 +75,27 @@ impl LakeIdentity {
             customers: scale.customers,
             oversell_rate: scale.oversell_rate,
             generator_version,
+            format: LakeFormat::Csv,
         }
+    }
+
+    /// The same identity for a lake of `format` files.
+    pub fn with_format(mut self, format: LakeFormat) -> Self {
+        self.format = format;
+        self
     }
 
     /// A one-line summary for error messages.
     pub fn summary(&self) -> String {
         format!(
-            "seed {}, scale {} ({} products, {} stores, oversell {}), generator v{}",
+            "seed {}, scale {} ({} products, {} stores, oversell {}), generator v{}, {} files",
             self.seed,
             self.scale,
             self.products,
             self.stores,
             self.oversell_rate,
-            self.generator_version
+            self.generator_version,
+            self.format
         )
     }
 }
@@ -102,8 +114,13 @@ pub mod layout {
         format!("date={}/hour={:02}", hour.date_string(), hour.hour())
     }
 
-    pub fn data_file(table: Table, hour: PartitionHour) -> String {
-        format!("{}/{}/part-00000.csv", table.name(), partition(hour))
+    pub fn data_file(table: Table, hour: PartitionHour, format: LakeFormat) -> String {
+        format!(
+            "{}/{}/part-00000.{}",
+            table.name(),
+            partition(hour),
+            format.extension()
+        )
     }
 
     pub fn manifest(table: Table, hour: PartitionHour) -> String {
@@ -147,8 +164,12 @@ mod tests {
     fn paths_follow_the_hive_layout() {
         let h: PartitionHour = "2026-11-22T05".parse().unwrap();
         assert_eq!(
-            data_file(Table::SalesData, h),
+            data_file(Table::SalesData, h, LakeFormat::Csv),
             "sales_data/date=2026-11-22/hour=05/part-00000.csv"
+        );
+        assert_eq!(
+            data_file(Table::SalesData, h, LakeFormat::Parquet),
+            "sales_data/date=2026-11-22/hour=05/part-00000.parquet"
         );
         assert_eq!(
             manifest(Table::SalesData, h),
@@ -167,6 +188,17 @@ mod tests {
             alerts_pending_hour("_alerts_pending/date=2026-13-01/hour=05.json"),
             None
         );
+    }
+
+    #[test]
+    fn an_identity_without_a_format_is_a_csv_lake() {
+        let scale = Scale::preset(crate::model::ScaleName::Small);
+        let csv = LakeIdentity::new(42, &scale, 2);
+        let mut json = serde_json::to_value(&csv).unwrap();
+        json.as_object_mut().unwrap().remove("format");
+        let old: LakeIdentity = serde_json::from_value(json).unwrap();
+        assert_eq!(old, csv);
+        assert_ne!(old, csv.with_format(LakeFormat::Parquet));
     }
 
     #[test]

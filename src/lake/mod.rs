@@ -16,7 +16,7 @@ pub use manifest::{crc32c_hex, layout, LakeIdentity, Manifest, ManifestFile};
 pub use store::{BlobPath, BlobStore, ObjectMeta, StoreError};
 
 use crate::generate::TableFile;
-use crate::model::{PartitionHour, Table};
+use crate::model::{LakeFormat, PartitionHour, Table};
 use bytes::Bytes;
 use chrono::NaiveDate;
 use std::collections::BTreeSet;
@@ -31,6 +31,12 @@ pub enum LakeError {
         location: String,
         found: String,
         wanted: String,
+    },
+    #[error("the lake at {location} holds {found} files; this run writes {wanted} (--lake-format, RP_LAKE_FORMAT). Use --lake-format {found} or another data directory")]
+    FormatMismatch {
+        location: String,
+        found: LakeFormat,
+        wanted: LakeFormat,
     },
     #[error("corrupt {what} at {path}: {reason}")]
     Corrupt {
@@ -77,6 +83,15 @@ impl Lake {
                         path: path.to_string(),
                         reason: e.to_string(),
                     })?;
+                if found.format != wanted.format
+                    && found == wanted.clone().with_format(found.format)
+                {
+                    return Err(LakeError::FormatMismatch {
+                        location: self.store.describe(),
+                        found: found.format,
+                        wanted: wanted.format,
+                    });
+                }
                 if &found != wanted {
                     return Err(LakeError::IdentityMismatch {
                         location: self.store.describe(),
@@ -107,7 +122,7 @@ impl Lake {
         let mut manifests = Vec::with_capacity(files.len());
         let mut puts = Vec::with_capacity(files.len());
         for file in files {
-            let data_path = layout::data_file(file.table, hour);
+            let data_path = layout::data_file(file.table, hour, identity.format);
             let manifest = Manifest {
                 table: file.table.name().to_string(),
                 date: hour.date_string(),
@@ -228,7 +243,6 @@ impl Lake {
         for file in &manifest.files {
             let bytes = self.store.get(&Self::path(file.path.clone())?).await?;
             let crc = crc32c_hex(&bytes);
-            let lines = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
             let problem = if bytes.len() as u64 != file.bytes {
                 Some(format!(
                     "{} bytes, manifest says {}",
@@ -237,14 +251,12 @@ impl Lake {
                 ))
             } else if crc != file.crc32c {
                 Some(format!("crc32c {crc}, manifest says {}", file.crc32c))
-            } else if lines != file.rows + 1 {
-                Some(format!(
-                    "{} rows, manifest says {}",
-                    lines.saturating_sub(1),
-                    file.rows
-                ))
             } else {
-                None
+                match data_rows(&file.path, &bytes) {
+                    Ok(rows) if rows == file.rows => None,
+                    Ok(rows) => Some(format!("{rows} rows, manifest says {}", file.rows)),
+                    Err(reason) => Some(reason),
+                }
             };
             if let Some(reason) = problem {
                 return Err(LakeError::Corrupt {
@@ -256,5 +268,23 @@ impl Lake {
             contents.push(bytes);
         }
         Ok((manifest, contents))
+    }
+}
+
+/// The data rows of a lake file, by its format (from the path's extension): CSV lines past
+/// the header, or the row count of a Parquet footer (which also proves the footer readable).
+fn data_rows(path: &str, bytes: &Bytes) -> Result<u64, String> {
+    match LakeFormat::of_path(path) {
+        Some(LakeFormat::Parquet) => {
+            let meta = parquet::file::metadata::ParquetMetaDataReader::new()
+                .parse_and_finish(bytes)
+                .map_err(|e| format!("unreadable parquet footer: {e}"))?;
+            u64::try_from(meta.file_metadata().num_rows())
+                .map_err(|_| "negative row count in the parquet footer".to_string())
+        }
+        Some(LakeFormat::Csv) | None => {
+            let lines = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+            Ok(lines.saturating_sub(1))
+        }
     }
 }

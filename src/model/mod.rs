@@ -2,11 +2,13 @@
 //! the tables of the lake.
 
 mod hour;
+mod lake_format;
 mod scale;
 mod table;
 
 pub use hour::{
     parse_date, parse_hour, HourRange, InputError, PartitionHour, FIRST_DATE, LAST_DATE,
 };
+pub use lake_format::LakeFormat;
 pub use scale::{Scale, ScaleName};
-pub use table::Table;
+pub use table::{ColumnType, Table};

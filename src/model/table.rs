@@ -1,4 +1,5 @@
-//! The lake's tables: their directory names and the columns of their CSV files.
+//! The lake's tables: their directory names, the columns of their files and the columns'
+//! types, from which every format (CSV, Parquet) and reader derives what it needs.
 
 use serde::Serialize;
 use std::fmt;
@@ -101,6 +102,33 @@ impl Table {
         }
     }
 
+    /// The logical type of each column of `columns()`, in the same order: a new column adds
+    /// its name there and its type here (a test holds the two to the same length), and every
+    /// file format derives its encoding from these.
+    pub fn column_types(self) -> &'static [ColumnType] {
+        use ColumnType::*;
+        match self {
+            Table::ProductCatalog => &[Text, Text, Text, Text, Money, Money, Money, Text, Text],
+            Table::Stores => &[Text, Text, Text, Text, Text, Int64, Text, Date],
+            Table::SalesData => &[
+                Text,
+                Int32,
+                Timestamp,
+                Text,
+                Text,
+                OptionalText,
+                Int32,
+                Money,
+                Money,
+                Text,
+            ],
+            Table::InventoryData => &[Text, Text, Int32, Int32, Int32, Int32, Int32, Int32, Int32],
+            Table::NegativeInventoryAlerts => &[
+                Text, Date, Int32, Text, Text, Int32, Int32, Int32, Int32, Int32, Timestamp,
+            ],
+        }
+    }
+
     /// Position in `Table::ALL`, the order of per-table counters.
     pub const fn index(self) -> usize {
         self as usize
@@ -108,6 +136,40 @@ impl Table {
 
     pub fn from_name(name: &str) -> Option<Table> {
         Table::ALL.into_iter().find(|t| t.name() == name)
+    }
+}
+
+/// The logical type of a lake column, as the data contract states it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnType {
+    /// A string, never missing.
+    Text,
+    /// A string that may be missing (an empty CSV field, a Parquet null): guest sales have
+    /// no customer_id.
+    OptionalText,
+    /// A 32-bit integer (SQL INTEGER).
+    Int32,
+    /// A 64-bit integer (SQL BIGINT).
+    Int64,
+    /// Money: DECIMAL(12,2), held as integer cents.
+    Money,
+    /// A calendar date (SQL DATE).
+    Date,
+    /// An instant in UTC, to the second (SQL TIMESTAMP, in UTC).
+    Timestamp,
+}
+
+impl ColumnType {
+    /// The column's type in DuckDB SQL.
+    pub fn duckdb_type(self) -> &'static str {
+        match self {
+            ColumnType::Text | ColumnType::OptionalText => "VARCHAR",
+            ColumnType::Int32 => "INTEGER",
+            ColumnType::Int64 => "BIGINT",
+            ColumnType::Money => "DECIMAL(12,2)",
+            ColumnType::Date => "DATE",
+            ColumnType::Timestamp => "TIMESTAMP",
+        }
     }
 }
 
@@ -126,6 +188,13 @@ mod tests {
         for (i, t) in Table::ALL.into_iter().enumerate() {
             assert_eq!(t.index(), i, "{t}");
             assert_eq!(Table::from_name(t.name()), Some(t));
+        }
+    }
+
+    #[test]
+    fn every_column_has_a_type() {
+        for t in Table::ALL {
+            assert_eq!(t.columns().len(), t.column_types().len(), "{t}");
         }
     }
 }

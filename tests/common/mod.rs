@@ -22,12 +22,16 @@ pub fn cents(s: &str) -> i64 {
     whole.parse::<i64>().expect("whole part") * 100 + sign * frac.parse::<i64>().expect("cents")
 }
 
-/// The rows of one table file as maps from column name to value; checks the header.
+/// The rows of one table file, CSV or Parquet, as maps from column name to value in the CSV's
+/// spelling; checks the header (or the Parquet schema's column names).
 pub fn rows(file: &TableFile) -> Vec<HashMap<String, String>> {
     rows_of(file.table, &file.bytes)
 }
 
 pub fn rows_of(table: Table, bytes: &[u8]) -> Vec<HashMap<String, String>> {
+    if bytes.starts_with(b"PAR1") {
+        return parquet_rows(table, bytes);
+    }
     let mut reader = csv::Reader::from_reader(bytes);
     let header: Vec<String> = reader
         .headers()
@@ -287,4 +291,62 @@ pub fn skip_or_fail(reason: &str) {
             eprintln!("cannot record the skip in {}: {e}", path.to_string_lossy());
         }
     }
+}
+
+/// A Parquet file's rows, each value written as the CSV writes it (money `12.34`, dates
+/// `YYYY-MM-DD`, times `YYYY-MM-DDTHH:MM:SSZ`, a null as the empty string), so that every check
+/// written against CSV rows runs on Parquet unchanged.
+pub fn parquet_rows(table: Table, bytes: &[u8]) -> Vec<HashMap<String, String>> {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    use parquet::record::Field;
+    let reader =
+        SerializedFileReader::new(bytes::Bytes::copy_from_slice(bytes)).expect("parquet footer");
+    let names: Vec<String> = reader
+        .metadata()
+        .file_metadata()
+        .schema_descr()
+        .columns()
+        .iter()
+        .map(|c| c.name().to_owned())
+        .collect();
+    assert_eq!(names, table.columns(), "{table} parquet columns");
+    let mut out = Vec::new();
+    for row in reader.get_row_iter(None).expect("rows") {
+        let row = row.expect("well-formed parquet row");
+        let mut map = HashMap::new();
+        for (name, field) in row.get_column_iter() {
+            let text = match field {
+                Field::Null => String::new(),
+                Field::Str(s) => s.clone(),
+                Field::Int(v) => v.to_string(),
+                Field::Long(v) => v.to_string(),
+                Field::Decimal(d) => {
+                    let mut be = [0u8; 8];
+                    be.copy_from_slice(d.data());
+                    assert_eq!(d.scale(), 2, "{name}: money has scale 2");
+                    assert_eq!(d.precision(), 12, "{name}: money has precision 12");
+                    money(i64::from_be_bytes(be))
+                }
+                Field::Date(days) => (chrono::DateTime::UNIX_EPOCH.date_naive()
+                    + chrono::Duration::days(i64::from(*days)))
+                .format("%Y-%m-%d")
+                .to_string(),
+                Field::TimestampMicros(us) => chrono::DateTime::from_timestamp_micros(*us)
+                    .expect("in range")
+                    .format("%Y-%m-%dT%H:%M:%SZ")
+                    .to_string(),
+                other => panic!("{table}.{name}: unexpected parquet value {other:?}"),
+            };
+            map.insert(name.clone(), text);
+        }
+        out.push(map);
+    }
+    out
+}
+
+/// Cents as the CSV spells money: 1299 -> "12.99", -5 -> "-0.05".
+fn money(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let abs = cents.unsigned_abs();
+    format!("{sign}{}.{:02}", abs / 100, abs % 100)
 }

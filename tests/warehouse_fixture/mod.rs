@@ -3,9 +3,9 @@
 //! of the lake's CSV files (the `csv` crate, money as integer cents) to check results against.
 #![allow(dead_code)] // each test binary uses its own part
 
-use retail_pipeline::generate::{generate_hour, World};
+use retail_pipeline::generate::{generate_hour_as, World};
 use retail_pipeline::lake::{layout, Lake, LakeIdentity, LocalDirStore};
-use retail_pipeline::model::{PartitionHour, Scale, ScaleName, Table};
+use retail_pipeline::model::{LakeFormat, PartitionHour, Scale, ScaleName, Table};
 use retail_pipeline::warehouse::duckdb::DuckDbWarehouse;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -38,11 +38,21 @@ pub fn hours(first: &str, count: i64) -> Vec<PartitionHour> {
 pub struct Fixture {
     pub dir: tempfile::TempDir,
     pub lake: Lake,
+    /// The lake's file format (CSV unless made with `with_format`).
+    pub format: LakeFormat,
 }
 
 impl Fixture {
     pub fn new() -> Self {
         Self::in_dir(tempfile::tempdir().expect("temp dir"))
+    }
+
+    /// A fixture whose lake holds `format` files.
+    pub fn with_format(format: LakeFormat) -> Self {
+        Self {
+            format,
+            ..Self::new()
+        }
     }
 
     /// A fixture inside cargo's scratch directory, for fixtures that live in a static and so
@@ -56,6 +66,7 @@ impl Fixture {
         Self {
             dir,
             lake: Lake::new(Arc::new(store)),
+            format: LakeFormat::Csv,
         }
     }
 
@@ -70,12 +81,18 @@ impl Fixture {
     /// Generates and writes these hours (data first, then manifests, as the pipeline does).
     pub async fn write(&self, hours: &[PartitionHour]) {
         let identity =
-            LakeIdentity::new(SEED, &scale(), retail_pipeline::generate::GENERATOR_VERSION);
+            LakeIdentity::new(SEED, &scale(), retail_pipeline::generate::GENERATOR_VERSION)
+                .with_format(self.format);
+        self.lake
+            .ensure_identity(&identity)
+            .await
+            .expect("lake identity");
         for &hour in hours {
-            let world = world();
-            let files = tokio::task::spawn_blocking(move || generate_hour(&world, hour))
+            let (world, format) = (world(), self.format);
+            let files = tokio::task::spawn_blocking(move || generate_hour_as(&world, hour, format))
                 .await
-                .expect("generate");
+                .expect("generate")
+                .expect("encode");
             self.lake
                 .write_hour(hour, files, &identity)
                 .await
@@ -91,7 +108,8 @@ impl Fixture {
 
     /// The local file of a lake object.
     pub fn file(&self, table: Table, hour: PartitionHour) -> PathBuf {
-        self.lake_dir().join(layout::data_file(table, hour))
+        self.lake_dir()
+            .join(layout::data_file(table, hour, self.format))
     }
 
     pub fn manifest_file(&self, table: Table, hour: PartitionHour) -> PathBuf {

@@ -5,4 +5,4 @@ DELETE FROM inventory_data_managed WHERE date = {{date}} AND hour = {{hour}};
 
 INSERT INTO inventory_data_managed BY NAME
 SELECT *, {{date}} AS date, {{hour}} AS hour, {{ingested_at}} AS ingested_at
-FROM inventory_data_csv({{files}});
+FROM {{reader}}({{files}});

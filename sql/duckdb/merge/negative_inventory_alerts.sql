@@ -6,11 +6,11 @@ SELECT CASE WHEN count(*) > 0
     THEN error('negative_inventory_alerts: ' || count(*) || ' rows are not of partition '
         || CAST({{date}} AS VARCHAR) || ' hour ' || {{hour}})
     END
-FROM negative_inventory_alerts_csv({{files}})
+FROM {{reader}}({{files}})
 WHERE date <> {{date}} OR hour <> {{hour}};
 
 DELETE FROM negative_inventory_alerts WHERE date = {{date}} AND hour = {{hour}};
 
 INSERT INTO negative_inventory_alerts BY NAME
 SELECT *, {{ingested_at}} AS ingested_at
-FROM negative_inventory_alerts_csv({{files}});
+FROM {{reader}}({{files}});

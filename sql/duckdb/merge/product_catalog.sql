@@ -5,4 +5,4 @@
 -- but ingested_at.
 INSERT OR REPLACE INTO product_catalog_managed BY NAME
 SELECT *, {{date}} AS date, {{hour}} AS hour, {{ingested_at}} AS ingested_at
-FROM product_catalog_csv({{files}});
+FROM {{reader}}({{files}});

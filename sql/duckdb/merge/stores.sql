@@ -5,4 +5,4 @@
 -- but ingested_at.
 INSERT OR REPLACE INTO stores_managed BY NAME
 SELECT *, {{date}} AS date, {{hour}} AS hour, {{ingested_at}} AS ingested_at
-FROM stores_csv({{files}});
+FROM {{reader}}({{files}});

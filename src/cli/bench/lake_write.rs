@@ -8,10 +8,10 @@
 //! backing the guest's memory, on tmpfs as on ext4. That noise only ever adds time, so the best
 //! of several rounds is the figure least touched by it; the medians are kept beside it.
 
-use crate::generate::{encode_hour, ShopSim, TableFile, World};
+use crate::generate::{encode_hour_as, ShopSim, TableFile, World};
 use crate::jobs::{run_hours, writes_in_flight, RunProgress, RunTarget};
 use crate::lake::{layout, Lake, LakeIdentity, LocalDirStore};
-use crate::model::{HourRange, PartitionHour};
+use crate::model::{HourRange, LakeFormat, PartitionHour};
 use anyhow::Context;
 use futures::StreamExt;
 use serde::Serialize;
@@ -103,10 +103,11 @@ pub(super) async fn lake_write(
     range: HourRange,
     jobs: usize,
 ) -> anyhow::Result<LakeWrite> {
-    let dir = data_dir.join(format!("bench-{}", std::process::id()));
+    let format = identity.format;
+    let dir = data_dir.join(format!("bench-{}-{format}", std::process::id()));
     let files = {
         let world = world.clone();
-        Arc::new(tokio::task::spawn_blocking(move || generate_files(&world, range)).await?)
+        Arc::new(tokio::task::spawn_blocking(move || generate_files(&world, range, format)).await??)
     };
     let bytes = data_bytes(&files);
     let mut samples = Samples::default();
@@ -160,10 +161,11 @@ pub(super) async fn lake_write(
                 }
                 Step::BareFiles => {
                     let (files, bare_dir) = (files.clone(), round_dir.join("lake-bare"));
-                    let secs =
-                        tokio::task::spawn_blocking(move || write_bare_files(&bare_dir, &files))
-                            .await?
-                            .context("writing the bare files")?;
+                    let secs = tokio::task::spawn_blocking(move || {
+                        write_bare_files(&bare_dir, &files, format)
+                    })
+                    .await?
+                    .context("writing the bare files")?;
                     samples.bare_files_secs.push(secs);
                 }
                 Step::PlainWrite => {
@@ -256,7 +258,11 @@ fn data_bytes(hours: &[(PartitionHour, Vec<TableFile>)]) -> u64 {
 /// Makes the lake's files under `dir` with plain `std::fs` calls, at the lake's own paths: each
 /// data file written to a temporary name and renamed, then a 300-byte file in place of each
 /// table's manifest, directories made as needed. Returns the seconds it took.
-fn write_bare_files(dir: &Path, hours: &[(PartitionHour, Vec<TableFile>)]) -> std::io::Result<f64> {
+fn write_bare_files(
+    dir: &Path,
+    hours: &[(PartitionHour, Vec<TableFile>)],
+    format: LakeFormat,
+) -> std::io::Result<f64> {
     let manifest = [b'm'; 300];
     let write = |path: &Path, bytes: &[u8]| -> std::io::Result<()> {
         if let Some(parent) = path.parent() {
@@ -269,7 +275,10 @@ fn write_bare_files(dir: &Path, hours: &[(PartitionHour, Vec<TableFile>)]) -> st
     let t = Instant::now();
     for (hour, files) in hours {
         for file in files {
-            write(&dir.join(layout::data_file(file.table, *hour)), &file.bytes)?;
+            write(
+                &dir.join(layout::data_file(file.table, *hour, format)),
+                &file.bytes,
+            )?;
         }
         for file in files {
             write(&dir.join(layout::manifest(file.table, *hour)), &manifest)?;
@@ -279,7 +288,11 @@ fn write_bare_files(dir: &Path, hours: &[(PartitionHour, Vec<TableFile>)]) -> st
 }
 
 /// Every hour's encoded files, in order, as `generate` would write them.
-fn generate_files(world: &World, range: HourRange) -> Vec<(PartitionHour, Vec<TableFile>)> {
+fn generate_files(
+    world: &World,
+    range: HourRange,
+    format: LakeFormat,
+) -> Result<Vec<(PartitionHour, Vec<TableFile>)>, crate::generate::EncodeError> {
     let mut out = Vec::new();
     let mut sim: Option<ShopSim<'_>> = None;
     for hour in range.hours() {
@@ -287,9 +300,9 @@ fn generate_files(world: &World, range: HourRange) -> Vec<(PartitionHour, Vec<Ta
             sim = Some(ShopSim::new(world, hour.date()));
         }
         let Some(s) = sim.as_mut() else { continue };
-        out.push((hour, encode_hour(&s.advance_to(hour))));
+        out.push((hour, encode_hour_as(&s.advance_to(hour), format)?));
     }
-    out
+    Ok(out)
 }
 
 /// The fastest sample; 0 for none.

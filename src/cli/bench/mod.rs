@@ -6,12 +6,12 @@ mod lake_write;
 use super::{default_jobs, Outcome};
 use crate::config::Config;
 use crate::generate::events::EventPools;
-use crate::generate::{csv::encode_table, ShopSim, World};
+use crate::generate::{encode::encode_table_as, ShopSim, World};
 use crate::jobs::scenario::bench::{
     bench_events, bench_rate_accuracy, EventBenchFigures, RateAccuracy,
 };
 use crate::jobs::scenario::{ScenarioSpec, SCENARIOS};
-use crate::model::{HourRange, PartitionHour, Table};
+use crate::model::{HourRange, LakeFormat, PartitionHour, Table};
 use anyhow::Context;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -42,13 +42,44 @@ struct Report {
     scale: crate::model::Scale,
     hours: u32,
     world_build_secs: f64,
+    /// CSV, the default format: encoding on one thread, on all cores, and the lake writes.
     single_thread: SingleThread,
     all_cores: AllCores,
     lake_write: lake_write::LakeWrite,
+    /// The same hours as Parquet, beside CSV.
+    parquet: ParquetFigures,
     /// Order, inventory and user-activity events, unthrottled.
     events: Option<EventBenchFigures>,
     /// Each named scenario at its own rate on the real clock.
     rate_accuracy: Vec<RateAccuracy>,
+}
+
+/// Parquet's figures, measured in the same run as CSV's, and the two side by side.
+#[derive(Debug, Serialize)]
+struct ParquetFigures {
+    single_thread: SingleThread,
+    lake_write: lake_write::LakeWrite,
+    side_by_side: Vec<SideBySide>,
+}
+
+#[derive(Debug, Serialize)]
+struct SideBySide {
+    figure: &'static str,
+    csv: f64,
+    parquet: f64,
+    /// parquet / csv.
+    ratio: f64,
+}
+
+impl SideBySide {
+    fn new(figure: &'static str, csv: f64, parquet: f64) -> Self {
+        Self {
+            figure,
+            csv,
+            parquet,
+            ratio: parquet / csv.max(1e-12),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -101,10 +132,15 @@ pub async fn bench(config: &Config, args: BenchArgs) -> anyhow::Result<Outcome> 
     let world_build_secs = t.elapsed().as_secs_f64();
 
     let w = world.clone();
-    let single = tokio::task::spawn_blocking(move || single_thread(&w, range)).await?;
+    let single =
+        tokio::task::spawn_blocking(move || single_thread(&w, range, LakeFormat::Csv)).await??;
+    let w = world.clone();
+    let single_parquet =
+        tokio::task::spawn_blocking(move || single_thread(&w, range, LakeFormat::Parquet))
+            .await??;
     let threads = default_jobs();
     let w = world.clone();
-    let all = tokio::task::spawn_blocking(move || all_cores(&w, range, threads)).await?;
+    let all = tokio::task::spawn_blocking(move || all_cores(&w, range, threads)).await??;
     let all_cores = AllCores {
         threads,
         rows: all.0,
@@ -112,9 +148,40 @@ pub async fn bench(config: &Config, args: BenchArgs) -> anyhow::Result<Outcome> 
         rows_per_sec: all.0 as f64 / all.1,
         speedup_over_one_thread: (all.0 as f64 / all.1) / single.all_rows_per_sec,
     };
-    let identity = config.identity();
+    let identity = config.identity().with_format(LakeFormat::Csv);
     let lake_write =
         lake_write::lake_write(&config.data_dir, &identity, world.clone(), range, threads).await?;
+    let identity = identity.with_format(LakeFormat::Parquet);
+    let lake_write_parquet =
+        lake_write::lake_write(&config.data_dir, &identity, world.clone(), range, threads).await?;
+    let rows: u64 = single.tables.iter().map(|t| t.rows).sum();
+    let side_by_side = vec![
+        SideBySide::new(
+            "data bytes",
+            lake_write.bytes as f64,
+            lake_write_parquet.bytes as f64,
+        ),
+        SideBySide::new(
+            "rows/s encoded, one thread (simulation included)",
+            single.all_rows_per_sec,
+            single_parquet.all_rows_per_sec,
+        ),
+        SideBySide::new(
+            "rows/s generated and written, all cores (best round)",
+            rows as f64 / lake_write.secs.max(1e-9),
+            rows as f64 / lake_write_parquet.secs.max(1e-9),
+        ),
+        SideBySide::new(
+            "rows/s generated and written, all cores (median round)",
+            rows as f64 / lake_write.medians.secs.max(1e-9),
+            rows as f64 / lake_write_parquet.medians.secs.max(1e-9),
+        ),
+    ];
+    let parquet = ParquetFigures {
+        single_thread: single_parquet,
+        lake_write: lake_write_parquet,
+        side_by_side,
+    };
 
     let pools = {
         let world = world.clone();
@@ -143,6 +210,7 @@ pub async fn bench(config: &Config, args: BenchArgs) -> anyhow::Result<Outcome> 
         single_thread: single,
         all_cores,
         lake_write,
+        parquet,
         events,
         rate_accuracy,
     };
@@ -156,7 +224,11 @@ pub async fn bench(config: &Config, args: BenchArgs) -> anyhow::Result<Outcome> 
     Ok(Outcome::Done)
 }
 
-fn single_thread(world: &World, range: HourRange) -> SingleThread {
+fn single_thread(
+    world: &World,
+    range: HourRange,
+    format: LakeFormat,
+) -> Result<SingleThread, crate::generate::EncodeError> {
     let mut simulate = 0.0;
     let mut figures: Vec<TableFigures> = Table::ALL
         .iter()
@@ -179,7 +251,7 @@ fn single_thread(world: &World, range: HourRange) -> SingleThread {
         simulate += t.elapsed().as_secs_f64();
         for f in figures.iter_mut() {
             let t = Instant::now();
-            let file = encode_table(&view, f.table);
+            let file = encode_table_as(&view, f.table, format)?;
             f.encode_secs += t.elapsed().as_secs_f64();
             f.rows += file.rows;
             f.bytes += file.bytes.len() as u64;
@@ -198,16 +270,20 @@ fn single_thread(world: &World, range: HourRange) -> SingleThread {
             sales_rows_per_sec = f.rows_per_sec;
         }
     }
-    SingleThread {
+    Ok(SingleThread {
         simulate_secs: simulate,
         tables: figures,
         sales_rows_per_sec,
         all_rows_per_sec: total_rows as f64 / total_secs.max(1e-9),
-    }
+    })
 }
 
-/// Every thread generates the same number of hours, each on its own dates, all at once.
-fn all_cores(world: &World, range: HourRange, threads: usize) -> (u64, f64) {
+/// Every thread generates the same number of hours as CSV, each on its own dates, all at once.
+fn all_cores(
+    world: &World,
+    range: HourRange,
+    threads: usize,
+) -> Result<(u64, f64), crate::generate::EncodeError> {
     let t = Instant::now();
     let rows: u64 = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
@@ -224,7 +300,7 @@ fn all_cores(world: &World, range: HourRange, threads: usize) -> (u64, f64) {
                         let view = s.advance_to(hour);
                         rows += Table::ALL
                             .iter()
-                            .map(|&table| encode_table(&view, table).rows)
+                            .map(|&table| crate::generate::csv::encode_table(&view, table).rows)
                             .sum::<u64>();
                     }
                     rows
@@ -233,7 +309,7 @@ fn all_cores(world: &World, range: HourRange, threads: usize) -> (u64, f64) {
             .collect();
         handles.into_iter().map(|h| h.join().unwrap_or(0)).sum()
     });
-    (rows, t.elapsed().as_secs_f64())
+    Ok((rows, t.elapsed().as_secs_f64()))
 }
 
 fn machine() -> Machine {
@@ -300,6 +376,16 @@ fn print_report(r: &Report) {
         "lake files: a bare create/write/rename loop over the same files takes {:.2}x the plain write; the lake's writes take {:.2}x the bare loop",
         r.lake_write.bare_files_slowdown_vs_plain_write, r.lake_write.io_only_over_bare_files
     );
+    println!(
+        "{:<56} {:>16} {:>16} {:>8}",
+        "csv and parquet", "csv", "parquet", "ratio"
+    );
+    for s in &r.parquet.side_by_side {
+        println!(
+            "{:<56} {:>16.0} {:>16.0} {:>8.3}",
+            s.figure, s.csv, s.parquet, s.ratio
+        );
+    }
     if let Some(e) = &r.events {
         println!(
             "events: generate+JSON {:.0}/s on one thread; unthrottled runner to the bus {:.0}/s",

@@ -217,6 +217,34 @@ impl BqClient {
             .await
     }
 
+    /// Loads one Parquet file into `dataset.table` as `load_csv` does (replacing its contents,
+    /// or with `append` adding to them, for a partition's later files); the file carries its
+    /// own column types, which `schema` must accept. Returns the rows loaded.
+    pub async fn load_parquet(
+        &self,
+        what: &str,
+        dataset: &str,
+        table: &str,
+        schema: &[(&str, &str)],
+        parquet: Bytes,
+        append: bool,
+    ) -> Result<u64, BqError> {
+        let mut format = json!({ "sourceFormat": "PARQUET" });
+        if append {
+            format["writeDisposition"] = json!("WRITE_APPEND");
+        }
+        self.load(
+            what,
+            dataset,
+            table,
+            schema,
+            format,
+            "application/octet-stream",
+            parquet,
+        )
+        .await
+    }
+
     /// Loads newline-delimited JSON (one object per line, keys = column names; a nested
     /// object or array is taken whole by a `JSON` column) into `dataset.table`, as `load_csv`
     /// does: replacing its contents, creating it with `schema` if needed, returning the rows

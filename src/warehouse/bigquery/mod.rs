@@ -184,12 +184,15 @@ impl BigQueryWarehouse {
         format!("{}{SEED_COMPAT_SUFFIX}", self.names.dataset)
     }
 
-    /// `sql/bigquery/01_external_tables.sql` for this dataset over `gs://bucket`, for console
-    /// users (the warehouse itself never creates or reads the external tables).
-    pub fn external_tables_ddl(&self, bucket: &str) -> String {
-        self.names
-            .fill(sql::EXTERNAL_TABLES)
-            .replace("${bucket}", bucket)
+    /// `sql/bigquery/01_external_tables.sql` (or `01_external_tables_parquet.sql` for a
+    /// Parquet lake) for this dataset over `gs://bucket`, for console users (the warehouse
+    /// itself never creates or reads the external tables).
+    pub fn external_tables_ddl(&self, bucket: &str, format: crate::model::LakeFormat) -> String {
+        let ddl = match format {
+            crate::model::LakeFormat::Csv => sql::EXTERNAL_TABLES,
+            crate::model::LakeFormat::Parquet => sql::EXTERNAL_TABLES_PARQUET,
+        };
+        self.names.fill(ddl).replace("${bucket}", bucket)
     }
 
     /// Rows in each managed table, in `Table::ALL` order (`MANAGED_TABLES`).

@@ -5,7 +5,7 @@ use super::client::request_id;
 use super::{sql, BigQueryWarehouse, STAGING_PREFIX};
 use crate::lake::layout;
 use crate::lake::Lake;
-use crate::model::{PartitionHour, Table};
+use crate::model::{LakeFormat, PartitionHour, Table};
 use crate::warehouse::{
     dimension_candidates, fetch_partition, list_lake_hours, pending_hours, settled_dates,
     DimensionMerge, PartitionFailure, RefreshReport, VerifiedPartition, Warehouse, WarehouseError,
@@ -153,16 +153,34 @@ impl BigQueryWarehouse {
             request_id()
         );
         let what = format!("loading {} {}", part.table, part.hour);
-        let result = self
-            .client
-            .load_csv(
-                &what,
-                &self.names.dataset,
-                &stage,
-                &sql::staging_schema(part.table),
-                one_csv(part),
-            )
-            .await;
+        let schema = sql::staging_schema(part.table);
+        let dataset = &self.names.dataset;
+        let result = match part.format() {
+            LakeFormat::Csv => {
+                self.client
+                    .load_csv(&what, dataset, &stage, &schema, one_csv(part))
+                    .await
+            }
+            // Parquet files cannot be joined end to end: one load job per file, the first
+            // replacing the staging table, the others appending to it.
+            LakeFormat::Parquet => {
+                let mut total = Ok(0);
+                for (i, bytes) in part.contents.iter().enumerate() {
+                    let loaded = self
+                        .client
+                        .load_parquet(&what, dataset, &stage, &schema, bytes.clone(), i > 0)
+                        .await;
+                    match loaded {
+                        Ok(rows) => total = total.map(|sum| sum + rows),
+                        Err(e) => {
+                            total = Err(e);
+                            break;
+                        }
+                    }
+                }
+                total
+            }
+        };
         let checked = match result {
             Ok(rows) if rows == part.manifest.rows => Ok(()),
             Ok(rows) => Err(format!(

@@ -3,7 +3,7 @@
 //! scripts from typed values formatted here. User input never goes through here: analytics
 //! filters are query parameters.
 
-use crate::model::Table;
+use crate::model::{ColumnType, Table};
 use chrono::{DateTime, NaiveDate, Utc};
 
 /// Run in this order at every open, `SETUP_TABLES`, then the stream tables (from
@@ -47,6 +47,9 @@ pub const SETUP_VIEWS: [(&str, &str); 5] = [
 ];
 
 pub const EXTERNAL_TABLES: &str = include_str!("../../../sql/bigquery/01_external_tables.sql");
+/// The same external tables over a Parquet lake.
+pub const EXTERNAL_TABLES_PARQUET: &str =
+    include_str!("../../../sql/bigquery/01_external_tables_parquet.sql");
 pub const LOAD_HOUR: &str = include_str!("../../../sql/bigquery/refresh/load_hour.sql");
 pub const LOADED_HOURS: &str = include_str!("../../../sql/bigquery/state/loaded_hours.sql");
 pub const WATERMARK: &str = include_str!("../../../sql/bigquery/state/watermark.sql");
@@ -150,24 +153,25 @@ pub fn timestamp(t: DateTime<Utc>) -> String {
     format!("TIMESTAMP '{}+00'", t.format("%Y-%m-%d %H:%M:%S%.6f"))
 }
 
-/// The staging table's column types, from the data contract's column names.
-pub fn column_type(column: &str) -> &'static str {
-    match column {
-        "unit_price" | "list_price" | "cost_price" | "total_amount" => "NUMERIC",
-        "line_number" | "quantity" | "size_sqft" | "opening_stock" | "restocked" | "returned"
-        | "adjusted" | "units_sold" | "closing_stock" | "par_level" | "hour" => "INT64",
-        "sold_at" | "detected_at" => "TIMESTAMP",
-        "opened_on" | "date" => "DATE",
-        _ => "STRING",
+/// A lake column's type in BigQuery.
+pub fn column_type(kind: ColumnType) -> &'static str {
+    match kind {
+        ColumnType::Money => "NUMERIC",
+        ColumnType::Int32 | ColumnType::Int64 => "INT64",
+        ColumnType::Timestamp => "TIMESTAMP",
+        ColumnType::Date => "DATE",
+        ColumnType::Text | ColumnType::OptionalText => "STRING",
     }
 }
 
-/// The schema of a lake table's staging table: its CSV columns, in order.
+/// The schema of a lake table's staging table: its columns, in order, typed from
+/// `Table::column_types()`.
 pub fn staging_schema(table: Table) -> Vec<(&'static str, &'static str)> {
     table
         .columns()
         .iter()
-        .map(|c| (*c, column_type(c)))
+        .zip(table.column_types())
+        .map(|(c, kind)| (*c, column_type(*kind)))
         .collect()
 }
 

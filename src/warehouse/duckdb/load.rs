@@ -44,10 +44,11 @@ impl Staged {
         };
         for (i, bytes) in part.contents.iter().enumerate() {
             let path = dir.join(format!(
-                "{}-{}-{:02}-{i}.csv",
+                "{}-{}-{:02}-{i}.{}",
                 part.table,
                 part.hour.date_string(),
-                part.hour.hour()
+                part.hour.hour(),
+                part.format().extension()
             ));
             std::fs::write(&path, bytes).map_err(|e| format!("staging {}: {e}", path.display()))?;
             staged.paths.push(path);
@@ -84,6 +85,10 @@ fn partition_vars(
         ("date", sql::date(part.hour.date())),
         ("hour", part.hour.hour().to_string()),
         ("files", files.to_string()),
+        (
+            "reader",
+            format!("{}_{}", part.table.name(), part.format().name()),
+        ),
         ("ingested_at", ingested_at.to_string()),
         ("table", sql::string(part.table.name())),
         ("rows", part.manifest.rows.to_string()),

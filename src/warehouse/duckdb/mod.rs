@@ -6,6 +6,7 @@
 //! answering while a refresh loads.
 
 mod load;
+mod parquet;
 mod query;
 mod refresh;
 mod sql;
@@ -110,6 +111,8 @@ impl DuckDbWarehouse {
             conn.execute_batch(text)
                 .map_err(|e| query_error(name, &e))?;
         }
+        conn.execute_batch(&parquet::reader_macros())
+            .map_err(|e| query_error("parquet readers", &e))?;
         let stream_writer = conn
             .try_clone()
             .map_err(|e| query_error("connect", &e))

@@ -114,6 +114,7 @@ mod tests {
             ("date", "DATE '2026-11-20'"),
             ("hour", "5"),
             ("files", "['x.csv']"),
+            ("reader", "sales_data_csv"),
             ("ingested_at", "TIMESTAMP '2026-11-20 05:00:00'"),
             ("table", "'sales_data'"),
             ("rows", "1"),

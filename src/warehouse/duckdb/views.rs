@@ -1,10 +1,12 @@
 //! The `_ext` views over the lake.
 
 use super::{managed, query_error, sql, Inner};
-use crate::model::Table;
+use crate::lake::{layout, LakeIdentity};
+use crate::model::{LakeFormat, Table};
 use crate::warehouse::WarehouseError;
 use duckdb::Connection;
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::atomic::Ordering;
 
 impl Inner {
@@ -19,10 +21,16 @@ impl Inner {
         let lake = sql::escape(&self.lake_dir.to_string_lossy());
         let lake = lake.trim_end_matches('/');
         let stamps = view_comments(&conn)?;
+        let format = lake_format(&self.lake_dir);
         let mut all_ready = true;
         for table in Table::ALL {
             let view = format!("{}_ext", table.name());
-            let real = sql::render(sql::ext_view(table), &[("lake", lake)]);
+            let real = match format {
+                LakeFormat::Csv => sql::render(sql::ext_view(table), &[("lake", lake)]),
+                LakeFormat::Parquet => {
+                    sql::render(&super::parquet::ext_view(table), &[("lake", lake)])
+                }
+            };
             let stamp = format!(
                 "retail-pipeline {}",
                 crate::lake::crc32c_hex(real.as_bytes())
@@ -73,4 +81,14 @@ fn view_comments(conn: &Connection) -> Result<BTreeMap<String, String>, Warehous
         }
     }
     Ok(comments)
+}
+
+/// The format `_lake.json` records for the lake; CSV for a lake not written yet (its views are
+/// stand-ins until it has files, and are made again then).
+fn lake_format(lake_dir: &Path) -> LakeFormat {
+    std::fs::read(lake_dir.join(layout::IDENTITY))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<LakeIdentity>(&bytes).ok())
+        .map(|identity| identity.format)
+        .unwrap_or_default()
 }
