@@ -216,7 +216,13 @@ async fn pull_alert_ids(
             acks.push(m["ackId"].clone());
         }
         if !acks.is_empty() {
-            call(client, "POST", url("acknowledge"), Some(json!({ "ackIds": acks }))).await;
+            call(
+                client,
+                "POST",
+                url("acknowledge"),
+                Some(json!({ "ackIds": acks })),
+            )
+            .await;
         }
         if last_round {
             return ids;
@@ -257,7 +263,10 @@ async fn the_cli_publishes_alerts_only_when_asked() {
             .args(flag)
             .env("STORAGE_EMULATOR_HOST", &e.gcs)
             .env("BIGQUERY_EMULATOR_HOST", &e.bq)
-            .env("PUBSUB_EMULATOR_HOST", e.pubsub.trim_start_matches("http://"))
+            .env(
+                "PUBSUB_EMULATOR_HOST",
+                e.pubsub.trim_start_matches("http://"),
+            )
             .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
             .env("HOME", dir.path())
             .env("RUST_LOG", "warn")

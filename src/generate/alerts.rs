@@ -1,8 +1,8 @@
 //! Negative-stock alerts as typed rows: the one place that decides which (store, product) of an
 //! hour gets an alert, shared by the CSV table and the bus, so the two can never disagree.
 
-use super::encode::alert_id;
 use super::day::HourView;
+use super::encode::alert_id;
 use serde::{Deserialize, Serialize};
 
 /// One `negative_inventory_alerts` row: a (store, product) whose closing stock fell below zero
