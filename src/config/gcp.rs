@@ -1,6 +1,7 @@
 //! The Google Cloud configuration area: which project, bucket, dataset and topics, and the
 //! emulators to use instead of the real services (tests, laptops).
 
+use super::ConfigError;
 use serde::Serialize;
 
 /// Where the pipeline runs.
@@ -77,24 +78,30 @@ pub struct GcpConfig {
 
 impl GcpConfig {
     /// Validates the flags for `--backend gcp`; every message names its flag.
-    pub fn from_args(args: &GcpArgs) -> Result<Self, String> {
+    pub fn from_args(args: &GcpArgs) -> Result<Self, ConfigError> {
         let project = args
             .gcp_project
             .clone()
             .or_else(|| std::env::var("GOOGLE_CLOUD_PROJECT").ok())
             .filter(|p| !p.is_empty())
-            .ok_or("--backend gcp needs --gcp-project (or RP_GCP_PROJECT)")?;
+            .ok_or(ConfigError::Missing {
+                flag: "--gcp-project",
+                env: "RP_GCP_PROJECT",
+            })?;
         check_project(&project)?;
-        let bucket = args
-            .gcs_bucket
-            .clone()
-            .ok_or("--backend gcp needs --gcs-bucket (or RP_GCS_BUCKET)")?;
+        let bucket = args.gcs_bucket.clone().ok_or(ConfigError::Missing {
+            flag: "--gcs-bucket",
+            env: "RP_GCS_BUCKET",
+        })?;
         check_bucket(&bucket)?;
         let prefix = match args.gcs_prefix.as_deref().map(|p| p.trim_matches('/')) {
             None | Some("") => None,
             Some(p) => {
-                crate::lake::BlobPath::new(p)
-                    .map_err(|_| format!("--gcs-prefix '{p}' is not a valid object prefix"))?;
+                crate::lake::BlobPath::new(p).map_err(|_| ConfigError::Malformed {
+                    flag: "--gcs-prefix",
+                    value: p.to_string(),
+                    expected: "a valid object prefix",
+                })?;
                 Some(p.to_string())
             }
         };
@@ -102,7 +109,10 @@ impl GcpConfig {
         check_topic("--alerts-topic", &args.alerts_topic)?;
         check_topic("--events-topic", &args.events_topic)?;
         if args.alerts_topic == args.events_topic {
-            return Err("--alerts-topic and --events-topic must differ".into());
+            return Err(ConfigError::Same {
+                flag: "--events-topic",
+                other: "--alerts-topic",
+            });
         }
         Ok(Self {
             project,
@@ -123,7 +133,7 @@ impl GcpConfig {
 }
 
 /// `host:port` or `http(s)://host:port` as a URL without a trailing slash.
-fn emulator_url(name: &str, value: &Option<String>) -> Result<Option<String>, String> {
+fn emulator_url(name: &'static str, value: &Option<String>) -> Result<Option<String>, ConfigError> {
     let Some(value) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
@@ -134,53 +144,65 @@ fn emulator_url(name: &str, value: &Option<String>) -> Result<Option<String>, St
     };
     let host = url.split_once("://").map(|(_, h)| h).unwrap_or_default();
     if host.is_empty() || host.contains(char::is_whitespace) {
-        return Err(format!("{name} '{value}' is not host:port or a URL"));
+        return Err(malformed(name, value, "host:port or a URL"));
     }
     Ok(Some(url))
 }
 
 /// Project ids: 6-30 characters, lowercase letters, digits and hyphens, starting with a letter.
-fn check_project(p: &str) -> Result<(), String> {
+fn malformed(flag: &'static str, value: &str, expected: &'static str) -> ConfigError {
+    ConfigError::Malformed {
+        flag,
+        value: value.to_string(),
+        expected,
+    }
+}
+
+fn check_project(p: &str) -> Result<(), ConfigError> {
     let ok = (6..=30).contains(&p.len())
         && p.starts_with(|c: char| c.is_ascii_lowercase())
         && !p.ends_with('-')
         && p.chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     ok.then_some(())
-        .ok_or_else(|| format!("--gcp-project '{p}' is not a project id (6-30 of a-z, 0-9, -)"))
+        .ok_or_else(|| malformed("--gcp-project", p, "a project id (6-30 of a-z, 0-9, -)"))
 }
 
 /// Bucket names: 3-63 characters of a-z, 0-9, `-`, `_` and `.`, starting and ending with a
 /// letter or digit.
-fn check_bucket(b: &str) -> Result<(), String> {
+fn check_bucket(b: &str) -> Result<(), ConfigError> {
     let edge = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
     let ok = (3..=63).contains(&b.len())
         && b.starts_with(edge)
         && b.ends_with(edge)
         && b.chars().all(|c| edge(c) || matches!(c, '-' | '_' | '.'));
     ok.then_some(()).ok_or_else(|| {
-        format!("--gcs-bucket '{b}' is not a bucket name (3-63 of a-z, 0-9, -, _, .)")
+        malformed(
+            "--gcs-bucket",
+            b,
+            "a bucket name (3-63 of a-z, 0-9, -, _, .)",
+        )
     })
 }
 
 /// Dataset ids: letters, digits and underscores, at most 1,024.
-fn check_dataset(d: &str) -> Result<(), String> {
+fn check_dataset(d: &str) -> Result<(), ConfigError> {
     let ok =
         (1..=1024).contains(&d.len()) && d.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     ok.then_some(())
-        .ok_or_else(|| format!("--bq-dataset '{d}' is not a dataset id (letters, digits, _)"))
+        .ok_or_else(|| malformed("--bq-dataset", d, "a dataset id (letters, digits, _)"))
 }
 
 /// Topic ids: 3-255 characters, starting with a letter, of letters, digits and `-_.~+%`, not
 /// starting with `goog`.
-fn check_topic(flag: &str, t: &str) -> Result<(), String> {
+fn check_topic(flag: &'static str, t: &str) -> Result<(), ConfigError> {
     let ok = (3..=255).contains(&t.len())
         && t.starts_with(|c: char| c.is_ascii_alphabetic())
         && !t.to_ascii_lowercase().starts_with("goog")
         && t.chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_.~+%".contains(c));
     ok.then_some(())
-        .ok_or_else(|| format!("{flag} '{t}' is not a Pub/Sub topic id"))
+        .ok_or_else(|| malformed(flag, t, "a Pub/Sub topic id"))
 }
 
 #[cfg(test)]
@@ -232,7 +254,8 @@ mod tests {
             let mut a = args();
             change(&mut a);
             let err = GcpConfig::from_args(&a).unwrap_err();
-            assert!(err.contains(flag), "{err}");
+            assert_eq!(err.flag(), flag, "{err}");
+            assert!(err.to_string().contains(flag), "{err}");
         }
     }
 }

@@ -1,8 +1,10 @@
 //! Configuration: read once at start from flags with `RP_*` environment fallbacks, validated,
 //! and printable (it holds no secrets yet; any added later must be redacted in `Serialize`).
 
+mod error;
 mod gcp;
 
+pub use error::ConfigError;
 pub use gcp::{Backend, GcpArgs, GcpConfig};
 
 use crate::lake::LakeIdentity;
@@ -113,7 +115,7 @@ pub struct Config {
 }
 
 impl Config {
-    pub fn from_args(args: &CommonArgs) -> Result<Self, String> {
+    pub fn from_args(args: &CommonArgs) -> Result<Self, ConfigError> {
         let mut scale = Scale::preset(args.scale);
         if let Some(p) = args.products {
             scale.products = p;
@@ -126,7 +128,7 @@ impl Config {
         }
         scale.validate()?;
         if args.data_dir.as_os_str().is_empty() {
-            return Err("--data-dir must not be empty".into());
+            return Err(ConfigError::EmptyDataDir);
         }
         let gcp = match args.backend {
             Backend::Local => None,
@@ -138,10 +140,9 @@ impl Config {
             .or_else(|| std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT").ok())
             .filter(|e| !e.trim().is_empty());
         if let Some(endpoint) = &otlp_endpoint {
-            crate::telemetry::otlp::traces_url(endpoint).map_err(|e| e.to_string())?;
+            crate::telemetry::otlp::traces_url(endpoint)?;
         }
-        let otlp_sample_ratio = crate::telemetry::otlp::check_ratio(args.otlp_sample_ratio)
-            .map_err(|e| e.to_string())?;
+        let otlp_sample_ratio = crate::telemetry::otlp::check_ratio(args.otlp_sample_ratio)?;
         Ok(Self {
             data_dir: args.data_dir.clone(),
             seed: args.seed,
@@ -203,5 +204,41 @@ impl Config {
     /// The scale name as given, for messages.
     pub fn scale_name(&self) -> ScaleName {
         self.scale.name
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Flags {
+        #[command(flatten)]
+        common: CommonArgs,
+    }
+
+    fn refused(args: &[&str]) -> ConfigError {
+        let flags = Flags::try_parse_from([&["retail-pipeline"], args].concat()).expect("parse");
+        Config::from_args(&flags.common).expect_err("refused")
+    }
+
+    #[test]
+    fn every_refusal_names_its_flag() {
+        let cases: [(&[&str], &str); 5] = [
+            (&["--products", "0"], "--products"),
+            (&["--stores", "100000000"], "--stores"),
+            (&["--oversell-rate", "1.5"], "--oversell-rate"),
+            (&["--otlp-sample-ratio", "2"], "--otlp-sample-ratio"),
+            (
+                &["--backend", "gcp", "--gcp-project", "proj-123"],
+                "--gcs-bucket",
+            ),
+        ];
+        for (args, flag) in cases {
+            let err = refused(args);
+            assert_eq!(err.flag(), flag, "{err}");
+            assert!(err.to_string().contains(flag), "{err}");
+        }
     }
 }

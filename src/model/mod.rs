@@ -10,5 +10,5 @@ pub use hour::{
     parse_date, parse_hour, HourRange, InputError, PartitionHour, FIRST_DATE, LAST_DATE,
 };
 pub use lake_format::LakeFormat;
-pub use scale::{Scale, ScaleName};
+pub use scale::{Scale, ScaleError, ScaleName};
 pub use table::{ColumnType, Table};

@@ -95,30 +95,51 @@ impl Scale {
     }
 
     /// Checks the fields a user may override.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ScaleError> {
+        let out_of_range = |flag, max: u32, value: u32| ScaleError {
+            flag,
+            range: format!("from 1 to {max}"),
+            value: value.to_string(),
+        };
         if !(1..=Self::MAX_PRODUCTS).contains(&self.products) {
-            return Err(format!(
-                "--products must be from 1 to {}, got {}",
+            return Err(out_of_range(
+                "--products",
                 Self::MAX_PRODUCTS,
-                self.products
+                self.products,
             ));
         }
         if !(1..=Self::MAX_STORES).contains(&self.stores) {
-            return Err(format!(
-                "--stores must be from 1 to {}, got {}",
-                Self::MAX_STORES,
-                self.stores
-            ));
+            return Err(out_of_range("--stores", Self::MAX_STORES, self.stores));
         }
         if !(0.0..=1.0).contains(&self.oversell_rate) {
-            return Err(format!(
-                "--oversell-rate must be from 0 to 1, got {}",
-                self.oversell_rate
-            ));
+            return Err(ScaleError {
+                flag: "--oversell-rate",
+                range: "from 0 to 1".into(),
+                value: self.oversell_rate.to_string(),
+            });
         }
         if self.customers == 0 {
-            return Err("customers must be at least 1".into());
+            return Err(ScaleError {
+                flag: "customers",
+                range: "at least 1".into(),
+                value: "0".into(),
+            });
         }
         Ok(())
+    }
+}
+
+/// A scale field out of its range, naming the flag that sets it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{flag} must be {range}, got {value}")]
+pub struct ScaleError {
+    pub flag: &'static str,
+    pub range: String,
+    pub value: String,
+}
+
+impl ScaleError {
+    pub fn flag(&self) -> &str {
+        self.flag
     }
 }
