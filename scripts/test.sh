@@ -10,6 +10,8 @@ echo "== cargo fmt --check" >&2
 cargo fmt --all --check
 echo "== cargo clippy -D warnings" >&2
 cargo clippy --locked --all-targets -- -D warnings
+echo "== cargo deny" >&2
+scripts/deny.sh
 # The Google Cloud emulators, on free loopback ports of this run only. Set RP_EMULATORS=off to
 # run without them (their tests then skip and say so).
 if [ "${RP_EMULATORS:-on}" != off ]; then
