@@ -27,3 +27,20 @@ pub mod service;
 pub mod telemetry;
 pub mod tls;
 pub mod warehouse;
+
+/// An error and its causes, outermost first, joined by ": " as anyhow's `{:#}` prints them,
+/// but skipping a cause whose text an outer message already quotes (some library errors
+/// repeat their source in their own message). For log fields and one-line messages.
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut line = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        source = cause.source();
+    }
+    line
+}

@@ -70,8 +70,9 @@ async fn check(app: &AppState, given: Option<String>) -> Result<(), AppError> {
                     );
                     Ok(())
                 }
-                Err(OidcError::KeysUnavailable(detail)) => {
-                    tracing::error!(error = %detail, "oidc keys unavailable");
+                Err(OidcError::KeysUnavailable(e)) => {
+                    let error = crate::error_chain(&e);
+                    tracing::error!(%error, "oidc keys unavailable");
                     Err(AppError::new(
                         StatusCode::SERVICE_UNAVAILABLE,
                         "auth_unavailable",

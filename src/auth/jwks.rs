@@ -14,6 +14,34 @@ const MIN_REFETCH: Duration = Duration::from_secs(60);
 /// Longest a fetch may take: auth must not hang a request.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Why the issuer's signing keys could not be had; each names the URL and keeps the cause.
+#[derive(Debug, thiserror::Error)]
+pub enum JwksError {
+    #[error("cannot build the HTTP client for {url}")]
+    Client {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("fetching signing keys from {url}")]
+    Fetch {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("fetching signing keys from {url}: HTTP {status}")]
+    Status {
+        url: String,
+        status: reqwest::StatusCode,
+    },
+    #[error("signing keys from {url} are not a JWKS")]
+    NotAJwks {
+        url: String,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
 #[derive(Debug)]
 pub struct KeyCache {
     url: String,
@@ -28,12 +56,12 @@ struct State {
 }
 
 impl KeyCache {
-    pub fn new(url: String) -> Result<Self, String> {
+    pub fn new(url: String) -> Result<Self, JwksError> {
         crate::tls::install_crypto_provider();
-        let client = reqwest::Client::builder()
-            .timeout(FETCH_TIMEOUT)
-            .build()
-            .map_err(|e| format!("cannot build the HTTP client for {url}: {e}"))?;
+        let client = match reqwest::Client::builder().timeout(FETCH_TIMEOUT).build() {
+            Ok(client) => client,
+            Err(source) => return Err(JwksError::Client { url, source }),
+        };
         Ok(Self {
             url,
             client,
@@ -43,7 +71,7 @@ impl KeyCache {
 
     /// The key set holding `kid`, fetching when the cache is cold, stale, or (rate-limited)
     /// lacks the key. `Ok(None)`: the issuer has no such key.
-    pub async fn key_set_with(&self, kid: &str) -> Result<Option<JwkSet>, String> {
+    pub async fn key_set_with(&self, kid: &str) -> Result<Option<JwkSet>, JwksError> {
         let mut state = self.state.lock().await;
         let fresh = state
             .keys
@@ -62,7 +90,10 @@ impl KeyCache {
                 Ok(set) => state.keys = Some((set, Instant::now())),
                 // Stale keys still verify tokens signed before a rotation.
                 Err(e) if state.keys.is_none() => return Err(e),
-                Err(e) => tracing::warn!(error = %e, "jwks refetch failed, using cached keys"),
+                Err(e) => {
+                    let error = crate::error_chain(&e);
+                    tracing::warn!(%error, "jwks refetch failed, using cached keys")
+                }
             }
         }
         Ok(state
@@ -72,25 +103,24 @@ impl KeyCache {
             .map(|(set, _)| set.clone()))
     }
 
-    async fn fetch(&self) -> Result<JwkSet, String> {
+    async fn fetch(&self) -> Result<JwkSet, JwksError> {
+        let url = || self.url.clone();
         let response = self
             .client
             .get(&self.url)
             .send()
             .await
-            .map_err(|e| format!("fetching signing keys from {}: {e}", self.url))?;
+            .map_err(|source| JwksError::Fetch { url: url(), source })?;
         if !response.status().is_success() {
-            return Err(format!(
-                "fetching signing keys from {}: HTTP {}",
-                self.url,
-                response.status()
-            ));
+            return Err(JwksError::Status {
+                url: url(),
+                status: response.status(),
+            });
         }
         let bytes = response
             .bytes()
             .await
-            .map_err(|e| format!("reading signing keys from {}: {e}", self.url))?;
-        serde_json::from_slice(&bytes)
-            .map_err(|e| format!("signing keys from {} are not a JWKS: {e}", self.url))
+            .map_err(|source| JwksError::Fetch { url: url(), source })?;
+        serde_json::from_slice(&bytes).map_err(|source| JwksError::NotAJwks { url: url(), source })
     }
 }

@@ -8,4 +8,9 @@ mod jwks;
 mod oidc;
 
 #[cfg(feature = "gcp")]
-pub use oidc::{OidcClaims, OidcConfig, OidcError, OidcVerifier, GOOGLE_ISSUERS, GOOGLE_JWKS_URL};
+pub use jwks::JwksError;
+#[cfg(feature = "gcp")]
+pub use oidc::{
+    OidcClaims, OidcConfig, OidcConfigError, OidcError, OidcVerifier, GOOGLE_ISSUERS,
+    GOOGLE_JWKS_URL,
+};

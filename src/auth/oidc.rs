@@ -1,7 +1,7 @@
 //! Verification of Google-signed OIDC ID tokens, as Cloud Scheduler sends them with
 //! `--oidc-service-account-email` and `--oidc-token-audience`.
 
-use super::jwks::KeyCache;
+use super::jwks::{JwksError, KeyCache};
 use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 
@@ -47,7 +47,7 @@ pub struct OidcClaims {
 }
 
 /// Why a token was refused. The messages name the failed check, never the token.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, thiserror::Error)]
 pub enum OidcError {
     #[error("the token is not a JWT")]
     Malformed,
@@ -68,8 +68,19 @@ pub enum OidcError {
     #[error("the token's claims are invalid: {0}")]
     Claims(String),
     /// The keys could not be fetched: not the caller's fault, answered 503.
-    #[error("the issuer's signing keys are unavailable: {0}")]
-    KeysUnavailable(String),
+    #[error("the issuer's signing keys are unavailable")]
+    KeysUnavailable(#[source] JwksError),
+}
+
+/// Why an OIDC configuration is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum OidcConfigError {
+    #[error("the OIDC audience must not be empty")]
+    EmptyAudience,
+    #[error("at least one allowed service account is needed for OIDC")]
+    NoServiceAccounts,
+    #[error(transparent)]
+    Keys(#[from] JwksError),
 }
 
 #[derive(Debug)]
@@ -79,12 +90,12 @@ pub struct OidcVerifier {
 }
 
 impl OidcVerifier {
-    pub fn new(config: OidcConfig) -> Result<Self, String> {
+    pub fn new(config: OidcConfig) -> Result<Self, OidcConfigError> {
         if config.audience.trim().is_empty() {
-            return Err("the OIDC audience must not be empty".into());
+            return Err(OidcConfigError::EmptyAudience);
         }
         if config.service_accounts.is_empty() {
-            return Err("at least one allowed service account is needed for OIDC".into());
+            return Err(OidcConfigError::NoServiceAccounts);
         }
         let keys = KeyCache::new(config.jwks_url.clone())?;
         Ok(Self { config, keys })

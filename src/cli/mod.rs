@@ -90,18 +90,7 @@ pub(crate) fn default_jobs() -> usize {
 /// their source in their own message as well as exposing it as `source()`, so anyhow's `{:#}`
 /// would repeat it ("storage error at F: disk full: disk full").
 pub fn error_chain(e: &anyhow::Error) -> String {
-    let mut line = String::new();
-    for cause in e.chain() {
-        let text = cause.to_string();
-        if line.contains(&text) {
-            continue;
-        }
-        if !line.is_empty() {
-            line.push_str(": ");
-        }
-        line.push_str(&text);
-    }
-    line
+    crate::error_chain(e.as_ref())
 }
 
 #[cfg(test)]

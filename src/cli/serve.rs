@@ -91,7 +91,7 @@ fn oidc_verifier(
     }
     OidcVerifier::new(config)
         .map(|v| Some(std::sync::Arc::new(v)))
-        .map_err(|e| UsageError(format!("--oidc-audience: {e}")))
+        .map_err(|e| UsageError(format!("--oidc-audience: {}", crate::error_chain(&e))))
 }
 
 /// How long running jobs get to finish after SIGTERM (Cloud Run allows 10 s in all).

@@ -66,7 +66,7 @@ pub struct RunSummary {
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    #[error("writing hour {hour}: {source}")]
+    #[error("writing hour {hour}")]
     Write {
         hour: PartitionHour,
         #[source]
@@ -78,8 +78,8 @@ pub enum RunError {
         #[source]
         source: EncodeError,
     },
-    #[error("a generation worker failed: {0}")]
-    Worker(String),
+    #[error("a generation worker failed")]
+    Worker(#[source] tokio::task::JoinError),
 }
 
 /// Where a run publishes each written hour's negative-stock alerts.
@@ -219,7 +219,7 @@ pub async fn run_hours(
     }
     for worker in workers {
         if let Err(e) = worker.await {
-            failure.get_or_insert(RunError::Worker(e.to_string()));
+            failure.get_or_insert(RunError::Worker(e));
         }
     }
     if let Some(e) = failure {

@@ -88,8 +88,9 @@ fn spawn<J: BackgroundJob>(job: &Arc<Job>, work: J) {
             }
             Err(e) => {
                 // At ERROR with the job id: what the deployed "a job failed" alert matches.
-                tracing::error!(job = %job.id, kind = %kind, error = format!("{e:#}"), "job failed");
-                (JobState::Failed, Some(format!("{e:#}")), None)
+                let error = crate::error_chain(e.as_ref());
+                tracing::error!(job = %job.id, kind = %kind, %error, "job failed");
+                (JobState::Failed, Some(error), None)
             }
         };
         if let Some(error) = &error {
