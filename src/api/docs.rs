@@ -1,8 +1,16 @@
 //! The OpenAPI document, generated from the handlers, and a docs UI served from the binary
 //! (no CDN: the Swagger UI assets are vendored, and the online validator is switched off).
 
+use super::error::ErrorBody;
+use super::warehouse::AnalyticsQuery as AnalyticsParamsDoc;
+use crate::warehouse::analytics::{for_each_query, AnalyticsParams, AnalyticsQuery, EachQuery};
+use utoipa::openapi::content::ContentBuilder;
+use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterIn};
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::schema::{ArrayBuilder, Ref, Schema};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::openapi::RefOr;
+use utoipa::{IntoParams, Modify, OpenApi, PartialSchema, ToSchema};
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
 #[derive(OpenApi)]
@@ -26,12 +34,6 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         super::scenarios::start_custom,
         super::scenarios::sample,
         super::warehouse::refresh,
-        super::warehouse::sales_by_category,
-        super::warehouse::sales_by_hour,
-        super::warehouse::revenue_by_store,
-        super::warehouse::top_products,
-        super::warehouse::stock_by_hour,
-        super::warehouse::basket_stats,
         super::dashboard::dashboard,
         super::dashboard::data,
         super::seed003::seed003_root,
@@ -47,7 +49,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         super::seed003::seed003_stop_task,
         super::seed003::seed003_stop_task_by_status_path,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &AnalyticsPaths),
     tags(
         (name = "pipeline", description = "Generate hours into the lake"),
         (name = "jobs", description = "Follow and cancel background jobs"),
@@ -70,6 +72,52 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+/// `GET` on each analytics query's path (`warehouse::analytics`), with its row's schema: the
+/// operation `#[utoipa::path]` would write, from the query's declaration.
+struct AnalyticsPaths;
+
+impl Modify for AnalyticsPaths {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        struct Add<'a>(&'a mut utoipa::openapi::OpenApi);
+        impl EachQuery for Add<'_> {
+            fn query<Q: AnalyticsQuery>(&mut self) {
+                let json =
+                    |schema: RefOr<Schema>| ContentBuilder::new().schema(Some(schema)).build();
+                let rows = ArrayBuilder::new().items(Ref::from_schema_name(Q::Row::name()));
+                let operation = OperationBuilder::new()
+                    .tag("analytics")
+                    .operation_id(Some(Q::NAME))
+                    .parameters(Some(AnalyticsParamsDoc::into_params(|| {
+                        Some(ParameterIn::Query)
+                    })))
+                    .response(
+                        "200",
+                        ResponseBuilder::new()
+                            .description(Q::DESCRIPTION)
+                            .content("application/json", json(rows.into())),
+                    )
+                    .response(
+                        "400",
+                        ResponseBuilder::new()
+                            .description(<Q::Params as AnalyticsParams>::INVALID)
+                            .content(
+                                "application/json",
+                                json(Ref::from_schema_name(ErrorBody::name()).into()),
+                            ),
+                    );
+                self.0
+                    .paths
+                    .add_path_operation(Q::PATH, vec![HttpMethod::Get], operation);
+                let components = self.0.components.get_or_insert_with(Default::default);
+                let mut schemas = vec![(Q::Row::name().into_owned(), Q::Row::schema())];
+                Q::Row::schemas(&mut schemas);
+                components.schemas.extend(schemas);
+            }
+        }
+        for_each_query(&mut Add(openapi));
     }
 }
 

@@ -59,18 +59,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/jobs/{id}", get(jobs::job))
         .route("/scenarios", get(scenarios::list))
         .route("/sample/{type}", get(scenarios::sample))
-        .route(
-            "/analytics/sales-by-category",
-            get(warehouse::sales_by_category),
-        )
-        .route(
-            "/analytics/revenue-by-store",
-            get(warehouse::revenue_by_store),
-        )
-        .route("/analytics/sales-by-hour", get(warehouse::sales_by_hour))
-        .route("/analytics/top-products", get(warehouse::top_products))
-        .route("/analytics/stock-by-hour", get(warehouse::stock_by_hour))
-        .route("/analytics/basket-stats", get(warehouse::basket_stats))
+        .merge(warehouse::analytics_routes())
         .route("/dashboard", get(dashboard::dashboard))
         .route("/dashboard/live", get(dashboard::live_fragment))
         .route("/dashboard/charts", get(dashboard::charts_fragment))

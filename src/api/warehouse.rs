@@ -1,4 +1,5 @@
-//! `POST /bq/refresh` and the analytics over the warehouse's managed tables.
+//! `POST /bq/refresh` and the analytics over the warehouse's managed tables: one handler and
+//! route per query of `warehouse::analytics`, from its declaration.
 
 use super::error::AppError;
 use super::generate::JobAccepted;
@@ -6,14 +7,15 @@ use crate::app::AppState;
 use crate::generate::World;
 use crate::jobs::JobView;
 use crate::model::parse_date;
-use crate::warehouse::{
-    AnalyticsFilter, BasketStats, CategorySales, DateFilter, HourlySales, HourlyStock,
-    ProductSales, StoreRevenue, Warehouse,
+use crate::warehouse::analytics::{
+    self, for_each_query, AnalyticsParams, EachQuery, RequestParams,
 };
+use crate::warehouse::{AnalyticsFilter, DateFilter, Warehouse};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::routing::get;
+use axum::{Json, Router};
 use serde::Deserialize;
 use std::sync::Arc;
 use std::time::Duration;
@@ -114,18 +116,6 @@ impl AnalyticsQuery {
         })
     }
 
-    /// The `limit` of top lists: 1-1000, 10 when absent.
-    pub fn top_limit(&self) -> Result<u32, AppError> {
-        let limit = self.limit.unwrap_or(10);
-        if !(1..=1000).contains(&limit) {
-            return Err(
-                AppError::bad_request("invalid_query", "limit must be from 1 to 1000")
-                    .with_field("limit"),
-            );
-        }
-        Ok(limit)
-    }
-
     fn filter(&self) -> Result<DateFilter, AppError> {
         let date = |field: &str, v: &Option<String>| -> Result<_, AppError> {
             v.as_deref()
@@ -200,94 +190,33 @@ pub(super) fn failed(e: crate::warehouse::WarehouseError) -> AppError {
     AppError::internal(&e)
 }
 
-#[utoipa::path(get, path = "/analytics/sales-by-category", tag = "analytics", params(AnalyticsQuery),
-    responses((status = 200, description = "Units and revenue (cents) per date and category", body = [CategorySales]),
-              (status = 400, description = "Malformed date or unknown category, state or store", body = super::error::ErrorBody)))]
-pub async fn sales_by_category(
+/// `GET Q::PATH`: the query's rows as JSON, for every analytics query alike. Its own
+/// parameters are read first (a bad `limit` is named before a bad filter).
+async fn query_rows<Q: analytics::AnalyticsQuery>(
     State(app): State<AppState>,
     q: AnalyticsQueryResult,
-) -> Result<Json<Vec<CategorySales>>, AppError> {
-    let filter = q?.0.analytics_filter(&app.world)?;
-    warehouse(&app)?
-        .sales_by_category(filter)
-        .await
-        .map(Json)
-        .map_err(failed)
-}
-
-#[utoipa::path(get, path = "/analytics/sales-by-hour", tag = "analytics", params(AnalyticsQuery),
-    responses((status = 200, description = "Units and revenue (cents) per loaded hour and category", body = [HourlySales]),
-              (status = 400, description = "Malformed date or unknown category, state or store", body = super::error::ErrorBody)))]
-pub async fn sales_by_hour(
-    State(app): State<AppState>,
-    q: AnalyticsQueryResult,
-) -> Result<Json<Vec<HourlySales>>, AppError> {
-    let filter = q?.0.analytics_filter(&app.world)?;
-    warehouse(&app)?
-        .sales_by_hour(filter)
-        .await
-        .map(Json)
-        .map_err(failed)
-}
-
-#[utoipa::path(get, path = "/analytics/revenue-by-store", tag = "analytics", params(AnalyticsQuery),
-    responses((status = 200, description = "Revenue per store, by state", body = [StoreRevenue]),
-              (status = 400, description = "Malformed date or unknown category, state or store", body = super::error::ErrorBody)))]
-pub async fn revenue_by_store(
-    State(app): State<AppState>,
-    q: AnalyticsQueryResult,
-) -> Result<Json<Vec<StoreRevenue>>, AppError> {
-    let filter = q?.0.analytics_filter(&app.world)?;
-    warehouse(&app)?
-        .revenue_by_store(filter)
-        .await
-        .map(Json)
-        .map_err(failed)
-}
-
-#[utoipa::path(get, path = "/analytics/top-products", tag = "analytics", params(AnalyticsQuery),
-    responses((status = 200, description = "The products with the most revenue", body = [ProductSales]),
-              (status = 400, description = "Malformed date or limit, or unknown category, state or store", body = super::error::ErrorBody)))]
-pub async fn top_products(
-    State(app): State<AppState>,
-    q: AnalyticsQueryResult,
-) -> Result<Json<Vec<ProductSales>>, AppError> {
+) -> Result<Json<Vec<Q::Row>>, AppError> {
     let q = q?.0;
-    let limit = q.top_limit()?;
+    let request = RequestParams { limit: q.limit };
+    let params = Q::Params::from_request(&request)
+        .map_err(|e| AppError::bad_request("invalid_query", e.message).with_field(e.field))?;
     let filter = q.analytics_filter(&app.world)?;
-    warehouse(&app)?
-        .top_products(filter, limit)
+    analytics::run::<Q, _>(&*warehouse(&app)?, &filter, &params)
         .await
         .map(Json)
         .map_err(failed)
 }
 
-#[utoipa::path(get, path = "/analytics/stock-by-hour", tag = "analytics", params(AnalyticsQuery),
-    responses((status = 200, description = "Stock-outs and negative-stock alerts per hour", body = [HourlyStock]),
-              (status = 400, description = "Malformed date or unknown category, state or store", body = super::error::ErrorBody)))]
-pub async fn stock_by_hour(
-    State(app): State<AppState>,
-    q: AnalyticsQueryResult,
-) -> Result<Json<Vec<HourlyStock>>, AppError> {
-    let filter = q?.0.analytics_filter(&app.world)?;
-    warehouse(&app)?
-        .stock_by_hour(filter)
-        .await
-        .map(Json)
-        .map_err(failed)
-}
-
-#[utoipa::path(get, path = "/analytics/basket-stats", tag = "analytics", params(AnalyticsQuery),
-    responses((status = 200, description = "Baskets and average basket per date", body = [BasketStats]),
-              (status = 400, description = "Malformed date or unknown category, state or store", body = super::error::ErrorBody)))]
-pub async fn basket_stats(
-    State(app): State<AppState>,
-    q: AnalyticsQueryResult,
-) -> Result<Json<Vec<BasketStats>>, AppError> {
-    let filter = q?.0.analytics_filter(&app.world)?;
-    warehouse(&app)?
-        .basket_stats(filter)
-        .await
-        .map(Json)
-        .map_err(failed)
+/// The route of every analytics query (`analytics::for_each_query`).
+pub(super) fn analytics_routes() -> Router<AppState> {
+    struct Routes(Router<AppState>);
+    impl EachQuery for Routes {
+        fn query<Q: analytics::AnalyticsQuery>(&mut self) {
+            let routes = std::mem::take(&mut self.0);
+            self.0 = routes.route(Q::PATH, get(query_rows::<Q>));
+        }
+    }
+    let mut routes = Routes(Router::new());
+    for_each_query(&mut routes);
+    routes.0
 }

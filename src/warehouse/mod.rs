@@ -3,27 +3,32 @@
 //! (`duckdb` feature), BigQuery the Cloud one (`gcp` feature), with the same tables, columns
 //! and contract.
 
+pub mod analytics;
 #[cfg(feature = "gcp")]
 pub mod bigquery;
 #[cfg(feature = "duckdb")]
 pub mod duckdb;
 mod fetch;
+mod filter;
 mod plan;
 mod report;
-mod rows;
 pub mod stream_tables;
 mod template;
 
+pub use analytics::{
+    BasketStats, CategorySales, HourlySales, HourlyStock, ProductSales, StoreRevenue,
+};
 pub use fetch::{fetch_partition, VerifiedPartition};
+pub use filter::{AnalyticsFilter, DateFilter};
 pub use plan::{dimension_candidates, list_lake_hours, pending_hours, settled_dates, LakeHours};
 pub use report::{DimensionMerge, PartitionFailure, RefreshReport, TableRows};
-pub use rows::{
-    AnalyticsFilter, BasketStats, CategorySales, DateFilter, HourlySales, HourlyStock,
-    ProductSales, StoreRevenue,
-};
 
 use crate::lake::{Lake, LakeError};
 use crate::model::PartitionHour;
+use analytics::{
+    AnalyticsSql, BasketStatsQuery, Cell, Param, RevenueByStore, RowLimit, SalesByCategory,
+    SalesByHour, StockByHour, TopProducts,
+};
 use async_trait::async_trait;
 use std::fmt;
 use std::path::PathBuf;
@@ -95,47 +100,65 @@ pub trait Warehouse: Send + Sync + fmt::Debug {
         self.watermark().await.map(|_| ())
     }
 
-    /// Units and revenue per date and category, ordered by date then revenue (descending),
-    /// restricted to the filter's dates, category, state and store.
+    /// Runs one analytics query in this warehouse's dialect (`AnalyticsSql::duckdb` or
+    /// `::bigquery`) with its parameters bound, and returns its rows as cells: the one method
+    /// behind every query of `analytics` (callers use `analytics::run` for typed rows).
+    /// Read-only; every value is text, an integer or a float (the SQL casts them).
+    async fn run_analytics(
+        &self,
+        sql: AnalyticsSql,
+        params: Vec<Param>,
+    ) -> Result<Vec<Vec<Cell>>, WarehouseError>;
+
+    /// `analytics::SalesByCategory`'s rows. This and the five below name the queries for
+    /// their callers; a new query needs no method here (`analytics::run::<Q>`).
     async fn sales_by_category(
         &self,
         filter: AnalyticsFilter,
-    ) -> Result<Vec<CategorySales>, WarehouseError>;
+    ) -> Result<Vec<CategorySales>, WarehouseError> {
+        analytics::run::<SalesByCategory, Self>(self, &filter, &()).await
+    }
 
-    /// Units and revenue per loaded hour and category, ordered by date, hour, then revenue
-    /// (descending), restricted to the filter. Hours without sales have no rows.
+    /// `analytics::SalesByHour`'s rows.
     async fn sales_by_hour(
         &self,
         filter: AnalyticsFilter,
-    ) -> Result<Vec<HourlySales>, WarehouseError>;
+    ) -> Result<Vec<HourlySales>, WarehouseError> {
+        analytics::run::<SalesByHour, Self>(self, &filter, &()).await
+    }
 
-    /// Revenue per store with its state and city, ordered by state then revenue, restricted
-    /// to the filter (with a category: that category's lines only).
+    /// `analytics::RevenueByStore`'s rows.
     async fn revenue_by_store(
         &self,
         filter: AnalyticsFilter,
-    ) -> Result<Vec<StoreRevenue>, WarehouseError>;
+    ) -> Result<Vec<StoreRevenue>, WarehouseError> {
+        analytics::run::<RevenueByStore, Self>(self, &filter, &()).await
+    }
 
-    /// The `limit` products with the most revenue within the filter (ties by product_id).
+    /// `analytics::TopProducts`'s rows: the `limit` products with the most revenue.
     async fn top_products(
         &self,
         filter: AnalyticsFilter,
         limit: u32,
-    ) -> Result<Vec<ProductSales>, WarehouseError>;
+    ) -> Result<Vec<ProductSales>, WarehouseError> {
+        analytics::run::<TopProducts, Self>(self, &filter, &RowLimit(limit)).await
+    }
 
-    /// Stock-outs and negative-stock alerts per loaded hour, counting only the (store,
-    /// product) pairs within the filter, ordered by date and hour.
+    /// `analytics::StockByHour`'s rows.
     async fn stock_by_hour(
         &self,
         filter: AnalyticsFilter,
-    ) -> Result<Vec<HourlyStock>, WarehouseError>;
+    ) -> Result<Vec<HourlyStock>, WarehouseError> {
+        analytics::run::<StockByHour, Self>(self, &filter, &()).await
+    }
 
-    /// Baskets and average basket per date, ordered by date. With a category, only its lines
-    /// count and a basket is one that bought in it.
+    /// `analytics::BasketStatsQuery`'s rows.
     async fn basket_stats(
         &self,
         filter: AnalyticsFilter,
-    ) -> Result<Vec<BasketStats>, WarehouseError>;
+    ) -> Result<Vec<BasketStats>, WarehouseError> {
+        analytics::run::<BasketStatsQuery, Self>(self, &filter, &()).await
+    }
 
     /// Rows in each stream table (events written as they arrive), for status; exact once the
     /// writes that added them have returned. Like `watermark`, may come from memory.

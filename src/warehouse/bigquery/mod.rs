@@ -10,10 +10,8 @@ mod stream;
 
 pub use stream::BigQueryEventSink;
 
-use super::{
-    AnalyticsFilter, BasketStats, CategorySales, HourlySales, HourlyStock, ProductSales,
-    RefreshReport, StoreRevenue, Warehouse, WarehouseError,
-};
+use super::analytics::{self, AnalyticsSql, Cell};
+use super::{RefreshReport, Warehouse, WarehouseError};
 use crate::gcp::GcpHttp;
 use crate::lake::Lake;
 use crate::model::PartitionHour;
@@ -282,53 +280,13 @@ impl Warehouse for BigQueryWarehouse {
             .next())
     }
 
-    /// `analytics/sales_by_category.sql`, filters as query parameters. Read-only.
-    async fn sales_by_category(
+    /// The query's BigQuery SQL, the filter and extras as typed query parameters. Read-only.
+    async fn run_analytics(
         &self,
-        filter: AnalyticsFilter,
-    ) -> Result<Vec<CategorySales>, WarehouseError> {
-        self.sales_by_category_rows(&filter).await
-    }
-
-    /// `analytics/sales_by_hour.sql`, filters as query parameters. Read-only.
-    async fn sales_by_hour(
-        &self,
-        filter: AnalyticsFilter,
-    ) -> Result<Vec<HourlySales>, WarehouseError> {
-        self.sales_by_hour_rows(&filter).await
-    }
-
-    /// `analytics/revenue_by_store.sql`, filters as query parameters. Read-only.
-    async fn revenue_by_store(
-        &self,
-        filter: AnalyticsFilter,
-    ) -> Result<Vec<StoreRevenue>, WarehouseError> {
-        self.revenue_by_store_rows(&filter).await
-    }
-
-    /// `analytics/top_products.sql`, filters and limit as query parameters. Read-only.
-    async fn top_products(
-        &self,
-        filter: AnalyticsFilter,
-        limit: u32,
-    ) -> Result<Vec<ProductSales>, WarehouseError> {
-        self.top_products_rows(&filter, limit).await
-    }
-
-    /// `analytics/stock_by_hour.sql`, filters as query parameters. Read-only.
-    async fn stock_by_hour(
-        &self,
-        filter: AnalyticsFilter,
-    ) -> Result<Vec<HourlyStock>, WarehouseError> {
-        self.stock_by_hour_rows(&filter).await
-    }
-
-    /// `analytics/basket_stats.sql`, filters as query parameters. Read-only.
-    async fn basket_stats(
-        &self,
-        filter: AnalyticsFilter,
-    ) -> Result<Vec<BasketStats>, WarehouseError> {
-        self.basket_stats_rows(&filter).await
+        sql: AnalyticsSql,
+        params: Vec<analytics::Param>,
+    ) -> Result<Vec<Vec<Cell>>, WarehouseError> {
+        self.analytics_cells(sql, &params).await
     }
 
     /// Rows in each stream table (`STREAM_TABLES` order). Read-only.

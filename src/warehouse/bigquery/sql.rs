@@ -74,19 +74,6 @@ pub fn merge_dimension(table: Table) -> Option<(&'static str, &'static str)> {
     }
 }
 
-pub mod analytics {
-    pub const SALES_BY_CATEGORY: &str =
-        include_str!("../../../sql/bigquery/analytics/sales_by_category.sql");
-    pub const SALES_BY_HOUR: &str =
-        include_str!("../../../sql/bigquery/analytics/sales_by_hour.sql");
-    pub const REVENUE_BY_STORE: &str =
-        include_str!("../../../sql/bigquery/analytics/revenue_by_store.sql");
-    pub const TOP_PRODUCTS: &str = include_str!("../../../sql/bigquery/analytics/top_products.sql");
-    pub const STOCK_BY_HOUR: &str =
-        include_str!("../../../sql/bigquery/analytics/stock_by_hour.sql");
-    pub const BASKET_STATS: &str = include_str!("../../../sql/bigquery/analytics/basket_stats.sql");
-}
-
 /// Where the warehouse lives; each part checked to be a plain BigQuery name, so it can stand
 /// in the SQL text as it is.
 #[derive(Debug, Clone)]

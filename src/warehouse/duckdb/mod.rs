@@ -16,10 +16,8 @@ mod views;
 pub use load::{managed, FACT_TABLES};
 pub use stream::{DuckDbEventSink, STREAM_TABLES};
 
-use super::{
-    AnalyticsFilter, BasketStats, CategorySales, HourlySales, HourlyStock, ProductSales,
-    RefreshReport, StoreRevenue, Warehouse, WarehouseError,
-};
+use super::analytics::{AnalyticsSql, Cell, Param};
+use super::{RefreshReport, Warehouse, WarehouseError};
 use crate::lake::Lake;
 use crate::model::{parse_date, PartitionHour, Table};
 use async_trait::async_trait;
@@ -399,52 +397,13 @@ impl Warehouse for DuckDbWarehouse {
             .unwrap_or_else(std::sync::PoisonError::into_inner))
     }
 
-    async fn sales_by_category(
+    /// The query's DuckDB SQL on a connection of its own, on a blocking thread.
+    async fn run_analytics(
         &self,
-        filter: AnalyticsFilter,
-    ) -> Result<Vec<CategorySales>, WarehouseError> {
-        self.with_conn(move |conn, _| query::sales_by_category(conn, &filter))
-            .await
-    }
-
-    async fn sales_by_hour(
-        &self,
-        filter: AnalyticsFilter,
-    ) -> Result<Vec<HourlySales>, WarehouseError> {
-        self.with_conn(move |conn, _| query::sales_by_hour(conn, &filter))
-            .await
-    }
-
-    async fn revenue_by_store(
-        &self,
-        filter: AnalyticsFilter,
-    ) -> Result<Vec<StoreRevenue>, WarehouseError> {
-        self.with_conn(move |conn, _| query::revenue_by_store(conn, &filter))
-            .await
-    }
-
-    async fn top_products(
-        &self,
-        filter: AnalyticsFilter,
-        limit: u32,
-    ) -> Result<Vec<ProductSales>, WarehouseError> {
-        self.with_conn(move |conn, _| query::top_products(conn, &filter, limit))
-            .await
-    }
-
-    async fn stock_by_hour(
-        &self,
-        filter: AnalyticsFilter,
-    ) -> Result<Vec<HourlyStock>, WarehouseError> {
-        self.with_conn(move |conn, _| query::stock_by_hour(conn, &filter))
-            .await
-    }
-
-    async fn basket_stats(
-        &self,
-        filter: AnalyticsFilter,
-    ) -> Result<Vec<BasketStats>, WarehouseError> {
-        self.with_conn(move |conn, _| query::basket_stats(conn, &filter))
+        sql: AnalyticsSql,
+        params: Vec<Param>,
+    ) -> Result<Vec<Vec<Cell>>, WarehouseError> {
+        self.with_conn(move |conn, _| query::analytics(conn, sql.file, sql.duckdb, &params))
             .await
     }
 

@@ -1,12 +1,11 @@
-//! Running the analytics and state queries and mapping their rows to types. The SQL casts
-//! every value to VARCHAR, BIGINT or DOUBLE, so no DuckDB-specific type crosses over.
+//! Running the analytics and state queries. The analytics SQL casts every value to VARCHAR,
+//! BIGINT or DOUBLE, handed over as `Cell`s, so no DuckDB-specific type crosses over.
 
-use super::{partition_hour, query_error, sql};
+use super::{partition_hour, query_error};
 use crate::model::PartitionHour;
-use crate::warehouse::{
-    AnalyticsFilter, BasketStats, CategorySales, HourlySales, HourlyStock, ProductSales,
-    StoreRevenue, WarehouseError,
-};
+use crate::warehouse::analytics::{Cell, Param, ParamValue};
+use crate::warehouse::WarehouseError;
+use duckdb::types::{Value, ValueRef};
 use duckdb::{Connection, Params, Row};
 use std::collections::BTreeMap;
 
@@ -70,150 +69,62 @@ pub fn dimension_sources(
     Ok(sources)
 }
 
-/// The five leading parameters of every `analytics/*.sql`: dates, category, state, store.
-fn slice(filter: &AnalyticsFilter) -> [Option<String>; 5] {
-    let (from, to) = filter.dates.bounds();
-    [
-        from,
-        to,
-        filter.category.clone(),
-        filter.state.clone(),
-        filter.store_id.clone(),
-    ]
+/// Every row of an analytics query as cells, `params` bound in order (`$1`, `$2`, ...).
+pub fn analytics(
+    conn: &Connection,
+    name: &str,
+    text: &str,
+    params: &[Param],
+) -> Result<Vec<Vec<Cell>>, WarehouseError> {
+    let values: Vec<Value> = params.iter().map(|p| value(&p.value)).collect();
+    let mut stmt = conn.prepare(text).map_err(|e| query_error(name, &e))?;
+    let mut rows = stmt
+        .query(duckdb::params_from_iter(values))
+        .map_err(|e| query_error(name, &e))?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(|e| query_error(name, &e))? {
+        let width = row.as_ref().column_count();
+        let cells = (0..width)
+            .map(|i| {
+                let value = row.get_ref(i).map_err(|e| query_error(name, &e))?;
+                cell(value).ok_or_else(|| WarehouseError::Query {
+                    query: name.to_string(),
+                    message: format!("column {i} is not text or a number: {value:?}"),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        out.push(cells);
+    }
+    Ok(out)
 }
 
-pub fn sales_by_category(
-    conn: &Connection,
-    filter: &AnalyticsFilter,
-) -> Result<Vec<CategorySales>, WarehouseError> {
-    let [from, to, category, state, store] = slice(filter);
-    rows(
-        conn,
-        "analytics/sales_by_category.sql",
-        sql::analytics::SALES_BY_CATEGORY,
-        duckdb::params![from, to, category, state, store],
-        |r| {
-            Ok(CategorySales {
-                date: r.get(0)?,
-                category: r.get(1)?,
-                units: r.get(2)?,
-                revenue_cents: r.get(3)?,
-            })
-        },
-    )
+/// Dates go in as `YYYY-MM-DD` text: the SQL tests `$1::VARCHAR IS NULL` and casts.
+fn value(value: &ParamValue) -> Value {
+    match value {
+        ParamValue::Date(d) => d.map_or(Value::Null, |d| {
+            Value::Text(d.format("%Y-%m-%d").to_string())
+        }),
+        ParamValue::Text(t) => t.clone().map_or(Value::Null, Value::Text),
+        ParamValue::Int(n) => Value::BigInt(*n),
+    }
 }
 
-pub fn sales_by_hour(
-    conn: &Connection,
-    filter: &AnalyticsFilter,
-) -> Result<Vec<HourlySales>, WarehouseError> {
-    let [from, to, category, state, store] = slice(filter);
-    rows(
-        conn,
-        "analytics/sales_by_hour.sql",
-        sql::analytics::SALES_BY_HOUR,
-        duckdb::params![from, to, category, state, store],
-        |r| {
-            Ok(HourlySales {
-                date: r.get(0)?,
-                hour: r.get::<_, i32>(1)?.clamp(0, 23) as u8,
-                category: r.get(2)?,
-                units: r.get(3)?,
-                revenue_cents: r.get(4)?,
-            })
-        },
-    )
-}
-
-pub fn revenue_by_store(
-    conn: &Connection,
-    filter: &AnalyticsFilter,
-) -> Result<Vec<StoreRevenue>, WarehouseError> {
-    let [from, to, category, state, store] = slice(filter);
-    rows(
-        conn,
-        "analytics/revenue_by_store.sql",
-        sql::analytics::REVENUE_BY_STORE,
-        duckdb::params![from, to, category, state, store],
-        |r| {
-            Ok(StoreRevenue {
-                state: r.get(0)?,
-                store_id: r.get(1)?,
-                store_name: r.get(2)?,
-                city: r.get(3)?,
-                baskets: r.get(4)?,
-                units: r.get(5)?,
-                revenue_cents: r.get(6)?,
-            })
-        },
-    )
-}
-
-pub fn top_products(
-    conn: &Connection,
-    filter: &AnalyticsFilter,
-    limit: u32,
-) -> Result<Vec<ProductSales>, WarehouseError> {
-    let [from, to, category, state, store] = slice(filter);
-    rows(
-        conn,
-        "analytics/top_products.sql",
-        sql::analytics::TOP_PRODUCTS,
-        duckdb::params![from, to, category, state, store, i64::from(limit)],
-        |r| {
-            Ok(ProductSales {
-                product_id: r.get(0)?,
-                name: r.get(1)?,
-                category: r.get(2)?,
-                units: r.get(3)?,
-                revenue_cents: r.get(4)?,
-            })
-        },
-    )
-}
-
-pub fn stock_by_hour(
-    conn: &Connection,
-    filter: &AnalyticsFilter,
-) -> Result<Vec<HourlyStock>, WarehouseError> {
-    let [from, to, category, state, store] = slice(filter);
-    rows(
-        conn,
-        "analytics/stock_by_hour.sql",
-        sql::analytics::STOCK_BY_HOUR,
-        duckdb::params![from, to, category, state, store],
-        |r| {
-            Ok(HourlyStock {
-                date: r.get(0)?,
-                hour: r.get::<_, i32>(1)?.clamp(0, 23) as u8,
-                stockouts: r.get(2)?,
-                negative_stock: r.get(3)?,
-                alerts: r.get(4)?,
-            })
-        },
-    )
-}
-
-pub fn basket_stats(
-    conn: &Connection,
-    filter: &AnalyticsFilter,
-) -> Result<Vec<BasketStats>, WarehouseError> {
-    let [from, to, category, state, store] = slice(filter);
-    rows(
-        conn,
-        "analytics/basket_stats.sql",
-        sql::analytics::BASKET_STATS,
-        duckdb::params![from, to, category, state, store],
-        |r| {
-            Ok(BasketStats {
-                date: r.get(0)?,
-                baskets: r.get(1)?,
-                lines: r.get(2)?,
-                units: r.get(3)?,
-                revenue_cents: r.get(4)?,
-                avg_basket_cents: r.get(5)?,
-                avg_units: r.get(6)?,
-            })
-        },
-    )
+/// The SQL casts every column to VARCHAR, BIGINT or DOUBLE; `None` for any other type.
+fn cell(value: ValueRef<'_>) -> Option<Cell> {
+    Some(match value {
+        ValueRef::Null => Cell::Null,
+        ValueRef::TinyInt(n) => Cell::Int(n.into()),
+        ValueRef::SmallInt(n) => Cell::Int(n.into()),
+        ValueRef::Int(n) => Cell::Int(n.into()),
+        ValueRef::BigInt(n) => Cell::Int(n),
+        ValueRef::UTinyInt(n) => Cell::Int(n.into()),
+        ValueRef::USmallInt(n) => Cell::Int(n.into()),
+        ValueRef::UInt(n) => Cell::Int(n.into()),
+        ValueRef::UBigInt(n) => Cell::Int(i64::try_from(n).ok()?),
+        ValueRef::HugeInt(n) => Cell::Int(i64::try_from(n).ok()?),
+        ValueRef::Float(f) => Cell::Float(f.into()),
+        ValueRef::Double(f) => Cell::Float(f),
+        ValueRef::Text(bytes) => Cell::Text(std::str::from_utf8(bytes).ok()?.to_string()),
+        _ => return None,
+    })
 }

@@ -65,17 +65,6 @@ pub const WATERMARK: &str = include_str!("../../../sql/duckdb/state/watermark.sq
 pub const TABLE_SUMMARY: &str = include_str!("../../../sql/duckdb/state/table_summary.sql");
 pub const DIMENSION_SOURCES: &str = include_str!("../../../sql/duckdb/state/dimension_sources.sql");
 
-pub mod analytics {
-    pub const SALES_BY_CATEGORY: &str =
-        include_str!("../../../sql/duckdb/analytics/sales_by_category.sql");
-    pub const SALES_BY_HOUR: &str = include_str!("../../../sql/duckdb/analytics/sales_by_hour.sql");
-    pub const REVENUE_BY_STORE: &str =
-        include_str!("../../../sql/duckdb/analytics/revenue_by_store.sql");
-    pub const TOP_PRODUCTS: &str = include_str!("../../../sql/duckdb/analytics/top_products.sql");
-    pub const STOCK_BY_HOUR: &str = include_str!("../../../sql/duckdb/analytics/stock_by_hour.sql");
-    pub const BASKET_STATS: &str = include_str!("../../../sql/duckdb/analytics/basket_stats.sql");
-}
-
 pub use crate::warehouse::template::render;
 
 /// The inside of a single-quoted SQL string (quotes doubled), without the quotes.

@@ -1,0 +1,87 @@
+//! The analytics queries, each declared once (`queries.rs`): its name and route, its SQL in
+//! each dialect, its extra parameters, its typed row and how a row is read from cells. The
+//! backends run any of them through one method (`Warehouse::run_analytics`), the API derives
+//! its routes and OpenAPI entries from `for_each_query`, and callers get typed rows from
+//! `run`.
+//!
+//! Both dialects' SQL casts every column to text, a 64-bit integer or a float, so a backend
+//! hands back plain `Cell`s and nothing backend-specific crosses over.
+
+mod cells;
+mod params;
+mod queries;
+
+pub use cells::{Cell, Cells};
+pub use params::{InvalidParam, Param, ParamValue, RequestParams, RowLimit};
+// Every query and its row, by name: a new one is exported with no line here.
+pub use queries::*;
+
+use super::{AnalyticsFilter, Warehouse, WarehouseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// One query's SQL files (`sql/<dialect>/analytics/<name>.sql`), embedded.
+#[derive(Debug, Clone, Copy)]
+pub struct AnalyticsSql {
+    /// `analytics/<name>.sql`, the name errors give.
+    pub file: &'static str,
+    pub duckdb: &'static str,
+    pub bigquery: &'static str,
+}
+
+/// Embeds `sql/duckdb/analytics/$name.sql` and `sql/bigquery/analytics/$name.sql`.
+macro_rules! analytics_sql {
+    ($name:literal) => {
+        $crate::warehouse::analytics::AnalyticsSql {
+            file: concat!("analytics/", $name, ".sql"),
+            duckdb: include_str!(concat!("../../../sql/duckdb/analytics/", $name, ".sql")),
+            bigquery: include_str!(concat!("../../../sql/bigquery/analytics/", $name, ".sql")),
+        }
+    };
+}
+pub(crate) use analytics_sql;
+
+/// One analytics query. Every query takes the filter's five parameters first (dates,
+/// category, state, store: `AnalyticsFilter`), then its own `Params`.
+pub trait AnalyticsQuery: Send + Sync + 'static {
+    /// The operation's name in the API docs (`sales_by_category`).
+    const NAME: &'static str;
+    /// Its route, `GET` (`/analytics/sales-by-category`).
+    const PATH: &'static str;
+    /// What the rows are, for the API docs' 200 response.
+    const DESCRIPTION: &'static str;
+    const SQL: AnalyticsSql;
+    /// Its parameters after the filter's (`()` for none).
+    type Params: AnalyticsParams;
+    type Row: Serialize + ToSchema + Send + 'static;
+
+    /// One result row, from its cells in the SQL's column order.
+    fn read(cells: &Cells<'_>) -> Result<Self::Row, WarehouseError>;
+}
+
+/// The parameters a query takes after the filter's: how a request gives them, and how they
+/// are bound.
+pub trait AnalyticsParams: Sized + Send + Sync + 'static {
+    /// For the API docs' 400 response: what makes a request invalid.
+    const INVALID: &'static str;
+
+    /// From the request's values; the error names the field at fault.
+    fn from_request(request: &RequestParams) -> Result<Self, InvalidParam>;
+
+    /// In the order the DuckDB SQL numbers them (after `$5`), named as BigQuery's takes them.
+    fn bind(&self) -> Vec<Param>;
+}
+
+/// Runs `Q` on `warehouse`: its typed rows, in the SQL's order. Read-only.
+pub async fn run<Q: AnalyticsQuery, W: Warehouse + ?Sized>(
+    warehouse: &W,
+    filter: &AnalyticsFilter,
+    params: &Q::Params,
+) -> Result<Vec<Q::Row>, WarehouseError> {
+    let mut bound = params::filter(filter);
+    bound.extend(params.bind());
+    let rows = warehouse.run_analytics(Q::SQL, bound).await?;
+    rows.iter()
+        .map(|row| Q::read(&Cells::new(Q::SQL.file, row)))
+        .collect()
+}
