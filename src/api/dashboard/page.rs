@@ -7,10 +7,12 @@ use super::charts::charts_fragment;
 use super::components::Message;
 use super::data::{Charts, Live};
 use super::live::live_fragment;
-use maud::{html, Markup, PreEscaped, DOCTYPE};
+use maud::{html, Markup, PreEscaped};
 
 const CSS: &str = include_str!("dashboard.css");
 const JS: &str = include_str!("dashboard.js");
+/// Lower case, as the page has always begun (maud's `DOCTYPE` is upper case).
+const DOCTYPE: PreEscaped<&str> = PreEscaped("<!doctype html>");
 
 /// The filter form's current values and choices.
 #[derive(Debug, Clone, Default)]
