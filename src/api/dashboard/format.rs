@@ -1,4 +1,4 @@
-//! Text for people: HTML escaping, money in dollars, counts with thousands separators.
+//! Text for people: money in dollars, counts with thousands separators.
 
 /// What a chart's values count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -7,22 +7,6 @@ pub enum Unit {
     Cents,
     /// Plain counts (units, stock-outs, alerts).
     Count,
-}
-
-/// Escapes text for HTML and SVG content and attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// `1234567` as `1,234,567`.
@@ -90,13 +74,5 @@ mod tests {
         assert_eq!(axis_value(Unit::Cents, 0.0), "$0");
         assert_eq!(axis_value(Unit::Count, 3_000_000.0), "3M");
         assert_eq!(axis_value(Unit::Count, 40.0), "40");
-    }
-
-    #[test]
-    fn escaping_covers_markup_and_quotes() {
-        assert_eq!(
-            escape(r#"<a href="x">Tom's & co</a>"#),
-            "&lt;a href=&quot;x&quot;&gt;Tom&#39;s &amp; co&lt;/a&gt;"
-        );
     }
 }

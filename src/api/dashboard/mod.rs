@@ -1,14 +1,20 @@
 //! `GET /dashboard`: the shop and the pipeline at a glance, served from the binary.
 //!
-//! Charts are SVG rendered here (`svg.rs`); the page's one small script (`dashboard.js`,
+//! The HTML is written with maud (`page.rs`, `live.rs`, `charts.rs`), which escapes every
+//! value; charts are inline SVG drawn on the server (`svg.rs`); the page's one small script (`dashboard.js`,
 //! bundled with `include_str!`) swaps in `/dashboard/live` every few seconds and
 //! `/dashboard/charts` when the warehouse watermark moves. A Content-Security-Policy keeps
 //! the page from loading or sending anything anywhere but this service. Data comes through
 //! the `Warehouse` trait, so the page is the same on every warehouse.
 
+mod bar_charts;
+mod charts;
+mod components;
 mod data;
 mod format;
+mod live;
 mod page;
+mod sales_charts;
 mod svg;
 
 pub use data::{Charts, Live, Totals};
@@ -104,8 +110,8 @@ fn filter(app: &AppState, q: QueryResult) -> Result<(DashboardQuery, AnalyticsFi
 /// No outside requests: scripts, styles and fetches from this service (inline) only.
 const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
-fn html(status: StatusCode, body: String) -> Response {
-    let mut res = (status, body).into_response();
+fn html(status: StatusCode, body: maud::Markup) -> Response {
+    let mut res = (status, body.into_string()).into_response();
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
@@ -200,7 +206,7 @@ pub async fn dashboard(State(app): State<AppState>, q: QueryResult) -> Response 
 
 /// `GET /dashboard/live`: the pipeline panel alone, for the page's script.
 pub async fn live_fragment(State(app): State<AppState>) -> Response {
-    html(StatusCode::OK, page::live_fragment(&live(&app).await))
+    html(StatusCode::OK, live::live_fragment(&live(&app).await))
 }
 
 /// `GET /dashboard/charts`: the charts alone, for the page's script.
@@ -210,14 +216,8 @@ pub async fn charts_fragment(State(app): State<AppState>, q: QueryResult) -> Res
         Err(e) => Err(e),
     };
     match result {
-        Ok(charts) => html(StatusCode::OK, page::charts_fragment(&charts)),
-        Err(e) => html(
-            e.status,
-            format!(
-                r#"<div class="error" role="alert"><p>{}</p></div>"#,
-                format::escape(&e.body.message)
-            ),
-        ),
+        Ok(charts) => html(StatusCode::OK, charts::charts_fragment(&charts)),
+        Err(e) => html(e.status, components::error_alert(&e.body.message)),
     }
 }
 

@@ -1,10 +1,12 @@
 //! Charts rendered on the server as inline SVG: stacked columns, lines and horizontal bars.
 //! No script and no outside asset: each chart is a `role="img"` SVG with a `<title>` and a
 //! `<desc>` for screen readers, and a `<title>` on every mark for the pointer. Pure functions
-//! of their input, so their output is snapshot-tested.
+//! of their input, so their output is snapshot-tested. Written with maud, which escapes every
+//! value; shapes get an explicit end tag (`<rect ...></rect>`) since maud writes no `/>`,
+//! and an unclosed `<rect>` would swallow what follows it inside inline SVG.
 
-use super::format::{axis_value, escape, full_value, Unit};
-use std::fmt::Write;
+use super::format::{axis_value, full_value, Unit};
+use maud::{html, Markup};
 
 /// One named series of values, one per label.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,36 +63,40 @@ pub fn nice_step(max: f64) -> f64 {
     step.max(1.0)
 }
 
-fn open(out: &mut String, chart: &Chart<'_>, height: f64) {
-    let id = escape(chart.id);
-    let _ = write!(
-        out,
-        r#"<svg class="chart" id="{id}" viewBox="0 0 {WIDTH} {height}" role="img" aria-labelledby="{id}-title {id}-desc" xmlns="http://www.w3.org/2000/svg"><title id="{id}-title">{}</title><desc id="{id}-desc">{}</desc>"#,
-        escape(chart.title),
-        escape(chart.desc),
-    );
+/// A number with one decimal, as every coordinate is written.
+fn d1(v: f64) -> String {
+    format!("{v:.1}")
 }
 
-/// Horizontal gridlines and y-axis labels from 0 to the top tick; returns the top tick.
-fn y_axis(out: &mut String, unit: Unit, max: f64) -> f64 {
+/// The `<svg>` element around `body`, with the chart's title and text alternative.
+fn frame(chart: &Chart<'_>, height: f64, body: Markup) -> Markup {
+    let id = chart.id;
+    html! {
+        svg class="chart" id=(id) viewBox={ "0 0 " (WIDTH) " " (height) } role="img"
+            aria-labelledby={ (id) "-title " (id) "-desc" } xmlns="http://www.w3.org/2000/svg" {
+            title id={ (id) "-title" } { (chart.title) }
+            desc id={ (id) "-desc" } { (chart.desc) }
+            (body)
+        }
+    }
+}
+
+/// Horizontal gridlines and y-axis labels from 0 to the top tick; returns them and the top tick.
+fn y_axis(unit: Unit, max: f64) -> (Markup, f64) {
     let step = nice_step(max);
     let ticks = (max / step).ceil().max(1.0) as usize;
     let top = step * ticks as f64;
-    out.push_str(r#"<g class="axis" aria-hidden="true">"#);
-    for i in 0..=ticks {
-        let v = step * i as f64;
-        let y = y_of(v, top);
-        let _ = write!(
-            out,
-            r#"<line x1="{LEFT}" x2="{:.1}" y1="{y:.1}" y2="{y:.1}"/><text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
-            WIDTH - RIGHT,
-            LEFT - 6.0,
-            y + 4.0,
-            escape(&axis_value(unit, v)),
-        );
-    }
-    out.push_str("</g>");
-    top
+    let axis = html! {
+        g class="axis" aria-hidden="true" {
+            @for i in 0..=ticks {
+                @let v = step * i as f64;
+                @let y = y_of(v, top);
+                line x1=(LEFT) x2=(d1(WIDTH - RIGHT)) y1=(d1(y)) y2=(d1(y)) {}
+                text x=(d1(LEFT - 6.0)) y=(d1(y + 4.0)) text-anchor="end" { (axis_value(unit, v)) }
+            }
+        }
+    };
+    (axis, top)
 }
 
 fn y_of(v: f64, top: f64) -> f64 {
@@ -100,96 +106,82 @@ fn y_of(v: f64, top: f64) -> f64 {
 
 /// X-axis labels under the slots, evenly spaced: at most `MAX_X_LABELS`, and no more than
 /// fit side by side at their length.
-fn x_labels(out: &mut String, labels: &[String], x_at: impl Fn(usize) -> f64) {
+fn x_labels(labels: &[String], x_at: impl Fn(usize) -> f64) -> Markup {
     let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(1) as f64;
     let fit = ((WIDTH - LEFT - RIGHT) / (longest * 6.5 + 12.0))
         .floor()
         .max(1.0) as usize;
     let every = labels.len().div_ceil(MAX_X_LABELS.min(fit)).max(1);
-    out.push_str(r#"<g class="axis" aria-hidden="true">"#);
-    for (i, label) in labels.iter().enumerate().step_by(every) {
-        let _ = write!(
-            out,
-            r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
-            x_at(i),
-            HEIGHT - BOTTOM + 16.0,
-            escape(label),
-        );
+    html! {
+        g class="axis" aria-hidden="true" {
+            @for (i, label) in labels.iter().enumerate().step_by(every) {
+                text x=(d1(x_at(i))) y=(d1(HEIGHT - BOTTOM + 16.0)) text-anchor="middle" { (label) }
+            }
+        }
     }
-    out.push_str("</g>");
 }
 
-fn empty(out: &mut String, height: f64) {
-    let _ = write!(
-        out,
-        r#"<text class="empty" x="{:.1}" y="{:.1}" text-anchor="middle">No data for these filters</text></svg>"#,
-        WIDTH / 2.0,
-        height / 2.0
-    );
+fn empty(chart: &Chart<'_>, height: f64) -> Markup {
+    let body = html! {
+        text class="empty" x=(d1(WIDTH / 2.0)) y=(d1(height / 2.0)) text-anchor="middle" {
+            "No data for these filters"
+        }
+    };
+    frame(chart, height, body)
 }
 
 /// Columns, one per label, stacked by series (bottom first).
-pub fn stacked_columns(chart: &Chart<'_>, labels: &[String], series: &[Series]) -> String {
-    let mut out = String::new();
-    open(&mut out, chart, HEIGHT);
+pub fn stacked_columns(chart: &Chart<'_>, labels: &[String], series: &[Series]) -> Markup {
+    let value = |s: &Series, i: usize| s.values.get(i).copied().unwrap_or(0.0);
     let totals: Vec<f64> = (0..labels.len())
-        .map(|i| {
-            series
-                .iter()
-                .map(|s| s.values.get(i).copied().unwrap_or(0.0))
-                .sum()
-        })
+        .map(|i| series.iter().map(|s| value(s, i)).sum())
         .collect();
     let max = totals.iter().copied().fold(0.0, f64::max);
     if labels.is_empty() || max <= 0.0 {
-        empty(&mut out, HEIGHT);
-        return out;
+        return empty(chart, HEIGHT);
     }
-    let top = y_axis(&mut out, chart.unit, max);
+    let (axis, top) = y_axis(chart.unit, max);
     let slot = (WIDTH - LEFT - RIGHT) / labels.len() as f64;
     let bar = (slot * 0.8).max(0.5);
     let x_at = |i: usize| LEFT + slot * (i as f64 + 0.5);
-    out.push_str(r#"<g class="marks">"#);
-    for (i, label) in labels.iter().enumerate() {
+    // Each column's segments, bottom first: (column, label, series, value, bottom y, top y).
+    let segments = labels.iter().enumerate().flat_map(|(i, label)| {
         let mut base = 0.0;
-        for s in series {
-            let v = s.values.get(i).copied().unwrap_or(0.0);
+        series.iter().filter_map(move |s| {
+            let v = value(s, i);
             if v <= 0.0 {
-                continue;
+                return None;
             }
             let (y0, y1) = (y_of(base, top), y_of(base + v, top));
             base += v;
-            let _ = write!(
-                out,
-                r#"<rect x="{:.1}" y="{y1:.1}" width="{bar:.1}" height="{:.1}" fill="{}"><title>{} · {}: {}</title></rect>"#,
-                x_at(i) - bar / 2.0,
-                (y0 - y1).max(0.1),
-                s.color,
-                escape(label),
-                escape(&s.name),
-                escape(&full_value(chart.unit, v)),
-            );
+            Some((i, label, s, v, y0, y1))
+        })
+    });
+    let body = html! {
+        (axis)
+        g class="marks" {
+            @for (i, label, s, v, y0, y1) in segments {
+                rect x=(d1(x_at(i) - bar / 2.0)) y=(d1(y1)) width=(d1(bar))
+                    height=(d1((y0 - y1).max(0.1))) fill=(s.color) {
+                    title { (label) " · " (s.name) ": " (full_value(chart.unit, v)) }
+                }
+            }
         }
-    }
-    out.push_str("</g>");
-    x_labels(&mut out, labels, x_at);
-    out.push_str("</svg>");
-    out
+        (x_labels(labels, x_at))
+    };
+    frame(chart, HEIGHT, body)
 }
 
 /// One line per series over the labels; points get a marker and tooltip when few enough.
-pub fn lines(chart: &Chart<'_>, labels: &[String], series: &[Series]) -> String {
-    let mut out = String::new();
-    open(&mut out, chart, HEIGHT);
+pub fn lines(chart: &Chart<'_>, labels: &[String], series: &[Series]) -> Markup {
     let max = series
         .iter()
         .flat_map(|s| s.values.iter().copied())
         .fold(0.0, f64::max);
     if labels.is_empty() || series.iter().all(|s| s.values.is_empty()) {
-        empty(&mut out, HEIGHT);
-        return out;
+        return empty(chart, HEIGHT);
     }
-    let top = y_axis(&mut out, chart.unit, max.max(1.0));
+    let (axis, top) = y_axis(chart.unit, max.max(1.0));
     let span = (labels.len().max(2) - 1) as f64;
     let x_at = |i: usize| {
         if labels.len() == 1 {
@@ -198,93 +190,81 @@ pub fn lines(chart: &Chart<'_>, labels: &[String], series: &[Series]) -> String 
             LEFT + (WIDTH - LEFT - RIGHT) * i as f64 / span
         }
     };
-    out.push_str(r#"<g class="marks">"#);
-    for s in series {
+    let points = |s: &Series| -> String {
         let points: Vec<String> = s
             .values
             .iter()
             .enumerate()
             .map(|(i, v)| format!("{:.1},{:.1}", x_at(i), y_of(*v, top)))
             .collect();
-        let peak = s.values.iter().copied().fold(0.0, f64::max);
-        let _ = write!(
-            out,
-            r#"<polyline points="{}" fill="none" stroke="{}" stroke-width="2"><title>{}: peak {}</title></polyline>"#,
-            points.join(" "),
-            s.color,
-            escape(&s.name),
-            escape(&full_value(chart.unit, peak)),
-        );
-        if s.values.len() <= 48 {
-            for (i, v) in s.values.iter().enumerate() {
-                let _ = write!(
-                    out,
-                    r#"<circle cx="{:.1}" cy="{:.1}" r="3" fill="{}"><title>{} · {}: {}</title></circle>"#,
-                    x_at(i),
-                    y_of(*v, top),
-                    s.color,
-                    escape(labels.get(i).map_or("", String::as_str)),
-                    escape(&s.name),
-                    escape(&full_value(chart.unit, *v)),
-                );
+        points.join(" ")
+    };
+    let body = html! {
+        (axis)
+        g class="marks" {
+            @for s in series {
+                @let peak = s.values.iter().copied().fold(0.0, f64::max);
+                polyline points=(points(s)) fill="none" stroke=(s.color) stroke-width="2" {
+                    title { (s.name) ": peak " (full_value(chart.unit, peak)) }
+                }
+                @if s.values.len() <= 48 {
+                    @for (i, v) in s.values.iter().enumerate() {
+                        circle cx=(d1(x_at(i))) cy=(d1(y_of(*v, top))) r="3" fill=(s.color) {
+                            title {
+                                (labels.get(i).map_or("", String::as_str)) " · " (s.name) ": "
+                                (full_value(chart.unit, *v))
+                            }
+                        }
+                    }
+                }
             }
         }
-    }
-    out.push_str("</g>");
-    x_labels(&mut out, labels, x_at);
-    out.push_str("</svg>");
-    out
+        (x_labels(labels, x_at))
+    };
+    frame(chart, HEIGHT, body)
 }
 
 /// Horizontal bars, largest first as given, each labelled with its name and value.
-pub fn bars(chart: &Chart<'_>, items: &[Bar]) -> String {
+pub fn bars(chart: &Chart<'_>, items: &[Bar]) -> Markup {
     const ROW: f64 = 24.0;
     const LABEL: f64 = 300.0;
     const VALUE: f64 = 96.0;
     let height = (items.len().max(3) as f64) * ROW + 8.0;
-    let mut out = String::new();
-    open(&mut out, chart, height);
     let max = items.iter().map(|b| b.value).fold(0.0, f64::max);
     if items.is_empty() || max <= 0.0 {
-        empty(&mut out, height);
-        return out;
+        return empty(chart, height);
     }
     let room = WIDTH - LABEL - VALUE;
-    out.push_str(r#"<g class="marks">"#);
-    for (i, b) in items.iter().enumerate() {
-        let y = 4.0 + ROW * i as f64;
-        let w = (b.value.max(0.0) / max * room).max(1.0);
-        let value = full_value(chart.unit, b.value);
-        // Long names are cut (the tooltip and the data table keep them whole).
-        let label: String = if b.label.chars().count() > MAX_LABEL {
-            b.label.chars().take(MAX_LABEL - 1).chain(['…']).collect()
+    // Long names are cut (the tooltip and the data table keep them whole).
+    let cut = |label: &str| -> String {
+        if label.chars().count() > MAX_LABEL {
+            label.chars().take(MAX_LABEL - 1).chain(['…']).collect()
         } else {
-            b.label.clone()
-        };
-        let _ = write!(
-            out,
-            r#"<g><title>{}{}: {}</title><text class="label" x="{:.1}" y="{:.1}" text-anchor="end">{}<tspan class="note"> {}</tspan></text><rect x="{LABEL}" y="{:.1}" width="{w:.1}" height="{:.1}" fill="{}"/><text class="value" x="{:.1}" y="{:.1}">{}</text></g>"#,
-            escape(&b.label),
-            if b.note.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", escape(&b.note))
-            },
-            escape(&value),
-            LABEL - 8.0,
-            y + ROW * 0.65,
-            escape(&label),
-            escape(&b.note),
-            y + 3.0,
-            ROW - 6.0,
-            b.color,
-            LABEL + w + 6.0,
-            y + ROW * 0.65,
-            escape(&value),
-        );
-    }
-    out.push_str("</g></svg>");
-    out
+            label.to_owned()
+        }
+    };
+    let body = html! {
+        g class="marks" {
+            @for (i, b) in items.iter().enumerate() {
+                @let y = 4.0 + ROW * i as f64;
+                @let w = (b.value.max(0.0) / max * room).max(1.0);
+                @let value = full_value(chart.unit, b.value);
+                g {
+                    title {
+                        (b.label)
+                        @if !b.note.is_empty() { " (" (b.note) ")" }
+                        ": " (value)
+                    }
+                    text class="label" x=(d1(LABEL - 8.0)) y=(d1(y + ROW * 0.65)) text-anchor="end" {
+                        (cut(&b.label)) tspan class="note" { " " (b.note) }
+                    }
+                    rect x=(LABEL) y=(d1(y + 3.0)) width=(d1(w)) height=(d1(ROW - 6.0)) fill=(b.color) {}
+                    text class="value" x=(d1(LABEL + w + 6.0)) y=(d1(y + ROW * 0.65)) { (value) }
+                }
+            }
+        }
+    };
+    frame(chart, height, body)
 }
 
 #[cfg(test)]
@@ -327,7 +307,7 @@ mod tests {
     #[test]
     fn stacked_columns_snapshot() {
         let labels = vec!["2026-01-01".to_string(), "2026-01-02".to_string()];
-        let svg = stacked_columns(&chart(Unit::Cents), &labels, &two_series());
+        let svg = stacked_columns(&chart(Unit::Cents), &labels, &two_series()).into_string();
         // Three marks: the zero value draws nothing. Text is escaped.
         assert_eq!(svg.matches("<rect").count(), 3);
         assert!(svg.contains("Revenue &lt;per&gt; day"));
@@ -338,7 +318,7 @@ mod tests {
     #[test]
     fn lines_snapshot() {
         let labels = vec!["00".to_string(), "01".to_string()];
-        let svg = lines(&chart(Unit::Count), &labels, &two_series());
+        let svg = lines(&chart(Unit::Count), &labels, &two_series()).into_string();
         assert_eq!(svg.matches("<polyline").count(), 2);
         insta::assert_snapshot!(svg);
     }
@@ -359,7 +339,7 @@ mod tests {
                 color: "#1f77b4",
             },
         ];
-        let svg = bars(&chart(Unit::Cents), &items);
+        let svg = bars(&chart(Unit::Cents), &items).into_string();
         assert!(svg.contains("$1,500.00") && svg.contains("$500.00"));
         insta::assert_snapshot!(svg);
     }
@@ -370,7 +350,9 @@ mod tests {
             stacked_columns(&chart(Unit::Cents), &[], &[]),
             lines(&chart(Unit::Count), &[], &[]),
             bars(&chart(Unit::Cents), &[]),
-        ] {
+        ]
+        .map(Markup::into_string)
+        {
             assert!(svg.contains("No data for these filters"), "{svg}");
             assert!(svg.ends_with("</svg>"));
             assert!(!svg.contains("<rect") && !svg.contains("<polyline"));
@@ -385,7 +367,7 @@ mod tests {
             color: "#000",
             values: vec![1.0; 168],
         };
-        let svg = stacked_columns(&chart(Unit::Count), &labels, &[s]);
+        let svg = stacked_columns(&chart(Unit::Count), &labels, &[s]).into_string();
         assert_eq!(svg.matches("<rect").count(), 168);
         let drawn = labels
             .iter()
