@@ -5,6 +5,7 @@
 
 #[cfg(feature = "gcp")]
 pub mod bigquery;
+pub mod contract;
 #[cfg(feature = "duckdb")]
 pub mod duckdb;
 mod fetch;
