@@ -10,6 +10,7 @@ pub mod contract;
 pub mod duckdb;
 mod fetch;
 mod plan;
+mod refresh;
 mod report;
 mod rows;
 pub mod stream_tables;
