@@ -1,6 +1,6 @@
 //! The BigQuery warehouse against the BigQuery emulator (bqemulator), on real lakes written by
-//! the generator: exact loads, idempotence, late hours, corrupt partitions, and analytics equal
-//! to the DuckDB warehouse's on the same lake. Skips (passing, loudly) without
+//! the generator: the shared `Warehouse` contract suite, a dataset opened twice, and analytics
+//! equal to the DuckDB warehouse's on the same lake. Skips (passing, loudly) without
 //! RP_TEST_BQ_ENDPOINT; each test works in a dataset of its own.
 #![cfg(all(feature = "gcp", feature = "duckdb"))]
 
@@ -10,23 +10,13 @@ mod common;
 
 use common::bq::{drop_dataset, open, unique_dataset};
 
-use retail_pipeline::lake::{crc32c_hex, Manifest};
+use async_trait::async_trait;
+use retail_pipeline::lake::Lake;
 use retail_pipeline::model::{PartitionHour, Table};
 use retail_pipeline::warehouse::bigquery::{BigQueryWarehouse, PUBSUB_VIEWS, STAGING_PREFIX};
+use retail_pipeline::warehouse::contract::{self, Backend, Subject};
 use retail_pipeline::warehouse::{AnalyticsFilter, DateFilter, Warehouse};
 use warehouse_fixture::{h, hours, read_table, Fixture};
-
-/// Rewrites a data file and its manifest so that the checksums match bad content: only the
-/// warehouse's own loading can catch it then.
-fn replace_with_valid_manifest(f: &Fixture, table: Table, hour: PartitionHour, bytes: &[u8]) {
-    std::fs::write(f.file(table, hour), bytes).expect("write");
-    let path = f.manifest_file(table, hour);
-    let mut manifest: Manifest =
-        serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("manifest");
-    manifest.files[0].bytes = bytes.len() as u64;
-    manifest.files[0].crc32c = crc32c_hex(bytes);
-    std::fs::write(&path, serde_json::to_vec(&manifest).expect("json")).expect("write");
-}
 
 /// Rows per managed table, in `Table::ALL` order.
 async fn counts(w: &BigQueryWarehouse) -> Vec<u64> {
@@ -57,186 +47,96 @@ fn expected(f: &Fixture, hours: &[PartitionHour]) -> Vec<u64> {
     ]
 }
 
+/// A BigQuery dataset of its own beside a local lake; the dataset is dropped on close.
+struct BigQuerySubject {
+    fixture: Fixture,
+    warehouse: BigQueryWarehouse,
+    endpoint: String,
+    dataset: String,
+}
+
+#[async_trait]
+impl Subject for BigQuerySubject {
+    fn warehouse(&self) -> &dyn Warehouse {
+        &self.warehouse
+    }
+
+    fn lake(&self) -> &Lake {
+        &self.fixture.lake
+    }
+
+    async fn managed_rows(&self) -> Vec<u64> {
+        counts(&self.warehouse).await
+    }
+
+    async fn close(self: Box<Self>) {
+        // Every staging table was dropped, failed loads' included.
+        let tables = common::bq_table_ids(&self.endpoint, &self.dataset).await;
+        assert!(
+            !tables.iter().any(|t| t.starts_with(STAGING_PREFIX)),
+            "{tables:?}"
+        );
+        drop_dataset(&self.endpoint, &self.dataset).await;
+    }
+}
+
+struct BigQuery {
+    endpoint: String,
+}
+
+#[async_trait]
+impl Backend for BigQuery {
+    async fn open(&self) -> Box<dyn Subject> {
+        let dataset = unique_dataset("rp_test");
+        let warehouse = open(&self.endpoint, &dataset).await;
+        Box::new(BigQuerySubject {
+            fixture: Fixture::new(),
+            warehouse,
+            endpoint: self.endpoint.clone(),
+            dataset,
+        })
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn refresh_loads_exactly_the_lake_keeps_late_hours_and_a_second_run_changes_nothing() {
+async fn bigquery_keeps_the_warehouse_contract() {
+    let Some(endpoint) = common::bq_test_endpoint() else {
+        return;
+    };
+    contract::run_all(&BigQuery { endpoint }).await;
+}
+
+/// A second open of the same dataset sees what the first loaded: nothing to load again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_open_of_the_dataset_keeps_the_loaded_hours() {
     let Some(endpoint) = common::bq_test_endpoint() else {
         return;
     };
     let f = Fixture::new();
-    // Across a day boundary; hour 01 arrives late.
-    let all = hours("2026-11-20T22", 4);
-    let first = [all[0], all[1], all[3]];
-    f.write(&first).await;
+    let all = hours("2026-11-20T23", 2);
+    f.write(&all).await;
     let dataset = unique_dataset("rp_test");
     let w = open(&endpoint, &dataset).await;
-    assert_eq!(w.watermark().await.expect("watermark"), None);
-
     let report = w.refresh(&f.lake).await.expect("refresh");
-    assert!(report.failures.is_empty(), "{:#?}", report.failures);
-    assert_eq!(report.hours_loaded, first);
-    assert_eq!(report.watermark_after, Some(all[3]));
-    let want = expected(&f, &first);
-    assert!(want[4] > 0, "the small scale yields alerts to load");
+    assert_eq!(report.hours_loaded, all);
+    let want = expected(&f, &all);
     assert_eq!(counts(&w).await, want);
-    for (i, table) in Table::ALL.into_iter().enumerate() {
-        assert_eq!(report.rows_of(table), want[i], "{table} rows merged");
-    }
-    assert_eq!(report.dimensions_merged.len(), 2);
-    assert!(report.dimensions_merged.iter().all(|d| d.hour == all[3]));
-    assert_eq!(w.watermark().await.expect("watermark"), Some(all[3]));
 
-    // Again, and through a second open of the same dataset: nothing to load, nothing changes.
     let again = open(&endpoint, &dataset).await;
+    assert_eq!(again.watermark().await.expect("watermark"), Some(all[1]));
     let report = again.refresh(&f.lake).await.expect("second refresh");
     assert!(report.is_noop(), "{report:?}");
     assert!(report.failures.is_empty());
     assert_eq!(counts(&again).await, want);
-    assert_eq!(again.watermark().await.expect("watermark"), Some(all[3]));
-
-    // The late hour is loaded, the watermark stays, history is kept.
-    f.write(&all[2..3]).await;
-    let report = w.refresh(&f.lake).await.expect("refresh late");
-    assert!(report.failures.is_empty(), "{:#?}", report.failures);
-    assert_eq!(report.hours_loaded, vec![all[2]]);
-    assert!(
-        report.dimensions_merged.is_empty(),
-        "an older hour never rolls dimensions back"
-    );
-    assert_eq!(report.watermark_before, Some(all[3]));
-    assert_eq!(report.watermark_after, Some(all[3]));
-    assert_eq!(counts(&w).await, expected(&f, &all));
-    let streams = w.stream_rows().await.expect("stream rows");
+    let streams = again.stream_rows().await.expect("stream rows");
     assert_eq!(streams.len(), 4);
     assert!(streams.iter().all(|(_, n)| *n == 0));
-    drop_dataset(&endpoint, &dataset).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_corrupt_partition_fails_only_its_hour_and_loads_once_repaired() {
-    let Some(endpoint) = common::bq_test_endpoint() else {
-        return;
-    };
-    let f = Fixture::new();
-    let all = hours("2026-11-20T22", 4);
-    f.write(&all).await;
-    // Roles by what the lake holds: the alert case needs an hour with alerts.
-    let alert_hour = *all
-        .iter()
-        .rev()
-        .find(|h| lake_rows(&f, Table::NegativeInventoryAlerts, &[**h]) > 0)
-        .expect("an hour with alerts");
-    let others: Vec<PartitionHour> = all.iter().copied().filter(|h| *h != alert_hour).collect();
-    let (good, flipped, bad_number) = (others[0], others[1], others[2]);
-    // One byte of a sales file changed after its manifest was written.
-    let sales = f.file(Table::SalesData, flipped);
-    let mut bytes = std::fs::read(&sales).expect("read");
-    let at = bytes.len() / 2;
-    bytes[at] = if bytes[at] == b'7' { b'8' } else { b'7' };
-    std::fs::write(&sales, &bytes).expect("write");
-    // Inventory with a non-number in it, and a manifest that matches it: the load job fails
-    // after the hour's sales were staged.
-    let text = std::fs::read_to_string(f.file(Table::InventoryData, bad_number)).expect("read");
-    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
-    lines[5] = lines[5].replacen(",", ",x", 3);
-    let bad = lines.join("\n") + "\n";
-    replace_with_valid_manifest(&f, Table::InventoryData, bad_number, bad.as_bytes());
-    // An alert row claiming another hour, with a matching manifest: caught inside the hour's
-    // transaction after its inserts, which must roll back.
-    let text =
-        std::fs::read_to_string(f.file(Table::NegativeInventoryAlerts, alert_hour)).expect("read");
-    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
-    let mut fields: Vec<String> = lines[1].split(',').map(str::to_owned).collect();
-    assert_eq!(fields[2], alert_hour.hour().to_string(), "{}", lines[1]);
-    fields[2] = ((alert_hour.hour() + 1) % 24).to_string();
-    lines[1] = fields.join(",");
-    let bad = lines.join("\n") + "\n";
-    replace_with_valid_manifest(
-        &f,
-        Table::NegativeInventoryAlerts,
-        alert_hour,
-        bad.as_bytes(),
-    );
-
-    let dataset = unique_dataset("rp_test");
-    let w = open(&endpoint, &dataset).await;
-    let report = w.refresh(&f.lake).await.expect("refresh");
-    assert_eq!(report.hours_loaded, vec![good]);
-    let file = |table: Table, hour: PartitionHour| {
-        format!(
-            "{table}/date={}/hour={:02}/part-00000.csv",
-            hour.date_string(),
-            hour.hour()
-        )
-    };
-    let mut want = vec![
-        (
-            flipped,
-            Table::SalesData,
-            file(Table::SalesData, flipped),
-            "crc32c",
-        ),
-        (
-            bad_number,
-            Table::InventoryData,
-            file(Table::InventoryData, bad_number),
-            "x",
-        ),
-        (
-            alert_hour,
-            Table::SalesData,
-            format!(
-                "date={}/hour={:02}",
-                alert_hour.date_string(),
-                alert_hour.hour()
-            ),
-            "not of partition",
-        ),
-    ];
-    want.sort_by_key(|w| w.0);
-    assert_eq!(report.failures.len(), want.len(), "{:#?}", report.failures);
-    for (failure, (hour, table, path, why)) in report.failures.iter().zip(&want) {
-        assert_eq!((failure.hour, failure.table), (*hour, *table), "{failure}");
-        let text = failure.to_string();
-        assert!(text.contains(path.as_str()), "{text} names {path}");
-        assert!(text.contains(why), "{text} says {why}");
-    }
-    // Nothing of the failed hours in any fact table; the good hour whole.
-    assert_eq!(counts(&w).await, expected(&f, &[good]));
-    let hourly = w
-        .stock_by_hour(DateFilter::all().into())
-        .await
-        .expect("stock by hour");
-    let loaded: Vec<u8> = hourly.iter().map(|r| r.hour).collect();
-    assert_eq!(loaded, vec![good.hour()]);
-    assert_eq!(report.watermark_after, Some(good));
-    // Every staging table was dropped, failed loads' included.
     let tables = common::bq_table_ids(&endpoint, &dataset).await;
-    assert!(
-        !tables.iter().any(|t| t.starts_with(STAGING_PREFIX)),
-        "{tables:?}"
-    );
     assert_eq!(
         tables.len(),
         13 + 2 * PUBSUB_VIEWS.len(),
         "managed, state, stream tables, two views, Pub/Sub landing tables and their views: {tables:?}"
     );
-
-    // Regenerated, the failed hours load on the next refresh.
-    for hour in &others[1..] {
-        for table in Table::ALL {
-            std::fs::remove_file(f.manifest_file(table, *hour)).expect("rm manifest");
-        }
-    }
-    for table in Table::ALL {
-        std::fs::remove_file(f.manifest_file(table, alert_hour)).expect("rm manifest");
-    }
-    let mut repaired = vec![flipped, bad_number, alert_hour];
-    repaired.sort();
-    f.write(&repaired).await;
-    let report = w.refresh(&f.lake).await.expect("refresh repaired");
-    assert!(report.failures.is_empty(), "{:#?}", report.failures);
-    assert_eq!(report.hours_loaded, repaired);
-    assert_eq!(counts(&w).await, expected(&f, &all));
     drop_dataset(&endpoint, &dataset).await;
 }
 

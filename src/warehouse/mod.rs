@@ -6,11 +6,13 @@
 pub mod analytics;
 #[cfg(feature = "gcp")]
 pub mod bigquery;
+pub mod contract;
 #[cfg(feature = "duckdb")]
 pub mod duckdb;
 mod fetch;
 mod filter;
 mod plan;
+mod refresh;
 mod report;
 pub mod stream_tables;
 mod template;
@@ -59,8 +61,9 @@ pub enum WarehouseError {
 }
 
 /// The warehouse contract. Every implementation keeps the same tables (`*_ext` views over the
-/// lake, `*_managed` tables, `negative_inventory_alerts`, refresh state) and passes the same
-/// integration tests.
+/// lake, `*_managed` tables, `negative_inventory_alerts`, refresh state), refreshes through the
+/// one loop of `refresh.rs` (supplying its load steps), and runs the shared suite
+/// `warehouse::contract`, which holds it to each promise of `refresh` below.
 #[async_trait]
 pub trait Warehouse: Send + Sync + fmt::Debug {
     /// Loads every complete lake hour (all five tables have manifests) that is not loaded yet:

@@ -1,25 +1,19 @@
-//! The refresh: list the lake, read what is loaded, then per pending hour stage the verified
-//! bytes with load jobs and run one transaction; dimensions merged from the newest hour.
+//! BigQuery's steps of the one refresh loop (`warehouse::refresh`): per pending hour, the
+//! verified bytes staged with load jobs and one transaction; a dimension staged and merged.
 
 use super::client::request_id;
 use super::{sql, BigQueryWarehouse, STAGING_PREFIX};
 use crate::lake::layout;
 use crate::lake::Lake;
 use crate::model::{LakeFormat, PartitionHour, Table};
+use crate::warehouse::refresh::{self, HourOutcome, HourParts, LoadState, RefreshSteps};
 use crate::warehouse::{
-    dimension_candidates, fetch_partition, list_lake_hours, pending_hours, settled_dates,
-    DimensionMerge, PartitionFailure, RefreshReport, VerifiedPartition, Warehouse, WarehouseError,
+    PartitionFailure, RefreshReport, VerifiedPartition, Warehouse, WarehouseError,
 };
+use async_trait::async_trait;
 use bytes::Bytes;
-use std::time::Instant;
 
-/// The fact tables of an hour, loaded together (as in the DuckDB warehouse).
-const FACT_TABLES: [Table; 3] = [
-    Table::SalesData,
-    Table::InventoryData,
-    Table::NegativeInventoryAlerts,
-];
-/// `refresh/load_hour.sql`'s placeholders for each of `FACT_TABLES`.
+/// `refresh/load_hour.sql`'s placeholders for each of `refresh::FACT_TABLES`, in its order.
 const HOUR_KEYS: [[&str; 3]; 3] = [
     ["sales_stage", "sales_rows", "sales_crc32c"],
     ["inventory_stage", "inventory_rows", "inventory_crc32c"],
@@ -72,74 +66,7 @@ impl BigQueryWarehouse {
     /// `Warehouse::refresh`: see the trait for the contract.
     pub(super) async fn refresh_lake(&self, lake: &Lake) -> Result<RefreshReport, WarehouseError> {
         let _one_at_a_time = self.refresh_lock.lock().await;
-        let started = Instant::now();
-        let loaded = self
-            .hours("state/loaded_hours.sql", sql::LOADED_HOURS)
-            .await?
-            .into_iter()
-            .collect();
-        let watermark = self.watermark().await?;
-        let sources = self.dimension_sources().await?;
-        let lake_hours = list_lake_hours(lake, &settled_dates(&loaded, &sources)).await?;
-        let mut report = RefreshReport::new(watermark);
-        report.hours_incomplete = lake_hours.incomplete.len();
-
-        for hour in pending_hours(&lake_hours.complete, &loaded) {
-            let mut parts = Vec::with_capacity(FACT_TABLES.len());
-            for table in FACT_TABLES {
-                match fetch_partition(lake, table, hour).await {
-                    Ok(part) => parts.push(part),
-                    Err(failure) => {
-                        report.failures.push(failure);
-                        break;
-                    }
-                }
-            }
-            if parts.len() < FACT_TABLES.len() {
-                continue;
-            }
-            let hour_started = Instant::now();
-            match self.load_hour(hour, &parts).await {
-                Ok(()) => {
-                    report.hours_loaded.push(hour);
-                    for part in &parts {
-                        report.add_rows(part.table, part.manifest.rows);
-                    }
-                }
-                Err(failure) => report.failures.push(failure),
-            }
-            tracing::debug!(%hour, ms = hour_started.elapsed().as_millis() as u64, "hour loaded");
-        }
-
-        for table in Table::DIMENSIONS {
-            let current = sources.get(table.name()).copied();
-            for hour in dimension_candidates(&lake_hours.complete, current) {
-                let part = match fetch_partition(lake, table, hour).await {
-                    Ok(part) => part,
-                    Err(failure) => {
-                        report.failures.push(failure);
-                        continue;
-                    }
-                };
-                match self.merge_dimension(&part).await {
-                    Ok(()) => {
-                        report.add_rows(table, part.manifest.rows);
-                        report
-                            .dimensions_merged
-                            .push(DimensionMerge { table, hour });
-                        break;
-                    }
-                    Err(failure) => report.failures.push(failure),
-                }
-            }
-        }
-
-        for failure in &report.failures {
-            tracing::error!(%failure, "partition not loaded");
-        }
-        report.watermark_after = self.watermark().await?;
-        report.elapsed_ms = started.elapsed().as_millis() as u64;
-        Ok(report)
+        refresh::refresh(self, lake).await
     }
 
     /// Loads one partition's bytes into a new staging table and checks the rows loaded
@@ -253,7 +180,10 @@ impl BigQueryWarehouse {
     }
 
     /// Stages one dimension partition and merges it by id (`refresh/<table>.sql`).
-    async fn merge_dimension(&self, part: &VerifiedPartition) -> Result<(), PartitionFailure> {
+    async fn merge_dimension_partition(
+        &self,
+        part: &VerifiedPartition,
+    ) -> Result<(), PartitionFailure> {
         let Some((name, template)) = sql::merge_dimension(part.table) else {
             return Err(failure(part, "not a dimension table".into()));
         };
@@ -270,5 +200,42 @@ impl BigQueryWarehouse {
         let result = self.run(name, &script, &[]).await;
         self.drop_staging(std::slice::from_ref(&stage)).await;
         result.map(|_| ()).map_err(|e| failure(part, reason(e)))
+    }
+}
+
+#[async_trait]
+impl RefreshSteps for BigQueryWarehouse {
+    /// One hour per transaction: each is its own load jobs and script already.
+    fn batch_hours(&self) -> usize {
+        1
+    }
+
+    async fn load_state(&self) -> Result<LoadState, WarehouseError> {
+        let loaded = self
+            .hours("state/loaded_hours.sql", sql::LOADED_HOURS)
+            .await?;
+        Ok(LoadState {
+            loaded: loaded.into_iter().collect(),
+            watermark: self.watermark().await?,
+            dimension_sources: self.dimension_sources().await?,
+        })
+    }
+
+    async fn load_hours(&self, hours: Vec<HourParts>) -> Result<Vec<HourOutcome>, WarehouseError> {
+        let mut outcomes = Vec::with_capacity(hours.len());
+        for (hour, parts) in hours {
+            let rows = parts.iter().map(|p| (p.table, p.manifest.rows)).collect();
+            let loaded = self.load_hour(hour, &parts).await.map(|()| rows);
+            outcomes.push((hour, loaded));
+        }
+        Ok(outcomes)
+    }
+
+    async fn merge_dimension(
+        &self,
+        part: VerifiedPartition,
+    ) -> Result<Result<u64, PartitionFailure>, WarehouseError> {
+        let merged = self.merge_dimension_partition(&part).await;
+        Ok(merged.map(|()| part.manifest.rows))
     }
 }

@@ -4,17 +4,10 @@
 
 use super::sql;
 use crate::model::{PartitionHour, Table};
+use crate::warehouse::refresh::{HourOutcome, HourParts};
 use crate::warehouse::{PartitionFailure, VerifiedPartition};
 use duckdb::Connection;
 use std::path::{Path, PathBuf};
-
-/// The fact tables of an hour, loaded together so that the warehouse never holds an hour's
-/// sales without its inventory (units_sold reconciles with the sales lines).
-pub const FACT_TABLES: [Table; 3] = [
-    Table::SalesData,
-    Table::InventoryData,
-    Table::NegativeInventoryAlerts,
-];
 
 /// The managed table a lake table loads into.
 pub fn managed(table: Table) -> &'static str {
@@ -140,12 +133,6 @@ fn load_partition(
     run(tx, sql::RECORD_PARTITION, &vars).map_err(|e| fail(e.to_string()))?;
     Ok(part.manifest.rows)
 }
-
-/// One fact hour's partitions (its `FACT_TABLES`), verified and ready to load.
-pub type HourParts = (PartitionHour, Vec<VerifiedPartition>);
-
-/// What loading one hour gave: rows per table, or why the hour failed.
-pub type HourOutcome = (PartitionHour, Result<Vec<(Table, u64)>, PartitionFailure>);
 
 /// Loads `hours` in one transaction: one commit, so one WAL sync, for all of them (a commit per
 /// hour made a long first refresh wait on the disk most of its time). If any hour fails the

@@ -13,7 +13,7 @@ mod sql;
 mod stream;
 mod views;
 
-pub use load::{managed, FACT_TABLES};
+pub use load::managed;
 pub use stream::{DuckDbEventSink, STREAM_TABLES};
 
 use super::analytics::{AnalyticsSql, Cell, Param};
@@ -22,7 +22,6 @@ use crate::lake::Lake;
 use crate::model::{parse_date, PartitionHour, Table};
 use async_trait::async_trait;
 use duckdb::Connection;
-use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
@@ -82,13 +81,6 @@ struct Inner {
     /// The refresh watermark, read at open and re-read after each load's commit: like the
     /// stream rows, `/status` wants it on every call, and only this process moves it.
     watermark: Mutex<Option<PartitionHour>>,
-}
-
-/// What the warehouse has loaded, read at the start of a refresh.
-struct LoadState {
-    loaded: BTreeSet<PartitionHour>,
-    watermark: Option<PartitionHour>,
-    dimension_sources: BTreeMap<String, PartitionHour>,
 }
 
 impl DuckDbWarehouse {
@@ -285,20 +277,6 @@ impl DuckDbWarehouse {
         })
         .await
         .map_err(|e| WarehouseError::Worker(e.to_string()))?
-    }
-
-    async fn load_state(&self) -> Result<LoadState, WarehouseError> {
-        self.with_conn(|conn, _| {
-            let loaded = query::hours(conn, "state/loaded_hours.sql", sql::LOADED_HOURS)?;
-            let watermark = read_watermark(conn)?;
-            let dimension_sources = query::dimension_sources(conn, sql::DIMENSION_SOURCES)?;
-            Ok(LoadState {
-                loaded: loaded.into_iter().collect(),
-                watermark,
-                dimension_sources,
-            })
-        })
-        .await
     }
 }
 

@@ -1,0 +1,258 @@
+//! The shared test suite of the `Warehouse` refresh contract. Every backend runs it: DuckDB in
+//! `tests/warehouse_refresh.rs`, BigQuery against its emulator in `tests/warehouse_bigquery.rs`.
+//! Each check starts from a new, empty warehouse over a new, empty lake, writes real hours with
+//! the generator (CSV, `--scale small`), damages some through the lake's `BlobStore`, and holds
+//! the refresh to one promise of the trait's doc. How the managed tables are counted differs
+//! per backend, so each supplies a `Subject`.
+//!
+//! Each check panics with a message naming the broken promise.
+
+mod damage;
+mod lake_fixture;
+
+pub use damage::{
+    a_corrupt_file_fails_only_its_hour_until_repaired,
+    a_corrupt_newest_dimension_falls_back_to_the_next_newest,
+    incomplete_hours_wait_for_their_manifests,
+};
+pub use lake_fixture::{hours, write};
+
+use super::{DateFilter, RefreshReport, Warehouse};
+use crate::lake::Lake;
+use crate::model::{PartitionHour, Table};
+use async_trait::async_trait;
+use lake_fixture::{data_path, expected, ReadLog};
+use std::sync::{Arc, Mutex};
+
+/// One warehouse under test and the lake it refreshes from, both empty when opened.
+#[async_trait]
+pub trait Subject: Send + Sync {
+    fn warehouse(&self) -> &dyn Warehouse;
+    fn lake(&self) -> &Lake;
+    /// Rows in each managed table, in `Table::ALL` order, read however the backend can.
+    async fn managed_rows(&self) -> Vec<u64>;
+    /// Releases what the subject holds outside the process (a BigQuery dataset).
+    async fn close(self: Box<Self>) {}
+}
+
+/// Opens subjects: a new, empty warehouse over a new, empty lake for each check.
+#[async_trait]
+pub trait Backend: Send + Sync {
+    async fn open(&self) -> Box<dyn Subject>;
+}
+
+/// Runs every check, each on a subject of its own, all at once (they share nothing, and the
+/// emulated backends spend most of their time waiting).
+pub async fn run_all(backend: &dyn Backend) {
+    futures::join!(
+        check(backend, loads_every_complete_hour_and_answers),
+        check(backend, a_second_refresh_loads_nothing),
+        check(backend, late_hours_load_without_moving_the_watermark_back),
+        check(backend, a_corrupt_file_fails_only_its_hour_until_repaired),
+        check(
+            backend,
+            a_corrupt_newest_dimension_falls_back_to_the_next_newest
+        ),
+        check(backend, incomplete_hours_wait_for_their_manifests),
+        check(backend, a_refresh_reads_only_the_new_hours),
+    );
+}
+
+/// Runs one check on a new subject, and closes it.
+pub async fn check(backend: &dyn Backend, f: impl AsyncFnOnce(&dyn Subject)) {
+    let subject = backend.open().await;
+    f(subject.as_ref()).await;
+    subject.close().await;
+}
+
+async fn refresh(s: &dyn Subject) -> RefreshReport {
+    s.warehouse().refresh(s.lake()).await.expect("refresh")
+}
+
+/// Everything the analytics answer without a filter, as text: equal snapshots, equal answers.
+async fn analytics(w: &dyn Warehouse) -> String {
+    let all = || DateFilter::all().into();
+    format!(
+        "{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+        w.sales_by_category(all()).await.expect("sales_by_category"),
+        w.sales_by_hour(all()).await.expect("sales_by_hour"),
+        w.revenue_by_store(all()).await.expect("revenue_by_store"),
+        w.top_products(all(), 5).await.expect("top_products"),
+        w.stock_by_hour(all()).await.expect("stock_by_hour"),
+        w.basket_stats(all()).await.expect("basket_stats"),
+    )
+}
+
+/// The hours the analytics see: each loaded hour once in `stock_by_hour`.
+async fn hours_answered(w: &dyn Warehouse) -> Vec<PartitionHour> {
+    let rows = w.stock_by_hour(DateFilter::all().into()).await;
+    rows.expect("stock_by_hour")
+        .iter()
+        .map(|r| {
+            let hour = format!("{}T{:02}", r.date, r.hour);
+            hour.parse().expect("an answered hour")
+        })
+        .collect()
+}
+
+/// A first refresh loads every complete hour, oldest first, with exactly the lake's rows,
+/// merges both dimensions from the newest hour, moves the watermark from none to the newest
+/// hour, and the analytics answer over exactly those hours.
+pub async fn loads_every_complete_hour_and_answers(s: &dyn Subject) {
+    let all = hours("2026-11-20T22", 4);
+    write(s.lake(), &all).await;
+    let w = s.warehouse();
+    assert_eq!(
+        w.watermark().await.expect("watermark"),
+        None,
+        "no watermark before a load"
+    );
+
+    let report = refresh(s).await;
+    assert!(report.failures.is_empty(), "{:#?}", report.failures);
+    assert_eq!(
+        report.hours_loaded, all,
+        "every complete hour, in time order"
+    );
+    assert_eq!(report.hours_incomplete, 0);
+    assert_eq!(report.watermark_before, None);
+    assert_eq!(
+        report.watermark_after,
+        Some(all[3]),
+        "the newest hour loaded"
+    );
+    assert_eq!(w.watermark().await.expect("watermark"), Some(all[3]));
+    let want = expected(s.lake(), &all).await;
+    assert!(want[4] > 0, "the small scale yields alerts to load");
+    assert_eq!(
+        s.managed_rows().await,
+        want,
+        "the managed tables hold the lake"
+    );
+    for (i, table) in Table::ALL.into_iter().enumerate() {
+        assert_eq!(report.rows_of(table), want[i], "{table} rows reported");
+    }
+    let merged: Vec<_> = report
+        .dimensions_merged
+        .iter()
+        .map(|d| (d.table, d.hour))
+        .collect();
+    assert_eq!(
+        merged,
+        [(Table::ProductCatalog, all[3]), (Table::Stores, all[3])],
+        "dimensions merged once each, from the newest hour"
+    );
+
+    assert_eq!(
+        hours_answered(w).await,
+        all,
+        "every loaded hour answers, once"
+    );
+    let by_category = w.sales_by_category(DateFilter::all().into()).await;
+    let by_store = w.revenue_by_store(DateFilter::all().into()).await;
+    let by_category: i64 = by_category
+        .expect("sales_by_category")
+        .iter()
+        .map(|r| r.revenue_cents)
+        .sum();
+    let by_store: i64 = by_store
+        .expect("revenue_by_store")
+        .iter()
+        .map(|r| r.revenue_cents)
+        .sum();
+    assert!(by_category > 0, "the loaded hours have sales");
+    assert_eq!(by_category, by_store, "one revenue whichever way it is cut");
+}
+
+/// A second refresh finds nothing to load and changes nothing: no rows, no merge, the same
+/// watermark, tables and answers.
+pub async fn a_second_refresh_loads_nothing(s: &dyn Subject) {
+    let all = hours("2026-11-20T23", 3);
+    write(s.lake(), &all).await;
+    let first = refresh(s).await;
+    assert_eq!(first.hours_loaded, all);
+    let w = s.warehouse();
+    let (rows, answers) = (s.managed_rows().await, analytics(w).await);
+
+    // The lake rewrites the hours too (same bytes): loaded hours are not read again.
+    write(s.lake(), &all).await;
+    let again = refresh(s).await;
+    assert!(again.is_noop(), "a second refresh loaded {again:#?}");
+    assert!(again.failures.is_empty(), "{:#?}", again.failures);
+    assert!(again.rows.iter().all(|r| r.rows == 0), "{:?}", again.rows);
+    assert_eq!(again.watermark_before, first.watermark_after);
+    assert_eq!(again.watermark_after, first.watermark_after);
+    assert_eq!(s.managed_rows().await, rows, "no rows added or removed");
+    assert_eq!(analytics(w).await, answers, "the same answers");
+}
+
+/// An hour older than the watermark that arrives late is loaded by the next refresh, without
+/// moving the watermark back or rolling the dimensions back to it.
+pub async fn late_hours_load_without_moving_the_watermark_back(s: &dyn Subject) {
+    let all = hours("2026-11-20T22", 4);
+    let first = [all[0], all[1], all[3]];
+    write(s.lake(), &first).await;
+    let report = refresh(s).await;
+    assert_eq!(report.hours_loaded, first);
+    assert_eq!(report.watermark_after, Some(all[3]));
+
+    write(s.lake(), &all[2..3]).await;
+    let report = refresh(s).await;
+    assert!(report.failures.is_empty(), "{:#?}", report.failures);
+    assert_eq!(report.hours_loaded, [all[2]], "the late hour, and only it");
+    assert!(
+        report.dimensions_merged.is_empty(),
+        "an older hour never rolls dimensions back: {:?}",
+        report.dimensions_merged
+    );
+    assert_eq!(report.watermark_before, Some(all[3]));
+    assert_eq!(
+        report.watermark_after,
+        Some(all[3]),
+        "the watermark never moves back"
+    );
+    let w = s.warehouse();
+    assert_eq!(w.watermark().await.expect("watermark"), Some(all[3]));
+    assert_eq!(s.managed_rows().await, expected(s.lake(), &all).await);
+    assert_eq!(
+        hours_answered(w).await,
+        all,
+        "the late hour answers in its place"
+    );
+}
+
+/// A refresh's cost grows with the new hours, not with the history: after a first load, a
+/// refresh reads no data file, and one after a new hour reads that hour's files only.
+pub async fn a_refresh_reads_only_the_new_hours(s: &dyn Subject) {
+    let all = hours("2026-11-20T22", 4);
+    write(s.lake(), &all[..3]).await;
+    let log = Arc::new(ReadLog {
+        store: s.lake().store().clone(),
+        reads: Mutex::new(Vec::new()),
+    });
+    let lake = Lake::new(log.clone());
+    let w = s.warehouse();
+    let first = w.refresh(&lake).await.expect("refresh");
+    assert_eq!(first.hours_loaded, all[..3]);
+    assert!(!log.data_files_read().is_empty(), "a load reads the lake");
+
+    let again = w.refresh(&lake).await.expect("refresh");
+    assert!(again.is_noop(), "{again:#?}");
+    assert_eq!(
+        log.data_files_read(),
+        Vec::<String>::new(),
+        "nothing new, nothing read"
+    );
+
+    write(s.lake(), &all[3..]).await;
+    log.data_files_read();
+    let report = w.refresh(&lake).await.expect("refresh");
+    assert_eq!(report.hours_loaded, all[3..]);
+    let mut want: Vec<String> = Table::ALL.iter().map(|&t| data_path(t, all[3])).collect();
+    want.sort();
+    assert_eq!(
+        log.data_files_read(),
+        want,
+        "the new hour's files, each once"
+    );
+}

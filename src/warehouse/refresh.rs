@@ -1,0 +1,166 @@
+//! The one refresh loop of every backend: read what is loaded, list the lake, fetch and verify
+//! the pending hours' partitions, hand them to the backend a batch at a time, then merge each
+//! dimension from the newest hour that verifies. The backend supplies only its steps
+//! (`RefreshSteps`); the order, the failure handling and the report are decided here once.
+
+use super::{
+    dimension_candidates, fetch_partition, list_lake_hours, pending_hours, settled_dates,
+    DimensionMerge, PartitionFailure, RefreshReport, VerifiedPartition, Warehouse, WarehouseError,
+};
+use crate::lake::Lake;
+use crate::model::{PartitionHour, Table};
+use async_trait::async_trait;
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Instant;
+
+/// The fact tables of an hour, loaded together so that the warehouse never holds an hour's
+/// sales without its inventory (units_sold reconciles with the sales lines).
+pub const FACT_TABLES: [Table; 3] = [
+    Table::SalesData,
+    Table::InventoryData,
+    Table::NegativeInventoryAlerts,
+];
+
+/// What the warehouse has loaded, read at the start of a refresh.
+#[derive(Debug, Default)]
+pub(crate) struct LoadState {
+    pub loaded: BTreeSet<PartitionHour>,
+    pub watermark: Option<PartitionHour>,
+    /// The partition each dimension's current state came from, by table name.
+    pub dimension_sources: BTreeMap<String, PartitionHour>,
+}
+
+/// One fact hour's partitions (its `FACT_TABLES`, in that order), verified and ready to load.
+pub(crate) type HourParts = (PartitionHour, Vec<VerifiedPartition>);
+
+/// What loading one hour gave: rows per table, or why the hour failed (nothing of it loaded).
+pub(crate) type HourOutcome = (PartitionHour, Result<Vec<(Table, u64)>, PartitionFailure>);
+
+/// A backend's own steps of the refresh. An `Err` of `WarehouseError` ends the refresh (the
+/// warehouse cannot be used at all); a `PartitionFailure` fails one hour or partition only.
+#[async_trait]
+pub(crate) trait RefreshSteps: Warehouse {
+    /// Hours handed to `load_hours` at once.
+    fn batch_hours(&self) -> usize;
+
+    async fn load_state(&self) -> Result<LoadState, WarehouseError>;
+
+    /// Loads verified fact hours (time order), each atomically with its record in the state
+    /// and the watermark; one outcome per hour, in the same order.
+    async fn load_hours(&self, hours: Vec<HourParts>) -> Result<Vec<HourOutcome>, WarehouseError>;
+
+    /// Merges one verified dimension partition by id and records it as the dimension's
+    /// source; the rows merged.
+    async fn merge_dimension(
+        &self,
+        part: VerifiedPartition,
+    ) -> Result<Result<u64, PartitionFailure>, WarehouseError>;
+
+    /// Runs after the loads and merges, before the watermark is read for the report.
+    async fn after_refresh(&self, _report: &RefreshReport) -> Result<(), WarehouseError> {
+        Ok(())
+    }
+}
+
+/// `Warehouse::refresh` on any backend; see the trait for the contract. The caller keeps
+/// refreshes of one warehouse one at a time.
+pub(crate) async fn refresh<B: RefreshSteps>(
+    backend: &B,
+    lake: &Lake,
+) -> Result<RefreshReport, WarehouseError> {
+    let started = Instant::now();
+    let state = backend.load_state().await?;
+    let settled = settled_dates(&state.loaded, &state.dimension_sources);
+    let lake_hours = list_lake_hours(lake, &settled).await?;
+    tracing::debug!(
+        complete = lake_hours.complete.len(),
+        loaded = state.loaded.len(),
+        ms = started.elapsed().as_millis() as u64,
+        "lake listed, warehouse state read"
+    );
+    let mut report = RefreshReport::new(state.watermark);
+    report.hours_incomplete = lake_hours.incomplete.len();
+
+    let pending = pending_hours(&lake_hours.complete, &state.loaded);
+    for chunk in pending.chunks(backend.batch_hours().max(1)) {
+        let mut batch = Vec::with_capacity(chunk.len());
+        for &hour in chunk {
+            if let Some(parts) = fetch_hour(lake, hour, &mut report.failures).await {
+                batch.push((hour, parts));
+            }
+        }
+        if batch.is_empty() {
+            continue;
+        }
+        let batch_started = Instant::now();
+        let outcomes = backend.load_hours(batch).await?;
+        tracing::debug!(
+            hours = outcomes.len(),
+            ms = batch_started.elapsed().as_millis() as u64,
+            "hours loaded"
+        );
+        for (hour, loaded) in outcomes {
+            match loaded {
+                Ok(rows) => {
+                    report.hours_loaded.push(hour);
+                    for (table, n) in rows {
+                        report.add_rows(table, n);
+                    }
+                }
+                Err(failure) => report.failures.push(failure),
+            }
+        }
+    }
+
+    for table in Table::DIMENSIONS {
+        let current = state.dimension_sources.get(table.name()).copied();
+        for hour in dimension_candidates(&lake_hours.complete, current) {
+            let part = match fetch_partition(lake, table, hour).await {
+                Ok(part) => part,
+                Err(failure) => {
+                    report.failures.push(failure);
+                    continue;
+                }
+            };
+            let merged = backend.merge_dimension(part).await?;
+            tracing::debug!(%table, %hour, ms = started.elapsed().as_millis() as u64, "dimension merged");
+            match merged {
+                Ok(rows) => {
+                    report.add_rows(table, rows);
+                    report
+                        .dimensions_merged
+                        .push(DimensionMerge { table, hour });
+                    break;
+                }
+                Err(failure) => report.failures.push(failure),
+            }
+        }
+    }
+
+    backend.after_refresh(&report).await?;
+    for failure in &report.failures {
+        tracing::error!(%failure, "partition not loaded");
+    }
+    report.watermark_after = backend.watermark().await?;
+    report.elapsed_ms = started.elapsed().as_millis() as u64;
+    Ok(report)
+}
+
+/// The hour's fact partitions, verified; `None` (the failure noted) at the first bad one.
+async fn fetch_hour(
+    lake: &Lake,
+    hour: PartitionHour,
+    failures: &mut Vec<PartitionFailure>,
+) -> Option<Vec<VerifiedPartition>> {
+    let mut parts = Vec::with_capacity(FACT_TABLES.len());
+    for table in FACT_TABLES {
+        match fetch_partition(lake, table, hour).await {
+            Ok(part) => parts.push(part),
+            Err(failure) => {
+                failures.push(failure);
+                return None;
+            }
+        }
+    }
+    Some(parts)
+}
