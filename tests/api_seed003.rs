@@ -137,26 +137,13 @@ struct Service {
 
 fn start() -> Service {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_retail-pipeline"))
-        .arg("--data-dir")
-        .arg(dir.path())
-        .args([
-            "--scale",
-            "small",
-            "serve",
-            "--port",
-            "0",
-            "--bind",
-            "127.0.0.1",
-        ])
-        .args(["--schedule", "false"])
-        .env("RUST_LOG", "warn")
-        .env_remove("RP_API_TOKEN")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn serve");
-    let addr = common::serve_address(&mut child);
+    let (child, addr) = common::spawn_serve(
+        common::binary(dir.path())
+            .args(["--scale", "small"])
+            .args(common::SERVE_ON_LOOPBACK)
+            .args(["--schedule", "false"])
+            .stderr(Stdio::null()),
+    );
     Service {
         child,
         addr,

@@ -1,10 +1,13 @@
 //! The local bus and the subscriber: bounded back-pressure, flush, alerts with their ordering
 //! key, and reconciliation (events in = rows + dead letters) with every kind of bad message.
 
+mod common;
+
 use bytes::Bytes;
+use common::local_bus::SubscribedBus;
 use retail_pipeline::bus::{
-    alert_messages, publish_alerts, spawn_subscriber, BusError, Delivery, LakeEventSink, LocalBus,
-    MemorySink, Message, Publisher, Subscriber, SubscriberConfig, ATTR_ALERT_ID, ATTR_EVENT_TYPE,
+    alert_messages, publish_alerts, BusError, Delivery, LakeEventSink, LocalBus, MemorySink,
+    Message, Publisher, Subscriber, SubscriberConfig, ATTR_ALERT_ID, ATTR_EVENT_TYPE,
     DEFAULT_ALERTS_TOPIC, DEFAULT_EVENTS_TOPIC,
 };
 use retail_pipeline::generate::events::{EventGenerator, EventPools, EventTime, EventType};
@@ -15,7 +18,6 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio_util::sync::CancellationToken;
 
 fn pools() -> Arc<EventPools> {
     let world = Arc::new(World::new(42, &Scale::preset(ScaleName::Small)));
@@ -198,18 +200,12 @@ async fn every_message_becomes_a_row_or_a_dead_letter() {
             ..SubscriberConfig::default()
         },
     );
-    let bus = LocalBus::new(16);
-    let cancel = CancellationToken::new();
-    let events_task = spawn_subscriber(
-        subscriber.clone(),
-        bus.subscribe(DEFAULT_EVENTS_TOPIC),
-        cancel.clone(),
+    let subscribed = SubscribedBus::new(
+        16,
+        &subscriber,
+        &[DEFAULT_EVENTS_TOPIC, DEFAULT_ALERTS_TOPIC],
     );
-    let alerts_task = spawn_subscriber(
-        subscriber.clone(),
-        bus.subscribe(DEFAULT_ALERTS_TOPIC),
-        cancel.clone(),
-    );
+    let bus = subscribed.bus.clone();
 
     let pools = pools();
     let generator = EventGenerator::new(pools.clone(), "reconcile", &[]);
@@ -240,13 +236,7 @@ async fn every_message_becomes_a_row_or_a_dead_letter() {
         .insert(ATTR_ALERT_ID.into(), "NEG-other".into());
     bus.publish(DEFAULT_ALERTS_TOPIC, forged).await.unwrap();
 
-    tokio::time::timeout(Duration::from_secs(20), bus.flush())
-        .await
-        .unwrap()
-        .unwrap();
-    cancel.cancel();
-    events_task.await.unwrap();
-    alerts_task.await.unwrap();
+    subscribed.drain().await;
 
     let stats = subscriber.stats().snapshot();
     let rows = sink.rows();

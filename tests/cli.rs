@@ -1,7 +1,8 @@
 //! The real binary, driven as a user would: outputs, idempotency, bad input, interruption.
 
+mod common;
+
 use retail_pipeline::generate::{generate_hour, World};
-use retail_pipeline::lake::{crc32c_hex, Manifest};
 use retail_pipeline::model::{HourRange, PartitionHour, Scale, ScaleName, Table};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -37,6 +38,12 @@ fn run(data: &Path, args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
+/// `--scale small [global] generate --date 2026-11-20 --hour HOUR [extra]`: one small hour.
+fn small_hour<'a>(global: &[&'a str], hour: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let generate = ["generate", "--date", "2026-11-20", "--hour", hour];
+    [&["--scale", "small"], global, &generate, extra].concat()
+}
+
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -45,52 +52,24 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-/// Every file under `dir` with its bytes, by relative path.
+/// Every file under `dir` with its bytes, by relative path; `dir` must exist.
 fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("read_dir") {
-            let p = e.expect("entry").path();
-            if p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with(".tmp"))
-            {
-                continue; // a write cut short by a kill; the store never shows these
-            }
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p
-                    .strip_prefix(dir)
-                    .expect("prefix")
-                    .to_string_lossy()
-                    .into_owned();
-                out.insert(rel, std::fs::read(&p).expect("read"));
-            }
-        }
-    }
-    out
+    assert!(dir.is_dir(), "{} is a directory", dir.display());
+    tree_if_exists(dir)
 }
 
+/// As `tree`, but empty where `dir` does not exist. A write cut short by a kill (`.tmp*`) is
+/// left out: the store never shows these.
 fn tree_if_exists(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    if dir.exists() {
-        tree(dir)
-    } else {
-        BTreeMap::new()
-    }
+    let mut files = common::tree(dir);
+    files.retain(|path, _| !common::is_temp_file(path));
+    files
 }
 
 /// Hours whose five manifests exist, each checked against its data file.
 fn complete_hours(lake: &Path) -> Vec<PartitionHour> {
     let mut per_hour: BTreeMap<PartitionHour, usize> = BTreeMap::new();
-    for (path, bytes) in tree(&lake.join("_manifests")) {
-        let m: Manifest = serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{path}: {e}"));
-        for f in &m.files {
-            let data =
-                std::fs::read(lake.join(&f.path)).unwrap_or_else(|e| panic!("{}: {e}", f.path));
-            assert_eq!(data.len() as u64, f.bytes, "{} size", f.path);
-            assert_eq!(crc32c_hex(&data), f.crc32c, "{} checksum", f.path);
-        }
+    for m in common::checked_manifests(lake) {
         let hour = PartitionHour::new(m.date.parse().expect("date"), m.hour).expect("hour");
         *per_hour.entry(hour).or_default() += 1;
     }
@@ -104,18 +83,7 @@ fn complete_hours(lake: &Path) -> Vec<PartitionHour> {
 #[test]
 fn generate_one_hour_writes_every_table_with_its_manifest() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let o = run(
-        dir.path(),
-        &[
-            "--scale",
-            "small",
-            "generate",
-            "--date",
-            "2026-11-20",
-            "--hour",
-            "5",
-        ],
-    );
+    let o = run(dir.path(), &small_hour(&[], "5", &[]));
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("wrote 1 hours"), "{}", stdout(&o));
     let lake = dir.path().join("lake");
@@ -145,18 +113,7 @@ fn generate_one_hour_writes_every_table_with_its_manifest() {
 
     // Again: nothing to do, nothing touched.
     let before = tree(&lake);
-    let o = run(
-        dir.path(),
-        &[
-            "--scale",
-            "small",
-            "generate",
-            "--date",
-            "2026-11-20",
-            "--hour",
-            "5",
-        ],
-    );
+    let o = run(dir.path(), &small_hour(&[], "5", &[]));
     assert!(o.status.success());
     assert!(stdout(&o).contains("nothing to do"), "{}", stdout(&o));
     assert_eq!(tree(&lake), before);
@@ -328,34 +285,10 @@ fn an_unwritable_data_dir_is_refused() {
 #[test]
 fn a_lake_is_never_mixed_with_another_seed() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let o = run(
-        dir.path(),
-        &[
-            "--scale",
-            "small",
-            "generate",
-            "--date",
-            "2026-11-20",
-            "--hour",
-            "1",
-        ],
-    );
+    let o = run(dir.path(), &small_hour(&[], "1", &[]));
     assert!(o.status.success());
     let before = tree(dir.path());
-    let o = run(
-        dir.path(),
-        &[
-            "--scale",
-            "small",
-            "--seed",
-            "7",
-            "generate",
-            "--date",
-            "2026-11-20",
-            "--hour",
-            "2",
-        ],
-    );
+    let o = run(dir.path(), &small_hour(&["--seed", "7"], "2", &[]));
     assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o).contains("seed 42") && stderr(&o).contains("seed 7"),
@@ -365,22 +298,24 @@ fn a_lake_is_never_mixed_with_another_seed() {
     assert_eq!(tree(dir.path()), before, "nothing written");
 }
 
+/// 480 hours of ten stores: long enough to interrupt.
+const LONG_BACKFILL: [&str; 7] = [
+    "--stores",
+    "10",
+    "backfill",
+    "--from",
+    "2026-10-01T00",
+    "--to",
+    "2026-10-20T23",
+];
+
 /// Starts a long backfill, waits for its first complete hour, then sends `signal`.
 fn interrupted_backfill(data: &Path, signal: &str) -> (Option<i32>, String) {
     let child = bin()
         .arg("--data-dir")
         .arg(data)
-        .args([
-            "--stores",
-            "10",
-            "backfill",
-            "--from",
-            "2026-10-01T00",
-            "--to",
-            "2026-10-20T23",
-            "--jobs",
-            "2",
-        ])
+        .args(LONG_BACKFILL)
+        .args(["--jobs", "2"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -402,18 +337,7 @@ fn interrupted_backfill(data: &Path, signal: &str) -> (Option<i32>, String) {
 
 /// Reruns the backfill; `complete` hours were sealed before the interruption.
 fn resume_and_check(data: &Path, complete: usize) {
-    let o = run(
-        data,
-        &[
-            "--stores",
-            "10",
-            "backfill",
-            "--from",
-            "2026-10-01T00",
-            "--to",
-            "2026-10-20T23",
-        ],
-    );
+    let o = run(data, &LONG_BACKFILL);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
         stdout(&o).contains(&format!("wrote {} hours", 480 - complete)),
@@ -540,18 +464,10 @@ fn scenario_list_run_and_ctrl_c() {
 #[test]
 fn a_parquet_lake_is_rewritten_byte_for_byte_and_refuses_csv() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let one_hour = [
-        "--scale",
-        "small",
-        "--lake-format",
-        "parquet",
-        "generate",
-        "--date",
-        "2026-11-20",
-        "--hour",
-        "5",
-    ];
-    let o = run(dir.path(), &one_hour);
+    let o = run(
+        dir.path(),
+        &small_hour(&["--lake-format", "parquet"], "5", &[]),
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let lake = dir.path().join("lake");
     let first = tree(&lake);
@@ -566,33 +482,13 @@ fn a_parquet_lake_is_rewritten_byte_for_byte_and_refuses_csv() {
         .env("RP_LAKE_FORMAT", "parquet")
         .arg("--data-dir")
         .arg(dir.path())
-        .args([
-            "--scale",
-            "small",
-            "generate",
-            "--date",
-            "2026-11-20",
-            "--hour",
-            "5",
-            "--force",
-        ])
+        .args(small_hour(&[], "5", &["--force"]))
         .output()
         .expect("runs");
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(tree(&lake), first);
     // The default format against this lake is refused, naming both, and writes nothing.
-    let o = run(
-        dir.path(),
-        &[
-            "--scale",
-            "small",
-            "generate",
-            "--date",
-            "2026-11-20",
-            "--hour",
-            "6",
-        ],
-    );
+    let o = run(dir.path(), &small_hour(&[], "6", &[]));
     assert!(!o.status.success());
     let err = stderr(&o);
     assert!(

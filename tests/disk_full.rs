@@ -52,47 +52,10 @@ fn code(out: &Path, step: &str) -> i32 {
         .expect("exit code")
 }
 
-/// Every file under `dir`, by path relative to it.
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries {
-            let p = e.expect("entry").path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p
-                    .strip_prefix(dir)
-                    .expect("under")
-                    .to_string_lossy()
-                    .into_owned();
-                out.insert(rel, std::fs::read(&p).expect("read"));
-            }
-        }
-    }
-    out
-}
-
 /// The sealed hours of a lake, each checked against its data files: hour -> tables sealed.
 fn sealed_hours(lake: &Path) -> BTreeMap<String, usize> {
     let mut hours = BTreeMap::new();
-    for (path, bytes) in files(&lake.join("_manifests")) {
-        let m: Manifest = serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{path}: {e}"));
-        for f in &m.files {
-            let data =
-                std::fs::read(lake.join(&f.path)).unwrap_or_else(|e| panic!("{}: {e}", f.path));
-            assert_eq!(data.len() as u64, f.bytes, "{} is whole", f.path);
-            assert_eq!(
-                retail_pipeline::lake::crc32c_hex(&data),
-                f.crc32c,
-                "{}",
-                f.path
-            );
-        }
+    for m in common::checked_manifests(lake) {
         *hours
             .entry(format!("{}T{:02}", m.date, m.hour))
             .or_default() += 1;
@@ -155,9 +118,9 @@ fn a_full_disk_stops_cleanly_and_the_work_finishes_once_there_is_room() {
         "{} hours sealed",
         sealed.len()
     );
-    let temps: Vec<String> = files(&lake)
+    let temps: Vec<String> = common::tree(&lake)
         .into_keys()
-        .filter(|p| p.rsplit('/').next().is_some_and(|n| n.starts_with(".tmp")))
+        .filter(|p| common::is_temp_file(p))
         .collect();
     assert!(temps.is_empty(), "temp files left: {temps:?}");
     let whole = sealed.values().filter(|&&tables| tables == 5).count();
@@ -199,7 +162,7 @@ fn a_full_disk_stops_cleanly_and_the_work_finishes_once_there_is_room() {
     let sealed = sealed_hours(&final_lake);
     assert_eq!(sealed.len(), HOURS);
     assert!(sealed.values().all(|&t| t == 5));
-    let rows: u64 = files(&final_lake.join("_manifests/sales_data"))
+    let rows: u64 = common::tree(&final_lake.join("_manifests/sales_data"))
         .values()
         .map(|b| {
             serde_json::from_slice::<Manifest>(b)

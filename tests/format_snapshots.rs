@@ -3,9 +3,9 @@
 
 mod common;
 
-use retail_pipeline::generate::{generate_hour, World, GENERATOR_VERSION};
+use retail_pipeline::generate::{generate_hour, generate_hour_as, World, GENERATOR_VERSION};
 use retail_pipeline::lake::{Lake, LakeIdentity, LocalDirStore};
-use retail_pipeline::model::{PartitionHour, Scale, ScaleName, Table};
+use retail_pipeline::model::{LakeFormat, PartitionHour, Scale, ScaleName, Table};
 use std::sync::Arc;
 
 fn head(bytes: &[u8], lines: usize) -> String {
@@ -34,30 +34,40 @@ fn small_scale_hour_heads() {
     insta::assert_snapshot!(out);
 }
 
-#[tokio::test]
-async fn manifest_and_identity_format() {
+/// The small scale's hour 2026-11-20T18 (seed 42) written as `format` to a fresh local lake,
+/// every table verified against its manifest. Returns the lake (and the directory that holds
+/// it) with the text to snapshot: the manifest at `manifest` (below `_manifests/`), then
+/// `_lake.json`.
+async fn written_hour(format: LakeFormat, manifest: &str) -> (tempfile::TempDir, Lake, String) {
     let dir = tempfile::tempdir().expect("tempdir");
     let lake = Lake::new(Arc::new(LocalDirStore::open(dir.path()).expect("open")));
     let scale = Scale::preset(ScaleName::Small);
-    let identity = LakeIdentity::new(42, &scale, GENERATOR_VERSION);
+    let identity = LakeIdentity::new(42, &scale, GENERATOR_VERSION).with_format(format);
     lake.ensure_identity(&identity).await.expect("identity");
     let hour: PartitionHour = "2026-11-20T18".parse().expect("hour");
-    let files = generate_hour(&World::new(42, &scale), hour);
+    let files = generate_hour_as(&World::new(42, &scale), hour, format).expect("encode");
     lake.write_hour(hour, files, &identity)
         .await
         .expect("write");
-    let manifest = std::fs::read_to_string(
-        dir.path()
-            .join("_manifests/negative_inventory_alerts/date=2026-11-20/hour=18.json"),
-    )
-    .expect("manifest");
-    let lake_json = std::fs::read_to_string(dir.path().join("_lake.json")).expect("identity");
-    insta::assert_snapshot!(format!("{manifest}\n{lake_json}"));
     for table in Table::ALL {
         lake.verify(table, hour)
             .await
             .expect("the manifest matches the data");
     }
+    let manifest =
+        std::fs::read_to_string(dir.path().join("_manifests").join(manifest)).expect("manifest");
+    let lake_json = std::fs::read_to_string(dir.path().join("_lake.json")).expect("identity");
+    (dir, lake, format!("{manifest}\n{lake_json}"))
+}
+
+#[tokio::test]
+async fn manifest_and_identity_format() {
+    let (_dir, _lake, text) = written_hour(
+        LakeFormat::Csv,
+        "negative_inventory_alerts/date=2026-11-20/hour=18.json",
+    )
+    .await;
+    insta::assert_snapshot!(text);
 }
 
 /// A Parquet hour: each file's size and CRC-32C (so any change of the writer's bytes, such as
@@ -67,8 +77,6 @@ async fn manifest_and_identity_format() {
 fn small_scale_parquet_hour() {
     use parquet::file::reader::{FileReader, SerializedFileReader};
     use parquet::schema::printer::print_schema;
-    use retail_pipeline::generate::generate_hour_as;
-    use retail_pipeline::model::LakeFormat;
     let world = World::new(42, &Scale::preset(ScaleName::Small));
     let hour: PartitionHour = "2026-11-20T18".parse().expect("hour");
     let files = generate_hour_as(&world, hour, LakeFormat::Parquet).expect("encode");
@@ -110,33 +118,11 @@ fn small_scale_parquet_hour() {
 
 #[tokio::test]
 async fn a_parquet_lake_names_its_format_and_verifies() {
-    use retail_pipeline::generate::generate_hour_as;
-    use retail_pipeline::model::LakeFormat;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let lake = Lake::new(Arc::new(LocalDirStore::open(dir.path()).expect("open")));
-    let scale = Scale::preset(ScaleName::Small);
-    let identity =
-        LakeIdentity::new(42, &scale, GENERATOR_VERSION).with_format(LakeFormat::Parquet);
-    lake.ensure_identity(&identity).await.expect("identity");
-    let hour: PartitionHour = "2026-11-20T18".parse().expect("hour");
-    let files =
-        generate_hour_as(&World::new(42, &scale), hour, LakeFormat::Parquet).expect("encode");
-    lake.write_hour(hour, files, &identity)
-        .await
-        .expect("write");
-    let manifest = std::fs::read_to_string(
-        dir.path()
-            .join("_manifests/stores/date=2026-11-20/hour=18.json"),
-    )
-    .expect("manifest");
-    let lake_json = std::fs::read_to_string(dir.path().join("_lake.json")).expect("identity");
-    insta::assert_snapshot!(format!("{manifest}\n{lake_json}"));
-    for table in Table::ALL {
-        lake.verify(table, hour)
-            .await
-            .expect("the manifest matches the data");
-    }
+    let (_dir, lake, text) =
+        written_hour(LakeFormat::Parquet, "stores/date=2026-11-20/hour=18.json").await;
+    insta::assert_snapshot!(text);
     // The same lake opened for CSV is refused, naming both formats.
+    let scale = Scale::preset(ScaleName::Small);
     let csv = LakeIdentity::new(42, &scale, GENERATOR_VERSION);
     let err = lake.ensure_identity(&csv).await.expect_err("mismatch");
     let message = err.to_string();

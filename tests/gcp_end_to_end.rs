@@ -12,12 +12,14 @@
 
 mod common;
 
-use common::e2e::{call, count_rows, emulators, finished_job, http, names, start, Emulators};
+use common::e2e::{
+    call, check_client, count_rows, emulators, finished_job, gcp_command, http, names, start, stop,
+    subscribe_to_alerts, Emulators,
+};
 
-use retail_pipeline::gcp::{Credentials, GcpHttp};
+use retail_pipeline::gcp::GcpHttp;
 use serde_json::json;
 use std::collections::BTreeSet;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -25,19 +27,12 @@ async fn a_whole_hour_lands_in_the_bucket_pubsub_and_bigquery() {
     let Some(e) = emulators() else { return };
     let n = names();
     let dir = tempfile::tempdir().expect("temp dir");
-    let client = GcpHttp::new(Credentials::Anonymous, Duration::from_secs(30)).expect("client");
-    let (mut child, addr) = start(dir.path(), &e, &n);
-    let _reaper = common::KillOnDrop(child.id());
+    let (child, addr, _reaper) = start(dir.path(), &e, &n);
 
     // A subscription of our own on the alerts topic the service created at start.
+    let client = check_client();
     let sub = format!("{}-check", n.alerts);
-    call(
-        &client,
-        "PUT",
-        format!("{}/v1/projects/{}/subscriptions/{sub}", e.pubsub, n.project),
-        Some(json!({"topic": format!("projects/{}/topics/{}", n.project, n.alerts)})),
-    )
-    .await;
+    subscribe_to_alerts(&client, &e, &n, &sub).await;
 
     // Three evening hours: small scale oversells then, so alerts are certain.
     let body = r#"{"from": "2026-03-06T17", "to": "2026-03-06T19"}"#;
@@ -175,11 +170,7 @@ async fn a_whole_hour_lands_in_the_bucket_pubsub_and_bigquery() {
         "{backends}"
     );
 
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let exit = child.wait().expect("wait");
-    assert!(exit.success(), "serve exited with {exit}");
+    stop(child);
 }
 
 /// Pulls (and acknowledges) alerts from `sub` until `want` distinct `alert_id`s arrived or 30 s
@@ -240,36 +231,15 @@ async fn the_cli_publishes_alerts_only_when_asked() {
     let Some(e) = emulators() else { return };
     let n = names();
     let dir = tempfile::tempdir().expect("temp dir");
-    let client = GcpHttp::new(Credentials::Anonymous, Duration::from_secs(30)).expect("client");
+    let client = check_client();
     let topic = format!("projects/{}/topics/{}", n.project, n.alerts);
     call(&client, "PUT", format!("{}/v1/{topic}", e.pubsub), None).await;
     let sub = format!("{}-check", n.alerts);
-    call(
-        &client,
-        "PUT",
-        format!("{}/v1/projects/{}/subscriptions/{sub}", e.pubsub, n.project),
-        Some(json!({ "topic": topic })),
-    )
-    .await;
+    subscribe_to_alerts(&client, &e, &n, &sub).await;
     let generate = |hour: &str, flag: Option<&str>| {
-        let out = Command::new(env!("CARGO_BIN_EXE_retail-pipeline"))
-            .arg("--data-dir")
-            .arg(dir.path())
-            .args(["--scale", "small", "--backend", "gcp"])
-            .args(["--gcp-project", &n.project, "--gcs-bucket", &n.bucket])
-            .args(["--bq-dataset", &n.dataset])
-            .args(["--alerts-topic", &n.alerts, "--events-topic", &n.events])
+        let out = gcp_command(dir.path(), &e, &n)
             .args(["generate", "--date", "2026-03-06", "--hour", hour])
             .args(flag)
-            .env("STORAGE_EMULATOR_HOST", &e.gcs)
-            .env("BIGQUERY_EMULATOR_HOST", &e.bq)
-            .env(
-                "PUBSUB_EMULATOR_HOST",
-                e.pubsub.trim_start_matches("http://"),
-            )
-            .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
-            .env("HOME", dir.path())
-            .env("RUST_LOG", "warn")
             .output()
             .expect("run generate");
         let stdout = String::from_utf8_lossy(&out.stdout).to_string();
@@ -307,7 +277,6 @@ async fn the_cli_publishes_alerts_only_when_asked() {
 /// is back writes exactly the missing hours.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn storage_lost_mid_generate_fails_cleanly_and_the_rerun_completes() {
-    use retail_pipeline::lake::{GcsStore, Lake};
     use retail_pipeline::model::{PartitionHour, Table};
     let Some(e) = emulators() else { return };
     let n = names();
@@ -318,8 +287,7 @@ async fn storage_lost_mid_generate_fails_cleanly_and_the_rerun_completes() {
         pubsub: e.pubsub.clone(),
     };
     let dir = tempfile::tempdir().expect("temp dir");
-    let (mut child, addr) = start(dir.path(), &through, &n);
-    let _reaper = common::KillOnDrop(child.id());
+    let (child, addr, _reaper) = start(dir.path(), &through, &n);
 
     let body = r#"{"from": "2026-03-07T00", "to": "2026-03-09T23"}"#;
     let (status, accepted) = http(&addr, "POST", "/generate", body);
@@ -344,13 +312,7 @@ async fn storage_lost_mid_generate_fails_cleanly_and_the_rerun_completes() {
     );
 
     // Straight to the emulator: what is complete is whole.
-    let client = GcpHttp::new(Credentials::Anonymous, Duration::from_secs(30)).expect("client");
-    let lake = Lake::new(std::sync::Arc::new(GcsStore::new(
-        client,
-        Some(e.gcs.clone()),
-        n.bucket.clone(),
-        None,
-    )));
+    let lake = common::e2e::bucket_lake(&e, &n);
     let mut complete = 0;
     for day in ["2026-03-07", "2026-03-08", "2026-03-09"] {
         let date = day.parse().expect("date");
@@ -385,10 +347,7 @@ async fn storage_lost_mid_generate_fails_cleanly_and_the_rerun_completes() {
         72 - complete
     );
 
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    assert!(child.wait().expect("wait").success());
+    stop(child);
 }
 
 /// Messages the service did not write (seed 003's order, seed 004's event, one published
@@ -401,9 +360,8 @@ async fn foreign_messages_end_as_dead_letters_counted_by_status() {
     let Some(e) = emulators() else { return };
     let n = names();
     let dir = tempfile::tempdir().expect("temp dir");
-    let client = GcpHttp::new(Credentials::Anonymous, Duration::from_secs(30)).expect("client");
-    let (mut child, addr) = start(dir.path(), &e, &n);
-    let _reaper = common::KillOnDrop(child.id());
+    let (mut child, addr, _reaper) = start(dir.path(), &e, &n);
+    let client = check_client();
 
     let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
     let seed_003 = r#"{"event_type":"order","order_id":"ORD-20240115-001","customer_id":"CUST-001","order_date":"2024-01-15T10:30:00Z","items":[{"product_id":"PROD-001","quantity":2,"price":29.99}],"total_amount":59.98}"#;

@@ -12,14 +12,15 @@
 
 mod common;
 
-use common::e2e::{call, emulators, finished_job, http, names, start, Emulators, Names};
-use retail_pipeline::gcp::{Credentials, GcpHttp};
+use common::e2e::{
+    call, check_client, emulators, finished_job, http, names, start, stop, subscribe_to_alerts,
+    Emulators, Names,
+};
+use retail_pipeline::gcp::GcpHttp;
 use retail_pipeline::generate::{hour_alerts, World};
-use retail_pipeline::lake::{GcsStore, Lake};
 use retail_pipeline::model::{PartitionHour, Scale, ScaleName, Table};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// Pulls and acknowledges until the subscription has been empty for a while.
@@ -60,13 +61,7 @@ async fn pull_all(client: &GcpHttp, e: &Emulators, n: &Names, sub: &str) -> Vec<
 /// The alert ids the lake holds for `hours`, read from the bucket and checked against their
 /// manifests.
 async fn lake_alert_ids(e: &Emulators, n: &Names, hours: &[PartitionHour]) -> BTreeSet<String> {
-    let client = GcpHttp::new(Credentials::Anonymous, Duration::from_secs(30)).expect("client");
-    let lake = Lake::new(std::sync::Arc::new(GcsStore::new(
-        client,
-        Some(e.gcs.clone()),
-        n.bucket.clone(),
-        None,
-    )));
+    let lake = common::e2e::bucket_lake(e, n);
     let mut ids = BTreeSet::new();
     for &hour in hours {
         let (_, files) = lake
@@ -103,18 +98,10 @@ async fn alerts_survive_lost_replies_and_a_stopped_pubsub_without_loss() {
         pubsub: format!("http://{}", proxy.addr),
     };
     let dir = tempfile::tempdir().expect("temp dir");
-    let (mut child, addr) = start(dir.path(), &through, &n);
-    let _reaper = common::KillOnDrop(child.id());
-    // Our own subscription on the alerts topic, straight at the emulator.
-    let client = GcpHttp::new(Credentials::Anonymous, Duration::from_secs(30)).expect("client");
+    let (child, addr, _reaper) = start(dir.path(), &through, &n);
+    let client = check_client();
     let sub = format!("{}-outage-check", n.alerts);
-    call(
-        &client,
-        "PUT",
-        format!("{}/v1/projects/{}/subscriptions/{sub}", e.pubsub, n.project),
-        Some(json!({"topic": format!("projects/{}/topics/{}", n.project, n.alerts)})),
-    )
-    .await;
+    subscribe_to_alerts(&client, &e, &n, &sub).await;
 
     // The service runs the small scale with seed 42; these evening hours oversell.
     let world = World::new(42, &Scale::preset(ScaleName::Small));
@@ -189,8 +176,5 @@ async fn alerts_survive_lost_replies_and_a_stopped_pubsub_without_loss() {
         in_lake.len()
     );
 
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    assert!(child.wait().expect("wait").success());
+    stop(child);
 }

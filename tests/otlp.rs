@@ -4,6 +4,8 @@
 //! is what a real collector would read: sampling, the semantic-convention HTTP attributes, span
 //! status, and that the spans still batched at SIGTERM arrive before the process exits.
 
+mod common;
+
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
 use opentelemetry_proto::tonic::trace::v1::{span::SpanKind, status::StatusCode, Span};
@@ -130,30 +132,15 @@ fn spans_are_sampled_follow_the_conventions_and_are_flushed_at_sigterm() {
     let data = tempfile::tempdir().expect("temp dir");
     let stderr_path = data.path().join("stderr.log");
     let stderr = std::fs::File::create(&stderr_path).expect("stderr file");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_retail-pipeline"))
-        .arg("--data-dir")
-        .arg(data.path())
-        .args([
-            "--scale",
-            "small",
-            "--log-format",
-            "json",
-            "--otlp-endpoint",
-        ])
+    let mut child = common::binary(data.path())
+        .args(["--scale", "small", "--log-format", "json"])
+        .arg("--otlp-endpoint")
         .arg(format!("http://{collector_addr}"))
-        .args([
-            "serve",
-            "--port",
-            "0",
-            "--bind",
-            "127.0.0.1",
-            "--schedule",
-            "false",
-        ])
+        .args(common::SERVE_ON_LOOPBACK)
+        .args(["--schedule", "false"])
         .env("RUST_LOG", "info")
         // A minute between batches: whatever arrives before it came with the shutdown flush.
         .env("OTEL_BSP_SCHEDULE_DELAY", "60000")
-        .env_remove("RP_API_TOKEN")
         .env_remove("GOOGLE_CLOUD_PROJECT")
         .env_remove("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
         .stdout(Stdio::piped())

@@ -2,9 +2,11 @@
 //! paused clock, so minutes pass in milliseconds), stops promptly on cancel keeping its counts,
 //! and feeds the subscriber so that every event ends as a row.
 
+mod common;
+
+use common::local_bus::SubscribedBus;
 use retail_pipeline::bus::{
-    spawn_subscriber, LocalBus, MemorySink, Message, Publisher, Subscriber, SubscriberConfig,
-    DEFAULT_EVENTS_TOPIC,
+    LocalBus, MemorySink, Message, Publisher, Subscriber, SubscriberConfig, DEFAULT_EVENTS_TOPIC,
 };
 use retail_pipeline::generate::events::{
     parse_event, EventGenerator, EventPools, EventTime, EventType,
@@ -12,7 +14,7 @@ use retail_pipeline::generate::events::{
 use retail_pipeline::generate::World;
 use retail_pipeline::jobs::scenario::{
     CustomScenario, Pacing, RunOptions, ScenarioProgress, ScenarioRunError, ScenarioRunner,
-    ScenarioSpec,
+    ScenarioSpec, ScenarioSummary,
 };
 use retail_pipeline::lake::{BlobStore, LocalDirStore};
 use retail_pipeline::model::{Scale, ScaleName};
@@ -20,6 +22,23 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+
+/// Runs `spec` to its end with the default options, never cancelled; with its progress.
+async fn run_uncancelled(
+    runner: &ScenarioRunner,
+    spec: &ScenarioSpec,
+    run_key: &str,
+) -> (
+    Result<ScenarioSummary, ScenarioRunError>,
+    Arc<ScenarioProgress>,
+) {
+    let progress = ScenarioProgress::new();
+    let cancel = CancellationToken::new();
+    let result = runner
+        .run(spec, run_key, RunOptions::default(), &progress, &cancel)
+        .await;
+    (result, progress)
+}
 
 fn pools() -> Arc<EventPools> {
     let world = Arc::new(World::new(42, &Scale::preset(ScaleName::Small)));
@@ -201,18 +220,9 @@ async fn cancel_stops_promptly_and_keeps_counts() {
 async fn a_publish_failure_ends_the_run_with_its_counts() {
     let bus = LocalBus::new(8); // nobody subscribes
     let runner = ScenarioRunner::new(pools(), Arc::new(bus), DEFAULT_EVENTS_TOPIC);
-    let progress = ScenarioProgress::new();
     let spec = ScenarioSpec::named("quick_sample").unwrap();
-    let err = runner
-        .run(
-            &spec,
-            "job-e",
-            RunOptions::default(),
-            &progress,
-            &CancellationToken::new(),
-        )
-        .await
-        .unwrap_err();
+    let (err, progress) = run_uncancelled(&runner, &spec, "job-e").await;
+    let err = err.unwrap_err();
     assert!(
         matches!(
             err,
@@ -269,14 +279,9 @@ async fn a_run_through_the_subscriber_reconciles() {
             ..SubscriberConfig::default()
         },
     );
-    let bus = LocalBus::new(32);
-    let cancel = CancellationToken::new();
-    let task = spawn_subscriber(
-        subscriber.clone(),
-        bus.subscribe(DEFAULT_EVENTS_TOPIC),
-        cancel.clone(),
-    );
-    let runner = ScenarioRunner::new(pools(), Arc::new(bus.clone()), DEFAULT_EVENTS_TOPIC);
+    let subscribed = SubscribedBus::new(32, &subscriber, &[DEFAULT_EVENTS_TOPIC]);
+    let bus = subscribed.bus.clone();
+    let runner = ScenarioRunner::new(pools(), Arc::new(bus), DEFAULT_EVENTS_TOPIC);
     let spec = CustomScenario {
         events_per_minute: 6_000,
         duration_seconds: Some(2),
@@ -284,20 +289,9 @@ async fn a_run_through_the_subscriber_reconciles() {
     }
     .validate()
     .unwrap();
-    let progress = ScenarioProgress::new();
-    let summary = runner
-        .run(
-            &spec,
-            "job-s",
-            RunOptions::default(),
-            &progress,
-            &CancellationToken::new(),
-        )
-        .await
-        .unwrap();
-    bus.flush().await.unwrap();
-    cancel.cancel();
-    task.await.unwrap();
+    let (summary, _) = run_uncancelled(&runner, &spec, "job-s").await;
+    let summary = summary.unwrap();
+    subscribed.drain().await;
     let stats = subscriber.stats().snapshot();
     assert_eq!(summary.sent, 200);
     assert_eq!(stats.received, 200);
@@ -349,17 +343,8 @@ async fn a_slow_bus_does_not_push_the_schedule_back() {
             delay: Duration::from_secs(delay),
         };
         let runner = ScenarioRunner::new(pools(), Arc::new(slow), DEFAULT_EVENTS_TOPIC);
-        let progress = ScenarioProgress::new();
-        let summary = runner
-            .run(
-                &spec,
-                "job-slow",
-                RunOptions::default(),
-                &progress,
-                &CancellationToken::new(),
-            )
-            .await
-            .unwrap();
+        let (summary, _) = run_uncancelled(&runner, &spec, "job-slow").await;
+        let summary = summary.unwrap();
         assert_eq!(summary.sent, 12);
         bus.flush().await.unwrap();
         let arrivals = recorder.arrivals.lock().unwrap();

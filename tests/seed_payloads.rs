@@ -4,10 +4,10 @@
 
 mod common;
 
+use common::local_bus::SubscribedBus;
 use common::seed_payloads::{SEED003_GENERATOR, SEED003_GUIDE, SEED004, SEED_BAD_TOTAL};
 use retail_pipeline::bus::{
-    spawn_subscriber, LocalBus, Message, Publisher, Subscriber, SubscriberConfig,
-    DEFAULT_EVENTS_TOPIC,
+    Message, Publisher, Subscriber, SubscriberConfig, DEFAULT_EVENTS_TOPIC,
 };
 use retail_pipeline::lake::{BlobStore, LocalDirStore};
 use retail_pipeline::warehouse::duckdb::{DuckDbEventSink, DuckDbWarehouse};
@@ -239,19 +239,13 @@ async fn seed_payloads_on_the_local_bus_become_typed_rows() {
     let dir = tempfile::tempdir().expect("tempdir");
     let warehouse = warehouse(&dir).await;
     let subscriber = subscriber(&dir, &warehouse);
-    let bus = LocalBus::new(64);
-    let cancel = CancellationToken::new();
-    let task = spawn_subscriber(
-        subscriber.clone(),
-        bus.subscribe(DEFAULT_EVENTS_TOPIC),
-        cancel.clone(),
-    );
-    bus.publish(DEFAULT_EVENTS_TOPIC, messages())
+    let subscribed = SubscribedBus::new(64, &subscriber, &[DEFAULT_EVENTS_TOPIC]);
+    subscribed
+        .bus
+        .publish(DEFAULT_EVENTS_TOPIC, messages())
         .await
         .expect("publish");
-    bus.flush().await.expect("flush");
-    cancel.cancel();
-    task.await.expect("subscriber");
+    subscribed.drain().await;
     let stats = subscriber.stats().snapshot();
     assert_eq!(
         (

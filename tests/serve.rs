@@ -7,24 +7,24 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn start(data: &Path, extra: &[&str]) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_retail-pipeline"))
-        .arg("--data-dir")
-        .arg(data)
-        .args(["serve", "--port", "0", "--bind", "127.0.0.1"])
-        .args(extra)
-        .env("RUST_LOG", "warn")
-        .env_remove("RP_API_TOKEN")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn serve");
-    let addr = common::serve_address(&mut child);
-    (child, addr)
+    common::spawn_serve(
+        common::binary(data)
+            .args(common::SERVE_ON_LOOPBACK)
+            .args(extra)
+            .stderr(Stdio::piped()),
+    )
 }
 
 /// One HTTP/1.1 request; returns the status and the body.
 fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, String) {
     common::http(addr, method, path, body, Duration::from_secs(10))
+}
+
+/// Starts a custom scenario (`body` is its JSON) and answers the accepted job.
+fn start_custom_scenario(addr: &str, body: &str) -> String {
+    let (status, accepted) = http(addr, "POST", "/scenarios/custom/start", body);
+    assert_eq!(status, 202, "{accepted}");
+    accepted
 }
 
 fn sigterm(child: &Child) {
@@ -33,6 +33,18 @@ fn sigterm(child: &Child) {
         .status()
         .expect("kill");
     assert!(ok.success());
+}
+
+/// SIGTERM, as Cloud Run stops an instance: the child must exit 0 within its 10 s.
+fn stop_as_cloud_run_does(child: &mut Child) {
+    let stopped_at = Instant::now();
+    sigterm(child);
+    let status = child.wait().expect("wait");
+    assert!(status.success(), "a graceful stop exits 0: {status:?}");
+    assert!(
+        stopped_at.elapsed() < Duration::from_secs(10),
+        "stopped within Cloud Run's 10 s"
+    );
 }
 
 #[test]
@@ -54,14 +66,7 @@ fn sigterm_mid_job_stops_cleanly_leaving_only_whole_hours() {
     while !manifests.exists() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(10));
     }
-    let stopped_at = Instant::now();
-    sigterm(&child);
-    let status = child.wait().expect("wait");
-    assert!(status.success(), "a graceful stop exits 0: {status:?}");
-    assert!(
-        stopped_at.elapsed() < Duration::from_secs(10),
-        "stopped within Cloud Run's 10 s"
-    );
+    stop_as_cloud_run_does(&mut child);
 
     // Every data file written belongs to an hour whose manifests are all there.
     let mut data_hours = std::collections::BTreeSet::new();
@@ -101,9 +106,7 @@ fn sigterm_mid_job_stops_cleanly_leaving_only_whole_hours() {
 #[test]
 fn bad_serve_flags_are_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = Command::new(env!("CARGO_BIN_EXE_retail-pipeline"))
-        .arg("--data-dir")
-        .arg(dir.path())
+    let out = common::binary(dir.path())
         .args(["serve", "--port", "99999"])
         .output()
         .expect("run");
@@ -184,34 +187,19 @@ fn sigterm_mid_scenario_flushes_the_bus_and_logs_the_final_count() {
     let dir = tempfile::tempdir().expect("tempdir");
     let log_path = dir.path().join("serve.log");
     let log = std::fs::File::create(&log_path).expect("log file");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_retail-pipeline"))
-        .arg("--data-dir")
-        .arg(dir.path())
-        .args(["--scale", "small", "--log-format", "json"])
-        .args([
-            "serve",
-            "--port",
-            "0",
-            "--bind",
-            "127.0.0.1",
-            "--schedule",
-            "false",
-        ])
-        .env("RUST_LOG", "info")
-        .env_remove("RP_API_TOKEN")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::from(log))
-        .spawn()
-        .expect("spawn serve");
+    let (mut child, addr) = common::spawn_serve(
+        common::binary(dir.path())
+            .args(["--scale", "small", "--log-format", "json"])
+            .args(common::SERVE_ON_LOOPBACK)
+            .args(["--schedule", "false"])
+            .env("RUST_LOG", "info")
+            .stderr(Stdio::from(log)),
+    );
     let _reaper = common::KillOnDrop(child.id());
-    let addr = common::serve_address(&mut child);
-    let (status, body) = http(
+    start_custom_scenario(
         &addr,
-        "POST",
-        "/scenarios/custom/start",
         r#"{"events_per_minute":60000,"duration_seconds":120}"#,
     );
-    assert_eq!(status, 202, "{body}");
     // Let a good number of events go out, then stop the service mid-stream.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
@@ -223,14 +211,7 @@ fn sigterm_mid_scenario_flushes_the_bus_and_logs_the_final_count() {
         assert!(Instant::now() < deadline, "no events: {v}");
         std::thread::sleep(Duration::from_millis(20));
     }
-    let stopped_at = Instant::now();
-    sigterm(&child);
-    let exit = child.wait().expect("wait");
-    assert!(exit.success(), "a graceful stop exits 0: {exit:?}");
-    assert!(
-        stopped_at.elapsed() < Duration::from_secs(10),
-        "within 10 s"
-    );
+    stop_as_cloud_run_does(&mut child);
 
     // The log's last word on the scenario: cancelled, with how many it sent.
     let lines: Vec<serde_json::Value> =
@@ -310,13 +291,8 @@ fn scenario_event_ids_stay_distinct_across_restarts() {
             ],
         );
         let _reaper = common::KillOnDrop(child.id());
-        let (status, body) = http(
-            &addr,
-            "POST",
-            "/scenarios/custom/start",
-            r#"{"events_per_minute":6000,"duration_seconds":2}"#,
-        );
-        assert_eq!(status, 202, "{body}");
+        let body =
+            start_custom_scenario(&addr, r#"{"events_per_minute":6000,"duration_seconds":2}"#);
         assert!(body.contains(r#""job_id":"scn-1""#), "{body}");
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {

@@ -7,6 +7,33 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+/// The refusals every endpoint that takes a JSON body shares, as OpenAPI responses (listed in
+/// `responses(...)` beside the endpoint's own; never returned as such).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum JsonBodyRefusals {
+    #[response(status = 401, description = "Missing or wrong bearer token")]
+    Unauthorized(ErrorBody),
+    #[response(status = 413, description = "Body too large")]
+    TooLarge(ErrorBody),
+    #[response(
+        status = 415,
+        description = "A body that is not sent as application/json"
+    )]
+    NotJson(ErrorBody),
+}
+
+/// The refusals of every scenario start, as OpenAPI responses: one scenario runs at a time,
+/// within the jobs limit.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum ScenarioStartRefusals {
+    #[response(status = 409, description = "A scenario is already running")]
+    AlreadyRunning(ErrorBody),
+    #[response(status = 429, description = "Too many jobs running")]
+    TooManyJobs(ErrorBody),
+}
+
 /// The body of every error response.
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
 pub struct ErrorBody {

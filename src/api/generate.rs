@@ -70,11 +70,9 @@ impl JobAccepted {
     responses(
         (status = 202, description = "Generation started (or joined)", body = JobAccepted),
         (status = 400, description = "Malformed body, date or hour", body = super::error::ErrorBody),
-        (status = 401, description = "Missing or wrong bearer token", body = super::error::ErrorBody),
-        (status = 413, description = "Body too large", body = super::error::ErrorBody),
-        (status = 415, description = "A body that is not sent as application/json", body = super::error::ErrorBody),
         (status = 422, description = "Impossible range", body = super::error::ErrorBody),
         (status = 429, description = "Too many jobs running", body = super::error::ErrorBody),
+        super::error::JsonBodyRefusals,
     ),
     security(("bearer" = []))
 )]

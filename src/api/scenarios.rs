@@ -79,12 +79,8 @@ pub struct StartScenarioRequest {
     responses(
         (status = 202, description = "Scenario started", body = ScenarioAccepted),
         (status = 400, description = "Malformed body, or a name that is not UTF-8", body = super::error::ErrorBody),
-        (status = 401, description = "Missing or wrong bearer token", body = super::error::ErrorBody),
         (status = 404, description = "Unknown scenario", body = super::error::ErrorBody),
-        (status = 409, description = "A scenario is already running", body = super::error::ErrorBody),
-        (status = 413, description = "Body too large", body = super::error::ErrorBody),
-        (status = 415, description = "A body that is not sent as application/json", body = super::error::ErrorBody),
-        (status = 429, description = "Too many jobs running", body = super::error::ErrorBody),
+        super::error::JsonBodyRefusals, super::error::ScenarioStartRefusals,
     ),
     security(("bearer" = [])))]
 pub async fn start_named(
@@ -124,11 +120,7 @@ pub struct CustomScenarioBody {
     responses(
         (status = 202, description = "Scenario started", body = ScenarioAccepted),
         (status = 400, description = "Invalid rate, duration or event type", body = super::error::ErrorBody),
-        (status = 401, description = "Missing or wrong bearer token", body = super::error::ErrorBody),
-        (status = 409, description = "A scenario is already running", body = super::error::ErrorBody),
-        (status = 413, description = "Body too large", body = super::error::ErrorBody),
-        (status = 415, description = "A body that is not sent as application/json", body = super::error::ErrorBody),
-        (status = 429, description = "Too many jobs running", body = super::error::ErrorBody),
+        super::error::JsonBodyRefusals, super::error::ScenarioStartRefusals,
     ),
     security(("bearer" = [])))]
 pub async fn start_custom(

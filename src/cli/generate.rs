@@ -13,6 +13,27 @@ use chrono::Utc;
 use std::sync::Arc;
 use std::time::Instant;
 
+/// How the hours are written: what `generate` and `backfill` share.
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub struct WriteArgs {
+    /// Rewrite hours that are already complete.
+    #[arg(long)]
+    pub force: bool,
+    /// Generation workers (default: all cores).
+    #[arg(long, env = "RP_JOBS", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub jobs: Option<u16>,
+    /// Publish each written hour's negative-stock alerts to the bus, as the service does (and
+    /// first the alerts earlier runs still owe). Alerts the bus refuses stay owed in the lake's
+    /// outbox for the service to send. Off by default: a backfill of history rarely wants alerts.
+    #[arg(long, env = "RP_PUBLISH_ALERTS")]
+    pub publish_alerts: bool,
+}
+
+/// `YYYY-MM-DDTHH`, as clap's value parser.
+fn partition_hour(s: &str) -> Result<PartitionHour, String> {
+    s.parse::<PartitionHour>().map_err(|e| e.to_string())
+}
+
 #[derive(clap::Args, Debug)]
 pub struct GenerateArgs {
     /// The date to generate, YYYY-MM-DD (all 24 hours unless --hour is given).
@@ -24,41 +45,23 @@ pub struct GenerateArgs {
     /// Days in the rolling window, used when no --date is given.
     #[arg(long, env = "RP_WINDOW_DAYS", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=366))]
     pub window_days: u32,
-    /// Rewrite hours that are already complete.
-    #[arg(long)]
-    pub force: bool,
-    /// Generation workers (default: all cores).
-    #[arg(long, env = "RP_JOBS", value_parser = clap::value_parser!(u16).range(1..=256))]
-    pub jobs: Option<u16>,
-    /// Publish each written hour's negative-stock alerts to the bus, as the service does (and
-    /// first the alerts earlier runs still owe). Alerts the bus refuses stay owed in the lake's
-    /// outbox for the service to send. Off by default: a backfill of history rarely wants alerts.
-    #[arg(long, env = "RP_PUBLISH_ALERTS")]
-    pub publish_alerts: bool,
+    #[command(flatten)]
+    pub write: WriteArgs,
     /// Take this as the current time for the rolling window (YYYY-MM-DDTHH); for tests and replays.
-    #[arg(long, env = "RP_NOW", hide = true, value_parser = |s: &str| s.parse::<PartitionHour>().map_err(|e| e.to_string()))]
+    #[arg(long, env = "RP_NOW", hide = true, value_parser = partition_hour)]
     pub now: Option<PartitionHour>,
 }
 
 #[derive(clap::Args, Debug)]
 pub struct BackfillArgs {
     /// First hour, YYYY-MM-DDTHH (inclusive).
-    #[arg(long, value_parser = |s: &str| s.parse::<PartitionHour>().map_err(|e| e.to_string()))]
+    #[arg(long, value_parser = partition_hour)]
     pub from: PartitionHour,
     /// Last hour, YYYY-MM-DDTHH (inclusive).
-    #[arg(long, value_parser = |s: &str| s.parse::<PartitionHour>().map_err(|e| e.to_string()))]
+    #[arg(long, value_parser = partition_hour)]
     pub to: PartitionHour,
-    /// Rewrite hours that are already complete.
-    #[arg(long)]
-    pub force: bool,
-    /// Generation workers (default: all cores).
-    #[arg(long, env = "RP_JOBS", value_parser = clap::value_parser!(u16).range(1..=256))]
-    pub jobs: Option<u16>,
-    /// Publish each written hour's negative-stock alerts to the bus, as the service does (and
-    /// first the alerts earlier runs still owe). Alerts the bus refuses stay owed in the lake's
-    /// outbox for the service to send. Off by default: a backfill of history rarely wants alerts.
-    #[arg(long, env = "RP_PUBLISH_ALERTS")]
-    pub publish_alerts: bool,
+    #[command(flatten)]
+    pub write: WriteArgs,
     /// This task's share of the range when several processes split it (Cloud Run Jobs sets it).
     #[arg(long, env = "CLOUD_RUN_TASK_INDEX", default_value_t = 0)]
     pub task_index: u32,
@@ -86,15 +89,7 @@ pub async fn generate(config: &Config, args: GenerateArgs) -> anyhow::Result<Out
         }
     }
     .map_err(|e| UsageError(e.to_string()))?;
-    execute(
-        config,
-        range,
-        args.force,
-        args.jobs,
-        None,
-        args.publish_alerts,
-    )
-    .await
+    execute(config, range, &args.write, None).await
 }
 
 pub async fn backfill(config: &Config, args: BackfillArgs) -> anyhow::Result<Outcome> {
@@ -107,25 +102,20 @@ pub async fn backfill(config: &Config, args: BackfillArgs) -> anyhow::Result<Out
         .into());
     }
     let shard = (args.task_count > 1).then_some((args.task_index, args.task_count));
-    execute(
-        config,
-        range,
-        args.force,
-        args.jobs,
-        shard,
-        args.publish_alerts,
-    )
-    .await
+    execute(config, range, &args.write, shard).await
 }
 
 async fn execute(
     config: &Config,
     range: HourRange,
-    force: bool,
-    jobs: Option<u16>,
+    write: &WriteArgs,
     shard: Option<(u32, u32)>,
-    publish_alerts: bool,
 ) -> anyhow::Result<Outcome> {
+    let WriteArgs {
+        force,
+        jobs,
+        publish_alerts,
+    } = *write;
     let lake = crate::backends::open_lake(config)
         .await
         .map_err(|e| UsageError(format!("{e}: {}", e.root_cause())))?;

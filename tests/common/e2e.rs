@@ -2,7 +2,6 @@
 //! and the direct REST calls that check what it wrote (not through our own backends, so a bug
 //! shared by writer and reader cannot hide).
 
-use super::serve_address;
 use retail_pipeline::gcp::GcpHttp;
 use serde_json::{json, Value};
 use std::process::{Child, Command, Stdio};
@@ -65,15 +64,13 @@ pub fn names() -> Names {
     }
 }
 
-pub fn start(data: &std::path::Path, e: &Emulators, n: &Names) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_retail-pipeline"))
-        .arg("--data-dir")
-        .arg(data)
-        .args(["--scale", "small", "--backend", "gcp"])
+/// The binary on the emulators (`--backend gcp`, this run's names), before its subcommand.
+pub fn gcp_command(data: &std::path::Path, e: &Emulators, n: &Names) -> Command {
+    let mut cmd = super::binary(data);
+    cmd.args(["--scale", "small", "--backend", "gcp"])
         .args(["--gcp-project", &n.project, "--gcs-bucket", &n.bucket])
         .args(["--bq-dataset", &n.dataset])
         .args(["--alerts-topic", &n.alerts, "--events-topic", &n.events])
-        .args(["serve", "--port", "0", "--bind", "127.0.0.1"])
         .env("STORAGE_EMULATOR_HOST", &e.gcs)
         .env("BIGQUERY_EMULATOR_HOST", &e.bq)
         .env(
@@ -82,15 +79,62 @@ pub fn start(data: &std::path::Path, e: &Emulators, n: &Names) -> (Child, String
         )
         // Nothing may reach for real credentials.
         .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
-        .env("HOME", data)
-        .env("RUST_LOG", "warn")
-        .env_remove("RP_API_TOKEN")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn serve");
-    let addr = serve_address(&mut child);
-    (child, addr)
+        .env("HOME", data);
+    cmd
+}
+
+/// `serve` on the emulators: the child, its address, and what kills it if the test panics.
+pub fn start(
+    data: &std::path::Path,
+    e: &Emulators,
+    n: &Names,
+) -> (Child, String, super::KillOnDrop) {
+    let (child, addr) = super::spawn_serve(
+        gcp_command(data, e, n)
+            .args(super::SERVE_ON_LOOPBACK)
+            .stderr(Stdio::inherit()),
+    );
+    let reaper = super::KillOnDrop(child.id());
+    (child, addr, reaper)
+}
+
+/// SIGTERM, then the exit status must be a success: the service stops gracefully.
+pub fn stop(mut child: Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let exit = child.wait().expect("wait");
+    assert!(exit.success(), "serve exited with {exit}");
+}
+
+/// An anonymous client for the direct REST checks on the emulators.
+pub fn check_client() -> GcpHttp {
+    GcpHttp::new(
+        retail_pipeline::gcp::Credentials::Anonymous,
+        Duration::from_secs(30),
+    )
+    .expect("client")
+}
+
+/// The lake in this run's bucket, read straight from the emulator (not through the service).
+pub fn bucket_lake(e: &Emulators, n: &Names) -> retail_pipeline::lake::Lake {
+    retail_pipeline::lake::Lake::new(std::sync::Arc::new(retail_pipeline::lake::GcsStore::new(
+        check_client(),
+        Some(e.gcs.clone()),
+        n.bucket.clone(),
+        None,
+    )))
+}
+
+/// A subscription `sub` of our own on this run's alerts topic, straight at the emulator.
+pub async fn subscribe_to_alerts(client: &GcpHttp, e: &Emulators, n: &Names, sub: &str) {
+    call(
+        client,
+        "PUT",
+        format!("{}/v1/projects/{}/subscriptions/{sub}", e.pubsub, n.project),
+        Some(json!({"topic": format!("projects/{}/topics/{}", n.project, n.alerts)})),
+    )
+    .await;
 }
 
 pub fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, Value) {

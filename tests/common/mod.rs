@@ -7,12 +7,15 @@
 pub mod bq;
 #[cfg(feature = "gcp")]
 pub mod e2e;
+pub mod local_bus;
 pub mod proxy;
 pub mod seed_payloads;
 
 use retail_pipeline::generate::TableFile;
 use retail_pipeline::model::Table;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 
 /// Money "12.34" as integer cents.
 pub fn cents(s: &str) -> i64 {
@@ -85,16 +88,45 @@ pub fn serve_address(child: &mut std::process::Child) -> String {
     addr
 }
 
-/// bqemulator's URL from `RP_TEST_BQ_ENDPOINT`, or `None` after saying loudly why the test
-/// skips (`skip_or_fail`: under `CI=true` it fails instead).
-pub fn bq_test_endpoint() -> Option<String> {
-    match std::env::var("RP_TEST_BQ_ENDPOINT") {
+/// `retail-pipeline --data-dir DATA` as the tests run it: `RUST_LOG=warn` (a test may set
+/// another) and no `RP_API_TOKEN`, which a developer's shell could hold and which would turn
+/// every call into a 401. Global flags go next, then the subcommand.
+pub fn binary(data: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_retail-pipeline"));
+    cmd.arg("--data-dir")
+        .arg(data)
+        .env("RUST_LOG", "warn")
+        .env_remove("RP_API_TOKEN");
+    cmd
+}
+
+/// `serve` on a free loopback port: what follows the global flags of a `serve` child.
+pub const SERVE_ON_LOOPBACK: [&str; 5] = ["serve", "--port", "0", "--bind", "127.0.0.1"];
+
+/// Spawns a `serve` command with its stdout piped and waits for the address it prints.
+pub fn spawn_serve(cmd: &mut Command) -> (Child, String) {
+    let mut child = cmd.stdout(Stdio::piped()).spawn().expect("spawn serve");
+    let addr = serve_address(&mut child);
+    (child, addr)
+}
+
+/// An emulator's URL from the variable `var` that `scripts/emulators.sh` sets, or `None` after
+/// saying loudly why the test skips (`skip_or_fail`: under `CI=true` it fails instead).
+fn emulator_endpoint(var: &str) -> Option<String> {
+    match std::env::var(var) {
         Ok(url) if !url.is_empty() => Some(url),
         _ => {
-            skip_or_fail("RP_TEST_BQ_ENDPOINT not set (scripts/emulators.sh starts the emulator)");
+            skip_or_fail(&format!(
+                "{var} not set (scripts/emulators.sh starts the emulator)"
+            ));
             None
         }
     }
+}
+
+/// bqemulator's URL from `RP_TEST_BQ_ENDPOINT`, or `None` after a loud SKIPPED line.
+pub fn bq_test_endpoint() -> Option<String> {
+    emulator_endpoint("RP_TEST_BQ_ENDPOINT")
 }
 
 /// The tables and views of a dataset of project `rp-test` on bqemulator (tables.list).
@@ -146,17 +178,10 @@ pub fn http(
     (status, body)
 }
 
-/// The fake-gcs-server base URL from `RP_TEST_GCS_ENDPOINT`, or `None` after a loud SKIPPED line
-/// (`skip_or_fail`).
+/// The fake-gcs-server base URL from `RP_TEST_GCS_ENDPOINT`, or `None` after a loud SKIPPED line.
 #[cfg(feature = "gcp")]
 pub fn gcs_test_endpoint() -> Option<String> {
-    match std::env::var("RP_TEST_GCS_ENDPOINT") {
-        Ok(e) if !e.is_empty() => Some(e),
-        _ => {
-            skip_or_fail("RP_TEST_GCS_ENDPOINT not set (scripts/emulators.sh starts the emulator)");
-            None
-        }
-    }
+    emulator_endpoint("RP_TEST_GCS_ENDPOINT")
 }
 
 /// A bucket name no other test, process or earlier run on the shared emulator has used.
@@ -217,10 +242,9 @@ impl Drop for KillOnDrop {
     }
 }
 
-/// Lines in every `.jsonl` file under `dir` (none if it does not exist): rows of the JSONL
-/// tables the stream sinks write.
-pub fn jsonl_lines(dir: &std::path::Path) -> usize {
-    let mut n = 0;
+/// Every file below `dir` (none if it does not exist), in no particular order.
+pub fn files_below(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         let Ok(entries) = std::fs::read_dir(&d) else {
@@ -230,35 +254,78 @@ pub fn jsonl_lines(dir: &std::path::Path) -> usize {
             let p = e.expect("entry").path();
             if p.is_dir() {
                 stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "jsonl") {
-                n += std::fs::read_to_string(&p).expect("read").lines().count();
+            } else {
+                files.push(p);
             }
         }
     }
-    n
+    files
 }
 
-/// Every line of every `.jsonl` file under `dir` (none if it does not exist), parsed: the
-/// events of the raw archive, or the rows of the stream tables.
-pub fn jsonl_values(dir: &std::path::Path) -> Vec<serde_json::Value> {
-    let mut values = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries {
-            let p = e.expect("entry").path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "jsonl") {
-                for line in std::fs::read_to_string(&p).expect("read").lines() {
-                    values.push(
-                        serde_json::from_str(line)
-                            .unwrap_or_else(|e| panic!("{}: {e}: {line}", p.display())),
-                    );
-                }
+/// Every file below `dir` with its bytes, by path relative to `dir` (empty if it does not
+/// exist).
+pub fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    files_below(dir)
+        .into_iter()
+        .map(|p| {
+            let rel = p.strip_prefix(dir).expect("under").to_string_lossy();
+            (rel.into_owned(), std::fs::read(&p).expect("read"))
+        })
+        .collect()
+}
+
+/// True for a store's temp file (`.tmp*`): a write cut short by a kill, never shown as stored.
+pub fn is_temp_file(path: &str) -> bool {
+    path.rsplit('/')
+        .next()
+        .is_some_and(|n| n.starts_with(".tmp"))
+}
+
+/// The manifests below `lake/_manifests` (temp files aside), each checked against its data
+/// files (size and CRC-32C): only a sealed hour has them.
+pub fn checked_manifests(lake: &Path) -> Vec<retail_pipeline::lake::Manifest> {
+    tree(&lake.join("_manifests"))
+        .into_iter()
+        .filter(|(path, _)| !is_temp_file(path))
+        .map(|(path, bytes)| {
+            let m: retail_pipeline::lake::Manifest =
+                serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{path}: {e}"));
+            for f in &m.files {
+                let data =
+                    std::fs::read(lake.join(&f.path)).unwrap_or_else(|e| panic!("{}: {e}", f.path));
+                assert_eq!(data.len() as u64, f.bytes, "{} is whole", f.path);
+                let crc = retail_pipeline::lake::crc32c_hex(&data);
+                assert_eq!(crc, f.crc32c, "{} checksum", f.path);
             }
+            m
+        })
+        .collect()
+}
+
+/// The `.jsonl` files below `dir` (none if it does not exist): the raw archive's events or the
+/// rows of the stream tables the sinks write.
+fn jsonl_files(dir: &Path) -> impl Iterator<Item = PathBuf> {
+    files_below(dir)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+}
+
+/// Lines in every `.jsonl` file under `dir` (none if it does not exist).
+pub fn jsonl_lines(dir: &Path) -> usize {
+    jsonl_files(dir)
+        .map(|p| std::fs::read_to_string(&p).expect("read").lines().count())
+        .sum()
+}
+
+/// Every line of every `.jsonl` file under `dir` (none if it does not exist), parsed.
+pub fn jsonl_values(dir: &Path) -> Vec<serde_json::Value> {
+    let mut values = Vec::new();
+    for p in jsonl_files(dir) {
+        for line in std::fs::read_to_string(&p).expect("read").lines() {
+            values.push(
+                serde_json::from_str(line)
+                    .unwrap_or_else(|e| panic!("{}: {e}: {line}", p.display())),
+            );
         }
     }
     values

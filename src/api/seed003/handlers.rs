@@ -8,7 +8,7 @@ use super::models::{
 };
 use super::uses::{self, TaskConfigs};
 use crate::api::body::OptionalJson;
-use crate::api::error::{AppError, ErrorBody};
+use crate::api::error::{AppError, ErrorBody, JsonBodyRefusals, ScenarioStartRefusals};
 use crate::api::path::ApiPath;
 use crate::app::AppState;
 use crate::generate::events::EventType;
@@ -116,10 +116,8 @@ pub async fn seed003_generate_single(
     responses(
         (status = 200, description = "The batch was published; an unknown type's events are failed results", body = Batch),
         (status = 400, description = "Malformed body, or a rate out of range", body = ErrorBody),
-        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "A body that is not sent as application/json", body = ErrorBody),
         (status = 503, description = "The events topic did not take them", body = ErrorBody),
+        JsonBodyRefusals,
     ),
     security(("bearer" = [])))]
 pub async fn seed003_generate_batch(
@@ -177,11 +175,7 @@ pub async fn seed003_generate_batch(
     responses(
         (status = 200, description = "Started: poll task_id", body = Started),
         (status = 400, description = "Malformed body, or an invalid rate, duration or type", body = ErrorBody),
-        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
-        (status = 409, description = "A scenario is already running", body = ErrorBody),
-        (status = 413, description = "Body too large", body = ErrorBody),
-        (status = 415, description = "A body that is not sent as application/json", body = ErrorBody),
-        (status = 429, description = "Too many jobs running", body = ErrorBody),
+        JsonBodyRefusals, ScenarioStartRefusals,
     ),
     security(("bearer" = [])))]
 pub async fn seed003_generate_start(
