@@ -84,8 +84,18 @@ impl SinkBatch {
 pub enum SinkError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("sink backend error: {0}")]
-    Backend(String),
+    #[error(transparent)]
+    Warehouse(#[from] crate::warehouse::WarehouseError),
+    /// A table of a remote warehouse refused the rows; `message` is the service's answer.
+    #[error("writing {table}: {message}")]
+    Remote { table: String, message: String },
+    #[error("the batch's ingestion time {at} is out of range")]
+    TimeOutOfRange { at: String },
+    #[error("a sink encoding task failed")]
+    Worker(#[source] tokio::task::JoinError),
+    /// `MemorySink::fail_next` (a test double's injected failure).
+    #[error("injected failure")]
+    Injected,
 }
 
 /// Receives the subscriber's rows. Held as `Arc<dyn EventSink>`.
@@ -149,7 +159,7 @@ impl EventSink for MemorySink {
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
             .is_ok();
         if failing {
-            return Err(SinkError::Backend("injected failure".into()));
+            return Err(SinkError::Injected);
         }
         self.lock().append(&batch);
         self.writes.fetch_add(1, Ordering::SeqCst);
@@ -222,7 +232,7 @@ fn lake_files(batch: &SinkBatch) -> Result<Vec<(BlobPath, Bytes)>, SinkError> {
     let at = batch.ingested_at.unwrap_or_else(EventTime::now);
     let when = at
         .datetime()
-        .ok_or_else(|| SinkError::Backend(format!("ingestion time {at} out of range")))?;
+        .ok_or_else(|| SinkError::TimeOutOfRange { at: at.to_string() })?;
     let partition = format!(
         "date={:04}-{:02}-{:02}/hour={:02}",
         when.year(),
@@ -265,7 +275,7 @@ pub(crate) async fn on_blocking_pool<T: Send + 'static>(
 ) -> Result<T, SinkError> {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| SinkError::Backend(format!("encoding task failed: {e}")))
+        .map_err(SinkError::Worker)
 }
 
 /// FNV-1a, 64 bits: a stable content hash for names (not for security).

@@ -56,8 +56,11 @@ pub enum WarehouseError {
         #[source]
         source: std::io::Error,
     },
-    #[error("a warehouse worker failed: {0}")]
-    Worker(String),
+    #[error("a warehouse worker failed")]
+    Worker(#[source] tokio::task::JoinError),
+    /// A query panicked while holding the connection; the service should be restarted.
+    #[error("the warehouse connection is unusable after a failed worker; restart the service")]
+    Poisoned,
 }
 
 /// The warehouse contract. Every implementation keeps the same tables (`*_ext` views over the

@@ -33,11 +33,9 @@ impl BigQueryWarehouse {
     async fn insert_stream(&self, table: &StreamTable, ndjson: Vec<u8>) -> Result<(), SinkError> {
         let stage = format!("{STAGING_PREFIX}{}_{}", table.name, request_id());
         let dataset = &self.names.dataset;
-        let fail = |e: super::client::BqError| {
-            SinkError::Backend(format!(
-                "writing {}.{dataset}.{}: {}",
-                self.names.project, table.name, e.0
-            ))
+        let fail = |e: super::client::BqError| SinkError::Remote {
+            table: format!("{}.{dataset}.{}", self.names.project, table.name),
+            message: e.0,
         };
         let columns = table.columns();
         let schema: Vec<(&str, &str)> = columns

@@ -138,7 +138,7 @@ impl DuckDbWarehouse {
     pub async fn open(path: PathBuf, lake_dir: PathBuf) -> Result<Self, WarehouseError> {
         tokio::task::spawn_blocking(move || Self::open_blocking(&path, &lake_dir))
             .await
-            .map_err(|e| WarehouseError::Worker(e.to_string()))?
+            .map_err(WarehouseError::Worker)?
     }
 
     pub fn path(&self) -> &Path {
@@ -276,7 +276,7 @@ impl DuckDbWarehouse {
             f(&mut conn, &inner)
         })
         .await
-        .map_err(|e| WarehouseError::Worker(e.to_string()))?
+        .map_err(WarehouseError::Worker)?
     }
 }
 
@@ -300,10 +300,7 @@ impl Inner {
     }
 
     fn connection(&self) -> Result<Connection, WarehouseError> {
-        let conn = self
-            .conn
-            .lock()
-            .map_err(|_| WarehouseError::Worker("warehouse connection poisoned".into()))?;
+        let conn = self.conn.lock().map_err(|_| WarehouseError::Poisoned)?;
         conn.try_clone().map_err(|e| query_error("connect", &e))
     }
 }

@@ -188,7 +188,7 @@ impl DuckDbWarehouse {
             writer.write(&tables)
         })
         .await
-        .map_err(|e| WarehouseError::Worker(e.to_string()))?
+        .map_err(WarehouseError::Worker)?
     }
 
     /// Rows in each stream table, in `STREAM_TABLES` order, from the writer's counts: no query.
@@ -221,10 +221,7 @@ impl EventSink for DuckDbEventSink {
             ]
         })
         .await?;
-        self.warehouse
-            .insert_stream(tables.into())
-            .await
-            .map_err(|e| SinkError::Backend(e.to_string()))?;
+        self.warehouse.insert_stream(tables.into()).await?;
         Ok(())
     }
 
