@@ -1051,3 +1051,49 @@ async fn samples_and_published_alerts() {
     );
     assert_eq!(streamed as u64, alerts);
 }
+
+/// The HTTP surface as a reviewer reads it: every operation with its tag, parameters, body and
+/// answers. A route, parameter or status that appears or goes away changes this snapshot, so
+/// that a change to the public surface is a reviewed change (`cargo insta review`).
+#[tokio::test]
+async fn openapi_surface_snapshot() {
+    let t = test_app(ScaleName::Small, None, 4).await;
+    let (status, spec) = call(&t.router, Method::GET, "/openapi.json", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let mut surface = Vec::new();
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("path item") {
+            let params: Vec<String> = op["parameters"]
+                .as_array()
+                .map(|ps| {
+                    ps.iter()
+                        .map(|p| {
+                            let required = if p["required"] == true { "" } else { "?" };
+                            format!(
+                                "{}:{}{required}",
+                                p["in"].as_str().unwrap_or("?"),
+                                p["name"].as_str().unwrap_or("?")
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let body = op["requestBody"]["content"]
+                .as_object()
+                .map(|c| c.keys().cloned().collect::<Vec<_>>().join(","));
+            let answers: Vec<&String> = op["responses"]
+                .as_object()
+                .map(|r| r.keys().collect())
+                .unwrap_or_default();
+            surface.push(json!({
+                "op": format!("{} {path}", method.to_uppercase()),
+                "tags": op["tags"],
+                "params": params,
+                "body": body,
+                "answers": answers,
+            }));
+        }
+    }
+    assert!(surface.len() >= 30, "{} operations", surface.len());
+    insta::assert_json_snapshot!(surface);
+}
