@@ -7,11 +7,11 @@ mod warehouse_fixture;
 
 mod common;
 
-use common::bq::{drop_dataset, http, open, unique_dataset, PROJECT};
+use common::bq::{drop_dataset, open, query_page, unique_dataset, PROJECT};
 use retail_pipeline::model::LakeFormat;
 use retail_pipeline::warehouse::bigquery::BigQueryWarehouse;
 use retail_pipeline::warehouse::Warehouse;
-use serde_json::{json, Value};
+use serde_json::Value;
 use warehouse_fixture::{hours, Fixture};
 
 const MANAGED: [&str; 5] = [
@@ -41,17 +41,7 @@ async fn table_rows(endpoint: &str, w: &BigQueryWarehouse, table: &str) -> Vec<V
         w.dataset(),
         order.join(", ")
     );
-    let url = format!("{endpoint}/bigquery/v2/projects/{PROJECT}/queries");
-    let body = json!({ "query": sql, "useLegacySql": false, "maxResults": 1_000_000 }).to_string();
-    let page: Value = http()
-        .json("test query", |c| {
-            c.post(&url)
-                .header("content-type", "application/json")
-                .body(body.clone())
-        })
-        .await
-        .expect("query");
-    assert_eq!(page["jobComplete"], json!(true), "{page}");
+    let page = query_page(endpoint, &sql, 1_000_000).await;
     assert!(
         page["pageToken"].is_null(),
         "one page holds the test's rows"

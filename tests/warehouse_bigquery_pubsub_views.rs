@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::bq::{drop_dataset, http, open, unique_dataset, PROJECT};
+use common::bq::{drop_dataset, http, open, page_rows, query_page, unique_dataset, PROJECT};
 mod warehouse_fixture;
 
 use retail_pipeline::bus::{alert_messages, Message};
@@ -30,34 +30,8 @@ const JSON_COLUMNS: [&str; 3] = ["items", "shipping_address", "metadata"];
 
 /// Every row of a query, each cell as BigQuery's REST API returns it (jobs.query).
 async fn query(endpoint: &str, sql: &str) -> Vec<Vec<Option<String>>> {
-    let url = format!("{endpoint}/bigquery/v2/projects/{PROJECT}/queries");
-    let body = serde_json::to_vec(&serde_json::json!({
-        "query": sql, "useLegacySql": false, "timeoutMs": 60_000, "maxResults": 100_000,
-    }))
-    .expect("body");
-    let page: serde_json::Value = http()
-        .json("test query", |c| {
-            c.post(&url)
-                .header("content-type", "application/json")
-                .body(body.clone())
-        })
-        .await
-        .expect("query");
-    assert_eq!(page["jobComplete"], true, "query finished: {page}");
-    assert!(page["errors"].is_null(), "query failed: {page}");
-    let rows: Vec<Vec<Option<String>>> = page["rows"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|row| {
-            row["f"]
-                .as_array()
-                .expect("cells")
-                .iter()
-                .map(|c| c["v"].as_str().map(str::to_owned))
-                .collect()
-        })
-        .collect();
+    let page = query_page(endpoint, sql, 100_000).await;
+    let rows = page_rows(&page);
     assert_eq!(page["totalRows"], rows.len().to_string(), "one page: {sql}");
     rows
 }

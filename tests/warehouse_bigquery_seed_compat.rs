@@ -11,7 +11,7 @@ mod seed_queries;
 mod warehouse_fixture;
 
 use async_trait::async_trait;
-use common::bq::{drop_dataset, http, open, unique_dataset, PROJECT};
+use common::bq::{drop_dataset, open, page_rows, query_page, unique_dataset, PROJECT};
 use retail_pipeline::warehouse::bigquery::BigQueryEventSink;
 use retail_pipeline::warehouse::Warehouse;
 use seed_queries::{Runner, Target};
@@ -27,36 +27,8 @@ struct Bq {
 #[async_trait]
 impl Runner for Bq {
     async fn rows(&self, sql: &str) -> Vec<Vec<Option<String>>> {
-        let url = format!("{}/bigquery/v2/projects/{PROJECT}/queries", self.endpoint);
-        let body = serde_json::to_vec(&serde_json::json!({
-            "query": sql, "useLegacySql": false, "timeoutMs": 120_000, "maxResults": 1_000_000,
-        }))
-        .expect("body");
-        let page: serde_json::Value = http()
-            .json("seed query", |c| {
-                c.post(&url)
-                    .header("content-type", "application/json")
-                    .body(body.clone())
-            })
-            .await
-            .unwrap_or_else(|e| panic!("{sql}\n{e}"));
-        assert_eq!(page["jobComplete"], true, "query finished: {page}");
-        assert!(page["errors"].is_null(), "{sql}\nfailed: {page}");
-        let rows: Vec<Vec<Option<String>>> = page["rows"]
-            .as_array()
-            .map(|rows| {
-                rows.iter()
-                    .map(|row| {
-                        row["f"]
-                            .as_array()
-                            .expect("cells")
-                            .iter()
-                            .map(|c| c["v"].as_str().map(str::to_owned))
-                            .collect()
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let page = query_page(&self.endpoint, sql, 1_000_000).await;
+        let rows = page_rows(&page);
         let total: usize = page["totalRows"]
             .as_str()
             .and_then(|n| n.parse().ok())

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::bq::{drop_dataset, http, open, unique_dataset, PROJECT};
+use common::bq::{drop_dataset, http, open, page_rows, query_page, unique_dataset, PROJECT};
 
 use retail_pipeline::bus::{DeadLetter, Delivered, EventSink, RowMetadata, SinkBatch};
 use retail_pipeline::generate::events::{EventGenerator, EventPools, EventTime, EventType};
@@ -24,27 +24,10 @@ const T0: i64 = 1_790_000_000_000;
 
 /// The first row of a query, each cell as a string (jobs.query, waiting for completion).
 async fn first_row(endpoint: &str, sql: &str) -> Vec<Option<String>> {
-    let url = format!("{endpoint}/bigquery/v2/projects/{PROJECT}/queries");
-    let body = serde_json::to_vec(&serde_json::json!({
-        "query": sql, "useLegacySql": false, "timeoutMs": 60_000,
-    }))
-    .expect("body");
-    let page: serde_json::Value = http()
-        .json("test query", |c| {
-            c.post(&url)
-                .header("content-type", "application/json")
-                .body(body.clone())
-        })
-        .await
-        .expect("query");
-    assert_eq!(page["jobComplete"], true, "query finished: {page}");
-    assert!(page["errors"].is_null(), "query failed: {page}");
-    page["rows"][0]["f"]
-        .as_array()
+    page_rows(&query_page(endpoint, sql, 100_000).await)
+        .into_iter()
+        .next()
         .expect("a row")
-        .iter()
-        .map(|c| c["v"].as_str().map(str::to_owned))
-        .collect()
 }
 
 async fn count(endpoint: &str, sql: &str) -> u64 {
@@ -322,35 +305,17 @@ impl retail_pipeline::bus::sink_contract::Stored for BigQueryStored {
         let mut out = BTreeMap::new();
         for table in retail_pipeline::warehouse::stream_tables::STREAM_TABLES {
             let (table, id) = (table.name, table.key);
-            let url = format!("{}/bigquery/v2/projects/{PROJECT}/queries", self.endpoint);
             let sql = format!(
                 "SELECT {id}, message_id FROM `{PROJECT}.{}.{table}`",
                 self.dataset
             );
-            let body = serde_json::to_vec(&serde_json::json!({
-                "query": sql, "useLegacySql": false, "timeoutMs": 60_000, "maxResults": 100_000,
-            }))
-            .expect("body");
-            let page: serde_json::Value = http()
-                .json("contract read", |c| {
-                    c.post(&url)
-                        .header("content-type", "application/json")
-                        .body(body.clone())
+            let rows = page_rows(&query_page(&self.endpoint, &sql, 100_000).await)
+                .into_iter()
+                .map(|mut cells| {
+                    let message_id = cells.pop().flatten();
+                    (cells.pop().flatten().unwrap_or_default(), message_id)
                 })
-                .await
-                .expect("query");
-            assert!(page["errors"].is_null(), "query failed: {page}");
-            let rows = page["rows"]
-                .as_array()
-                .map(|rows| {
-                    rows.iter()
-                        .map(|r| {
-                            let cell = |i: usize| r["f"][i]["v"].as_str().map(str::to_string);
-                            (cell(0).unwrap_or_default(), cell(1))
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
+                .collect();
             out.insert(table.to_string(), rows);
         }
         out

@@ -53,3 +53,41 @@ pub async fn drop_dataset(endpoint: &str, dataset: &str) {
         .await
         .expect("drop dataset");
 }
+
+/// Runs `sql` with jobs.query and returns its one page of results, asserting that the query
+/// finished without errors. `max_results` bounds the page (a test's results fit one page).
+pub async fn query_page(endpoint: &str, sql: &str, max_results: u64) -> serde_json::Value {
+    let url = format!("{endpoint}/bigquery/v2/projects/{PROJECT}/queries");
+    let body = serde_json::to_vec(&serde_json::json!({
+        "query": sql, "useLegacySql": false, "timeoutMs": 120_000, "maxResults": max_results,
+    }))
+    .expect("body");
+    let page: serde_json::Value = http()
+        .json("test query", |c| {
+            c.post(&url)
+                .header("content-type", "application/json")
+                .body(body.clone())
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{sql}\n{e}"));
+    assert_eq!(page["jobComplete"], true, "query finished: {sql}\n{page}");
+    assert!(page["errors"].is_null(), "query failed: {sql}\n{page}");
+    page
+}
+
+/// The rows of a query page, each cell as the REST API gives it (a string, or None for NULL).
+pub fn page_rows(page: &serde_json::Value) -> Vec<Vec<Option<String>>> {
+    page["rows"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|row| {
+            row["f"]
+                .as_array()
+                .expect("cells")
+                .iter()
+                .map(|c| c["v"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .collect()
+}
