@@ -26,9 +26,16 @@ use std::sync::{Arc, OnceLock};
 /// large scale (a million inventory rows an hour) readers get several groups to share out.
 pub const ROW_GROUP_ROWS: usize = 256 * 1024;
 
-/// zstd's own default level: a lake about a seventh of the CSV one (snappy gave a fifth), at a
-/// small share of the encoding's time. Part of the bytes: a change bumps `GENERATOR_VERSION`.
-const ZSTD_LEVEL: i32 = 3;
+/// zstd's fastest level: level 3 made files 3% smaller, and with `compression`'s uncompressed
+/// small tables level 1 took about a seventh off a 7-day Parquet backfill.
+/// Part of the bytes, like every setting in `properties`: a change bumps `WRITER_REVISION`.
+const ZSTD_LEVEL: i32 = 1;
+
+/// The revision of these writer settings, named in every file's `created_by` beside the
+/// generator's version: the settings change Parquet bytes only, so they are versioned apart
+/// from `GENERATOR_VERSION`, which a CSV lake carries too. 2: zstd level 1, and the tables of
+/// a few rows an hour stored uncompressed.
+const WRITER_REVISION: u32 = 2;
 
 /// Encodes one table of the hour as a Parquet file.
 pub fn encode_table(view: &HourView<'_>, table: Table) -> Result<TableFile, EncodeError> {
@@ -54,39 +61,51 @@ fn encode_in_groups(
     })
 }
 
-/// The writer settings of every lake file, pinned (see the module's comment).
-fn properties() -> Arc<WriterProperties> {
-    static PROPS: OnceLock<Arc<WriterProperties>> = OnceLock::new();
-    PROPS
-        .get_or_init(|| {
-            Arc::new(
-                WriterProperties::builder()
-                    .set_created_by(format!(
-                        "retail-pipeline generator v{}",
-                        super::GENERATOR_VERSION
-                    ))
-                    .set_writer_version(WriterVersion::PARQUET_1_0)
-                    .set_compression(Compression::ZSTD(
-                        // In zstd's range (1-22): the fallback is never taken.
-                        ZstdLevel::try_new(ZSTD_LEVEL).unwrap_or_default(),
-                    ))
-                    .set_dictionary_enabled(true)
-                    .set_dictionary_page_size_limit(1024 * 1024)
-                    .set_data_page_size_limit(1024 * 1024)
-                    .set_data_page_row_count_limit(20_000)
-                    .set_write_batch_size(1024)
-                    .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
-                    .set_statistics_enabled(EnabledStatistics::Chunk)
-                    .set_statistics_truncate_length(Some(64))
-                    .set_column_index_truncate_length(Some(64))
-                    .set_offset_index_disabled(true)
-                    .set_bloom_filter_enabled(false)
-                    .set_key_value_metadata(None)
-                    .set_sorting_columns(None)
-                    .build(),
-            )
-        })
-        .clone()
+/// Whether a table's files are compressed. Stores and alerts are a few dozen rows an hour:
+/// zstd saves nothing on pages that small, and setting up its contexts for every column cost
+/// more than encoding their values.
+fn compression(table: Table) -> Compression {
+    match table {
+        Table::Stores | Table::NegativeInventoryAlerts => Compression::UNCOMPRESSED,
+        Table::ProductCatalog | Table::SalesData | Table::InventoryData => {
+            // In zstd's range (1-22): the fallback is never taken.
+            Compression::ZSTD(ZstdLevel::try_new(ZSTD_LEVEL).unwrap_or_default())
+        }
+    }
+}
+
+/// The writer settings of a table's lake files, pinned (see the module's comment).
+fn properties(table: Table) -> Arc<WriterProperties> {
+    static PROPS: OnceLock<Vec<Arc<WriterProperties>>> = OnceLock::new();
+    let all = PROPS.get_or_init(|| Table::ALL.into_iter().map(table_properties).collect());
+    let at = Table::ALL.iter().position(|&t| t == table).unwrap_or(0);
+    all[at].clone()
+}
+
+fn table_properties(table: Table) -> Arc<WriterProperties> {
+    Arc::new(
+        WriterProperties::builder()
+            .set_created_by(format!(
+                "retail-pipeline generator v{} parquet writer {WRITER_REVISION}",
+                super::GENERATOR_VERSION
+            ))
+            .set_writer_version(WriterVersion::PARQUET_1_0)
+            .set_compression(compression(table))
+            .set_dictionary_enabled(true)
+            .set_dictionary_page_size_limit(1024 * 1024)
+            .set_data_page_size_limit(1024 * 1024)
+            .set_data_page_row_count_limit(20_000)
+            .set_write_batch_size(1024)
+            .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+            .set_statistics_enabled(EnabledStatistics::Chunk)
+            .set_statistics_truncate_length(Some(64))
+            .set_column_index_truncate_length(Some(64))
+            .set_offset_index_disabled(true)
+            .set_bloom_filter_enabled(false)
+            .set_key_value_metadata(None)
+            .set_sorting_columns(None)
+            .build(),
+    )
 }
 
 /// The Parquet schema of a table, from its declared columns.
@@ -245,7 +264,7 @@ impl ParquetSink {
         };
         let columns: Vec<Column> = self.columns.into_iter().map(Column::from).collect();
         let mut writer =
-            SerializedFileWriter::new(Vec::new(), Arc::new(schema(table)?), properties())?;
+            SerializedFileWriter::new(Vec::new(), Arc::new(schema(table)?), properties(table))?;
         let mut first_value = vec![0usize; columns.len()];
         // An hour without rows (no alerts) is a file with the schema and no row group.
         let mut start = 0;
