@@ -10,11 +10,13 @@
 mod cells;
 mod params;
 mod queries;
+mod stream_queries;
 
 pub use cells::{Cell, Cells};
-pub use params::{InvalidParam, Param, ParamValue, RequestParams, RowLimit};
+pub use params::{InvalidParam, Param, ParamValue, RequestParams, RowLimit, StreamWindow};
 // Every query and its row, by name: a new one is exported with no line here.
 pub use queries::*;
+pub use stream_queries::*;
 
 use super::{AnalyticsFilter, Warehouse, WarehouseError};
 use serde::Serialize;
