@@ -90,6 +90,8 @@ pub struct AnalyticsQuery {
     pub limit: Option<u32>,
     /// Minutes before now a stream query looks back (1-1440, default 10).
     pub minutes: Option<u32>,
+    /// Days in each compared period, for period-over-period queries (1-90, default 7).
+    pub days: Option<u32>,
 }
 
 impl AnalyticsQuery {
@@ -202,6 +204,7 @@ async fn query_rows<Q: analytics::AnalyticsQuery>(
     let request = RequestParams {
         limit: q.limit,
         minutes: q.minutes,
+        days: q.days,
     };
     let params = Q::Params::from_request(&request)
         .map_err(|e| AppError::bad_request("invalid_query", e.message).with_field(e.field))?;

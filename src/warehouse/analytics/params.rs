@@ -47,6 +47,7 @@ pub(super) fn filter(filter: &AnalyticsFilter) -> Vec<Param> {
 pub struct RequestParams {
     pub limit: Option<u32>,
     pub minutes: Option<u32>,
+    pub days: Option<u32>,
 }
 
 /// A request's parameter out of range; the API answers 400 naming `field`.
@@ -128,6 +129,33 @@ impl AnalyticsParams for StreamWindow {
     }
 }
 
+/// The length of each compared period, in days: 1-90, 7 when the request does not say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeriodDays(pub u32);
+
+impl AnalyticsParams for PeriodDays {
+    const INVALID: &'static str = "Malformed date or days, or unknown category, state or store";
+
+    fn from_request(request: &RequestParams) -> Result<Self, InvalidParam> {
+        let days = request.days.unwrap_or(7);
+        if !(1..=90).contains(&days) {
+            return Err(InvalidParam {
+                field: "days",
+                message: "days must be from 1 to 90".into(),
+            });
+        }
+        Ok(Self(days))
+    }
+
+    /// `$6` in DuckDB, `@days` in BigQuery.
+    fn bind(&self) -> Vec<Param> {
+        vec![Param {
+            name: "days",
+            value: ParamValue::Int(i64::from(self.0)),
+        }]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,5 +188,13 @@ mod tests {
         for bad in [0, 1441] {
             assert_eq!(window(Some(bad)).map_err(|e| e.field), Err("minutes"));
         }
+        let days = |days| {
+            PeriodDays::from_request(&RequestParams {
+                days,
+                ..RequestParams::default()
+            })
+        };
+        assert_eq!(days(None), Ok(PeriodDays(7)));
+        assert_eq!(days(Some(91)).map_err(|e| e.field), Err("days"));
     }
 }

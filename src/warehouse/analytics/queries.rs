@@ -21,6 +21,9 @@ pub fn for_each_query(each: &mut impl EachQuery) {
     each.query::<TopProducts>();
     each.query::<StockByHour>();
     each.query::<BasketStatsQuery>();
+    each.query::<super::StoreHourKpis>();
+    each.query::<super::SalesHeatmap>();
+    each.query::<super::CategoryChange>();
     each.query::<super::StreamRates>();
     each.query::<super::OrdersPerMinute>();
     each.query::<super::ActivityFunnel>();
