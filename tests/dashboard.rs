@@ -1,6 +1,9 @@
 //! `GET /dashboard` and its fragments through the real router (`oneshot`): the empty
-//! warehouse, a day of data, filters, and bad filter values on the page and in JSON.
+//! warehouse, a day of data, filters, and bad filter values on the page and in JSON; the
+//! Stream section against the stream analytics after a batch of events.
 #![cfg(feature = "duckdb")]
+
+mod common;
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
@@ -133,6 +136,10 @@ async fn empty_warehouse_says_what_to_do() {
     assert!(r.body.contains("POST /generate") || r.body.contains("-XPOST localhost:8080/generate"));
     assert!(r.body.contains("bq/refresh") && r.body.contains("retail-pipeline refresh"));
     assert!(!r.body.contains("<svg"), "no empty charts");
+    assert!(
+        r.body.contains("Nothing streamed in the last 10 minutes"),
+        "the Stream section says what to do too"
+    );
     assert_self_contained(&r.body);
     // The pipeline panel is there even so, and the script that refreshes it.
     assert!(r.body.contains(r#"id="live""#) && r.body.contains("<script>"));
@@ -324,4 +331,104 @@ async fn the_dashboard_is_in_the_openapi_document() {
     for path in ["/dashboard", "/dashboard/data", "/analytics/sales-by-hour"] {
         assert!(doc["paths"][path]["get"].is_object(), "{path} documented");
     }
+}
+
+/// Sums `events` of `/analytics/stream-rates` per type.
+fn rate_totals(rows: &Value) -> std::collections::BTreeMap<String, i64> {
+    let mut out = std::collections::BTreeMap::new();
+    for r in rows.as_array().expect("rows") {
+        *out.entry(r["event_type"].as_str().expect("type").to_owned())
+            .or_default() += r["events"].as_i64().expect("events");
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_batch_of_events_shows_in_the_stream_section_as_the_analytics_count_it() {
+    use common::stream_dom::{int, tagged};
+    let t = test_app().await;
+    let batch = r#"{"events_per_minute":90,"event_types":["order","inventory","user_activity"],"environment":"dev"}"#;
+    let sent = call(&t.router, Method::POST, "/generate/batch", Some(batch)).await;
+    assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
+    // The subscriber lands the batch shortly; wait until all 90 are counted.
+    let mut totals = Default::default();
+    for _ in 0..200 {
+        totals = rate_totals(&get(&t.router, "/analytics/stream-rates").await.json());
+        if totals.values().sum::<i64>() == 90 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(totals.values().sum::<i64>(), 90, "{totals:?}");
+
+    let page = get(&t.router, "/dashboard/stream").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_self_contained(&page.body);
+    let html = &page.body;
+    // The per-type tiles: the window's count equals the analytics', and all 90 landed within
+    // the last minute.
+    let tiles = tagged(html, "stream-rate-values", "data-event-type");
+    assert_eq!(tiles.len(), 4, "{tiles:?}");
+    let mut last_minute = 0;
+    for tile in &tiles {
+        let ty = &tile["data-event-type"];
+        assert_eq!(
+            int(tile, "data-events-window"),
+            totals.get(ty).copied().unwrap_or(0),
+            "{ty}"
+        );
+        last_minute += int(tile, "data-events-last-minute");
+    }
+    assert_eq!(last_minute, 90);
+    // The funnel's steps equal /analytics/activity-funnel's.
+    let funnel = get(&t.router, "/analytics/activity-funnel").await.json();
+    let steps = tagged(html, "stream-funnel-steps", "data-step");
+    let pairs: Vec<(String, i64)> = steps
+        .iter()
+        .map(|s| (s["data-step"].clone(), int(s, "data-events")))
+        .collect();
+    let expected: Vec<(String, i64)> = funnel
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|s| {
+            (
+                s["step"].as_str().expect("step").to_owned(),
+                s["events"].as_i64().expect("n"),
+            )
+        })
+        .collect();
+    assert_eq!(pairs, expected);
+    assert_eq!(pairs.last().map(|p| p.1), totals.get("order").copied());
+    // Every store of the world has a row; their events sum to the orders and inventory sent.
+    let stores = tagged(html, "stream-store-events", "data-store-id");
+    assert_eq!(stores.len(), t.app.world.stores.len());
+    let store_events: i64 = stores.iter().map(|s| int(s, "data-events")).sum();
+    assert_eq!(
+        store_events,
+        totals.get("order").copied().unwrap_or(0) + totals.get("inventory").copied().unwrap_or(0)
+    );
+    // No dead letters; and the orders panel totals /analytics/orders-per-minute.
+    assert!(tagged(html, "stream-dead-letters", "data-reason").is_empty());
+    let orders = get(&t.router, "/analytics/orders-per-minute").await.json();
+    let n: i64 = orders
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|o| o["orders"].as_i64().expect("n"))
+        .sum();
+    assert_eq!(n, totals.get("order").copied().unwrap_or(0));
+    assert!(
+        html.contains(&format!(r#"data-total="{n}" id="stream-orders-panel""#)),
+        "{html}"
+    );
+    // The whole page holds the same section.
+    let full = get(&t.router, "/dashboard").await;
+    assert!(full.body.contains(
+        r#"<section id="stream" aria-labelledby="stream-h" data-src="/dashboard/stream">"#
+    ));
+    // A window out of range is refused, naming the field.
+    let bad = get(&t.router, "/analytics/stream-rates?minutes=0").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad.json()["field"], "minutes");
 }

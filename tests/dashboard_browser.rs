@@ -1,14 +1,16 @@
 //! The dashboard as a person sees it: the real `serve` binary on a loopback port with a day
 //! of data loaded and a scenario running, opened by headless Chromium (Debian's `chromium`).
 //! Checks that the charts have data, that the page's script refreshes it in place, and that
-//! no request left 127.0.0.1 (Chromium's own network log); saves a screenshot for review.
+//! no request left 127.0.0.1 (Chromium's own network log); that the Stream section shows what
+//! the scenario sent; saves a screenshot for review.
 //! Without Chromium installed the test says SKIPPED and returns (fails under `CI=true`).
 #![cfg(feature = "duckdb")]
 
 mod common;
 
+use common::stream_dom::{int, tagged};
 use serde_json::Value;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -261,6 +263,7 @@ fn headless_chromium_sees_charts_with_data_and_nothing_leaves_loopback() {
     assert_eq!(json(&body)["state"], "completed", "{body}");
     let (status, body) = http(&addr, "POST", "/scenarios/burst_test/start", "");
     assert_eq!(status, 202, "{body}");
+    let scenario = json(&body)["job_id"].as_str().expect("job id").to_owned();
 
     // The DOM after the script has run for a while (virtual time): charts have marks, and
     // the pipeline panel was swapped in place by the script.
@@ -289,6 +292,7 @@ fn headless_chromium_sees_charts_with_data_and_nothing_leaves_loopback() {
         chart(&dom, "stock").contains("<polyline"),
         "stock has lines"
     );
+    seed_panels_show_the_loaded_day(&dom, &addr);
     assert!(
         dom.contains("burst_test") && dom.contains("running"),
         "the scenario shows live"
@@ -303,6 +307,8 @@ fn headless_chromium_sees_charts_with_data_and_nothing_leaves_loopback() {
         footer.starts_with("Updated "),
         "the script refreshed the panel in place: {footer}"
     );
+
+    stream_panels_show_what_the_scenario_sent(&bin, &out, &addr, &scenario);
 
     // A filtered view, and the screenshot for review.
     let filtered =
@@ -328,4 +334,147 @@ fn headless_chromium_sees_charts_with_data_and_nothing_leaves_loopback() {
         "a real screenshot"
     );
     eprintln!("dashboard screenshot: {}", shot.display());
+}
+
+/// Events per type in `/analytics/stream-rates` (the last 10 minutes).
+fn landed(addr: &str) -> BTreeMap<String, i64> {
+    let mut out = BTreeMap::new();
+    for r in json(&http(addr, "GET", "/analytics/stream-rates", "").1)
+        .as_array()
+        .expect("rows")
+    {
+        *out.entry(r["event_type"].as_str().expect("type").to_owned())
+            .or_default() += r["events"].as_i64().expect("events");
+    }
+    out
+}
+
+/// Stops the scenario, waits for its last events to land, then reads the Stream section as
+/// Chromium renders it: the per-type counts add up to the events the scenario published, and
+/// the funnel and the per-store counts equal the analytics endpoints'.
+fn stream_panels_show_what_the_scenario_sent(bin: &Path, out: &Path, addr: &str, job: &str) {
+    let (status, body) = http(addr, "POST", &format!("/jobs/{job}/cancel"), "");
+    assert!(status == 200 || status == 202, "{status} {body}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let done = loop {
+        let view = json(&http(addr, "GET", &format!("/jobs/{job}"), "").1);
+        if view["state"] != "running" {
+            break view["done"].as_i64().expect("done");
+        }
+        assert!(Instant::now() < deadline, "the scenario did not stop");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let mut counts = landed(addr);
+    loop {
+        std::thread::sleep(Duration::from_millis(700));
+        let now = landed(addr);
+        if now == counts && now.values().sum::<i64>() >= done {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "events still landing: {now:?} of {done}"
+        );
+        counts = now;
+    }
+    assert_eq!(
+        counts.values().sum::<i64>(),
+        done,
+        "every published event landed once"
+    );
+
+    let url = format!("http://{addr}/dashboard");
+    let dom = run_chromium(
+        bin,
+        out,
+        "stream",
+        &url,
+        &["--virtual-time-budget=3000".into(), "--dump-dom".into()],
+    );
+    std::fs::write(out.join("dashboard-stream.html"), &dom).expect("save dom");
+    let tiles = tagged(&dom, "stream-rate-values", "data-event-type");
+    assert_eq!(tiles.len(), 4, "one tile per type");
+    for tile in &tiles {
+        let ty = &tile["data-event-type"];
+        assert_eq!(
+            int(tile, "data-events-window"),
+            counts.get(ty).copied().unwrap_or(0),
+            "{ty}"
+        );
+    }
+    for svg in [
+        "stream-rates",
+        "stream-orders",
+        "stream-funnel",
+        "stream-stores",
+    ] {
+        assert!(!chart(&dom, svg).contains("No data"), "{svg} has data");
+    }
+    let funnel: Vec<(String, i64)> = json(&http(addr, "GET", "/analytics/activity-funnel", "").1)
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|s| {
+            (
+                s["step"].as_str().expect("step").to_owned(),
+                s["events"].as_i64().expect("n"),
+            )
+        })
+        .collect();
+    let shown: Vec<(String, i64)> = tagged(&dom, "stream-funnel-steps", "data-step")
+        .iter()
+        .map(|s| (s["data-step"].clone(), int(s, "data-events")))
+        .collect();
+    assert_eq!(shown, funnel);
+    assert_eq!(shown.last().map(|s| s.1), counts.get("order").copied());
+    let by_store: BTreeMap<String, i64> =
+        json(&http(addr, "GET", "/analytics/events-by-store", "").1)
+            .as_array()
+            .expect("stores")
+            .iter()
+            .map(|s| {
+                (
+                    s["store_id"].as_str().expect("id").to_owned(),
+                    s["events"].as_i64().expect("n"),
+                )
+            })
+            .collect();
+    for row in tagged(&dom, "stream-store-events", "data-store-id") {
+        let id = &row["data-store-id"];
+        assert_eq!(
+            int(&row, "data-events"),
+            by_store.get(id).copied().unwrap_or(0),
+            "{id}"
+        );
+    }
+}
+
+/// Seeds 001 and 002's panels: each state's square holds its revenue as the analytics sum
+/// it, the day's 24 hours fill one weekday of the heatmap, and the KPIs and the period over
+/// period have rows.
+fn seed_panels_show_the_loaded_day(dom: &str, addr: &str) {
+    let mut by_state: BTreeMap<String, i64> = BTreeMap::new();
+    for s in json(&http(addr, "GET", "/analytics/revenue-by-store", "").1)
+        .as_array()
+        .expect("stores")
+    {
+        *by_state
+            .entry(s["state"].as_str().expect("state").to_owned())
+            .or_default() += s["revenue_cents"].as_i64().expect("cents");
+    }
+    let map = chart(dom, "state-map");
+    for (state, cents) in &by_state {
+        assert!(
+            map.contains(&format!(r#"data-state="{state}" data-value="{cents}""#)),
+            "{state} shows {cents}"
+        );
+    }
+    assert_eq!(map.matches("data-value=").count(), by_state.len());
+    // 2026-11-20 is a Friday.
+    let heat = chart(dom, "sales-heatmap");
+    assert_eq!(heat.matches(r#"data-row="Fri" data-column="#).count(), 24);
+    assert_eq!(heat.matches("data-value=").count(), 24, "only Friday sold");
+    assert!(!chart(dom, "store-hour-spend").contains("No data"));
+    assert!(!tagged(dom, "store-kpis", "data-store-id").is_empty());
+    assert!(!tagged(dom, "category-change", "data-category").is_empty());
 }

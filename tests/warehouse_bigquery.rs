@@ -13,6 +13,9 @@ use common::bq::{drop_dataset, open, unique_dataset};
 use async_trait::async_trait;
 use retail_pipeline::lake::Lake;
 use retail_pipeline::model::{PartitionHour, Table};
+use retail_pipeline::warehouse::analytics::{
+    self, CategoryChange, PeriodDays, SalesHeatmap, StoreHourKpis,
+};
 use retail_pipeline::warehouse::bigquery::{BigQueryWarehouse, PUBSUB_VIEWS, STAGING_PREFIX};
 use retail_pipeline::warehouse::contract::{self, Backend, Subject};
 use retail_pipeline::warehouse::{AnalyticsFilter, DateFilter, Warehouse};
@@ -262,7 +265,39 @@ async fn every_analytics_query_equals_the_duckdb_warehouse() {
             want,
             "basket_stats {label}"
         );
+        // Seeds 001 and 002's panels, through the generic runner.
+        let want = analytics::run::<StoreHourKpis, _>(&duck, &filter, &())
+            .await
+            .expect("duck");
+        let got = analytics::run::<StoreHourKpis, _>(&bq, &filter, &())
+            .await
+            .expect("bq");
+        assert_eq!(got, want, "store_hour_kpis {label}");
+        let want = analytics::run::<SalesHeatmap, _>(&duck, &filter, &())
+            .await
+            .expect("duck");
+        let got = analytics::run::<SalesHeatmap, _>(&bq, &filter, &())
+            .await
+            .expect("bq");
+        assert_eq!(got, want, "sales_heatmap {label}");
+        for days in [PeriodDays(1), PeriodDays(7)] {
+            let want = analytics::run::<CategoryChange, _>(&duck, &filter, &days)
+                .await
+                .expect("duck");
+            let got = analytics::run::<CategoryChange, _>(&bq, &filter, &days)
+                .await
+                .expect("bq");
+            assert_eq!(got, want, "category_change {days:?} {label}");
+        }
     }
+    let changes =
+        analytics::run::<CategoryChange, _>(&bq, &AnalyticsFilter::default(), &PeriodDays(1))
+            .await
+            .expect("bq");
+    assert!(
+        changes.iter().any(|c| c.revenue_change.is_some()),
+        "{changes:?}"
+    );
     // The unfiltered results are not trivially empty.
     assert!(!bq
         .sales_by_hour(AnalyticsFilter::default())

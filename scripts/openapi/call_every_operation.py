@@ -96,6 +96,19 @@ for query in ("sales_by_category", "sales_by_hour", "revenue_by_store", "stock_b
     rows = call(query, date=day)
     if not rows:
         sys.exit(f"{query}: no rows for {day}")
+for query in ("store_hour_kpis", "sales_heatmap"):
+    if not call(query, date=day):
+        sys.exit(f"{query}: no rows for {day}")
+if not call("category_change", to=day, days=1):
+    sys.exit(f"category_change: no rows for the day to {day}")
+# The stream queries answer over the last minutes; nothing may have streamed yet, so only
+# the status and the models are checked here (their values in tests/stream_analytics.rs).
+for query in ("stream_rates", "orders_per_minute", "dead_letters_by_reason", "landing_latency",
+              "events_by_store"):
+    call(query, minutes=5)
+steps = call("activity_funnel", minutes=5)
+if [s.step for s in steps] != ["page_view", "product_view", "add_to_cart", "checkout", "purchase"]:
+    sys.exit(f"activity_funnel: steps {steps}")
 top = call("top_products", date=day, limit=3)
 if not 0 < len(top) <= 3:
     sys.exit(f"top_products: {len(top)} rows for limit 3")

@@ -62,6 +62,7 @@ pub fn build_router(state: AppState) -> Router {
         .merge(warehouse::analytics_routes())
         .route("/dashboard", get(dashboard::dashboard))
         .route("/dashboard/live", get(dashboard::live_fragment))
+        .route("/dashboard/stream", get(dashboard::stream_fragment))
         .route("/dashboard/charts", get(dashboard::charts_fragment))
         .route("/dashboard/data", get(dashboard::data))
         .merge(docs::swagger_ui())

@@ -88,6 +88,10 @@ pub struct AnalyticsQuery {
     pub store_id: Option<String>,
     /// Rows to return, for top lists (1-1000, default 10).
     pub limit: Option<u32>,
+    /// Minutes before now a stream query looks back (1-1440, default 10).
+    pub minutes: Option<u32>,
+    /// Days in each compared period, for period-over-period queries (1-90, default 7).
+    pub days: Option<u32>,
 }
 
 impl AnalyticsQuery {
@@ -197,7 +201,11 @@ async fn query_rows<Q: analytics::AnalyticsQuery>(
     q: AnalyticsQueryResult,
 ) -> Result<Json<Vec<Q::Row>>, AppError> {
     let q = q?.0;
-    let request = RequestParams { limit: q.limit };
+    let request = RequestParams {
+        limit: q.limit,
+        minutes: q.minutes,
+        days: q.days,
+    };
     let params = Q::Params::from_request(&request)
         .map_err(|e| AppError::bad_request("invalid_query", e.message).with_field(e.field))?;
     let filter = q.analytics_filter(&app.world)?;

@@ -10,6 +10,7 @@ pub mod e2e;
 pub mod local_bus;
 pub mod proxy;
 pub mod seed_payloads;
+pub mod stream_dom;
 
 use retail_pipeline::generate::TableFile;
 use retail_pipeline::model::Table;

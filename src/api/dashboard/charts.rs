@@ -7,6 +7,7 @@ use super::components::{figure, table, tile};
 use super::data::Charts;
 use super::format::{dollars, thousands, Unit};
 use super::sales_charts::{daily_chart, hourly_chart};
+use super::seed_charts::{category_change, state_map, store_hour_kpis, weekday_heatmap};
 use super::svg::{self, Chart, Series};
 use crate::generate::reference::CATEGORIES;
 use maud::{html, Markup};
@@ -61,6 +62,10 @@ pub fn charts_fragment(c: &Charts) -> Markup {
             (store_chart(c))
             (product_chart(c))
             (stock_chart(c))
+            (state_map(c))
+            (weekday_heatmap(c))
+            (store_hour_kpis(c))
+            (category_change(c))
         }
     }
 }

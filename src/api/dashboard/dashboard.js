@@ -1,10 +1,12 @@
 // Keeps the dashboard current without reloading the page: the pipeline panel every few
-// seconds (faster while a job runs), the charts whenever the warehouse watermark moves.
+// seconds (faster while a job runs) with the Stream section, the charts whenever the
+// warehouse watermark moves.
 // Same origin only; the page works without this script.
 (function () {
   "use strict";
   var live = document.getElementById("live");
   var charts = document.getElementById("charts");
+  var stream = document.getElementById("stream");
   var updated = document.getElementById("updated");
   if (!live || !window.fetch) { return; }
   function state() {
@@ -28,9 +30,14 @@
       live.innerHTML = html;
       var now = state();
       var next = Promise.resolve();
+      var streamSrc = stream && stream.getAttribute("data-src");
+      if (streamSrc) {
+        next = get(streamSrc).then(function (s) { stream.innerHTML = s; });
+      }
       var src = charts && charts.getAttribute("data-src");
       if (src && now.watermark !== seen) {
-        next = get(src).then(function (c) { charts.innerHTML = c; seen = now.watermark; });
+        next = next.then(function () { return get(src); })
+          .then(function (c) { charts.innerHTML = c; seen = now.watermark; });
       }
       return next.then(function () {
         if (updated) { updated.textContent = "Updated " + new Date().toLocaleTimeString() + (now.running ? " · jobs running, refreshing every 2 s" : " · refreshing every 10 s"); }

@@ -6,6 +6,10 @@ use crate::api::StatusResponse;
 use crate::app::AppState;
 use crate::jobs::{JobState, JobView};
 use crate::model::PartitionHour;
+use crate::warehouse::analytics::{
+    self, CategoryChange, CategoryPeriods, HeatmapCell, PeriodDays, SalesHeatmap, StoreHourKpi,
+    StoreHourKpis,
+};
 use crate::warehouse::{
     AnalyticsFilter, BasketStats, CategorySales, HourlySales, HourlyStock, ProductSales,
     StoreRevenue, WarehouseError,
@@ -28,6 +32,12 @@ pub struct Charts {
     pub products: Vec<ProductSales>,
     pub stock: Vec<HourlyStock>,
     pub baskets: Vec<BasketStats>,
+    /// Seed 001's KPIs per store and hour of day.
+    pub store_hours: Vec<StoreHourKpi>,
+    /// Seed 002's weekday x hour sales.
+    pub heatmap: Vec<HeatmapCell>,
+    /// Seed 002's period over period, the last 7 days against the 7 before.
+    pub category_change: Vec<CategoryPeriods>,
 }
 
 impl Charts {
@@ -50,6 +60,11 @@ impl Charts {
                 w.stock_by_hour(filter.clone()),
                 w.basket_stats(filter.clone()),
             )?;
+            let (store_hours, heatmap, category_change) = tokio::try_join!(
+                analytics::run::<StoreHourKpis, _>(&*w, filter, &()),
+                analytics::run::<SalesHeatmap, _>(&*w, filter, &()),
+                analytics::run::<CategoryChange, _>(&*w, filter, &PeriodDays(7)),
+            )?;
             Ok(Self {
                 warehouse_loaded: true,
                 daily: daily(&hourly),
@@ -58,6 +73,9 @@ impl Charts {
                 products,
                 stock,
                 baskets,
+                store_hours,
+                heatmap,
+                category_change,
             })
         };
         run.await.map_err(|e| crate::api::AppError::internal(&e))

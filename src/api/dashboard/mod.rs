@@ -3,7 +3,8 @@
 //! The HTML is written with maud (`page.rs`, `live.rs`, `charts.rs`), which escapes every
 //! value; charts are inline SVG drawn on the server (`svg.rs`); the page's one small script (`dashboard.js`,
 //! bundled with `include_str!`) swaps in `/dashboard/live` every few seconds and
-//! `/dashboard/charts` when the warehouse watermark moves. A Content-Security-Policy keeps
+//! `/dashboard/charts` when the warehouse watermark moves, and `/dashboard/stream` (what
+//! streamed in the last minutes: `stream.rs`) with the live panel. A Content-Security-Policy keeps
 //! the page from loading or sending anything anywhere but this service. Data comes through
 //! the `Warehouse` trait, so the page is the same on every warehouse.
 
@@ -12,16 +13,23 @@ mod charts;
 mod components;
 mod data;
 mod format;
+mod grid_svg;
 mod live;
 mod page;
 mod sales_charts;
+mod seed_charts;
+mod stream;
+mod stream_data;
+mod stream_time;
 mod svg;
 
 pub use data::{Charts, Live, Totals};
+pub use stream_data::StreamPanels;
 
 use super::error::AppError;
 use super::warehouse::AnalyticsQuery;
 use crate::app::AppState;
+use crate::warehouse::analytics::StreamWindow;
 use crate::warehouse::AnalyticsFilter;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -181,15 +189,17 @@ fn title(app: &AppState) -> String {
     ))]
 pub async fn dashboard(State(app): State<AppState>, q: QueryResult) -> Response {
     let live = live(&app).await;
+    let stream = stream_section(&app).await;
+    let live = (&live, &stream);
     match filter(&app, q) {
         Ok((q, f)) => match Charts::load(&app, &f).await {
             Ok(charts) => html(
                 StatusCode::OK,
-                page::page(&title(&app), &form(&app, &q), &live, Ok(&charts)),
+                page::page(&title(&app), &form(&app, &q), live, Ok(&charts)),
             ),
             Err(e) => html(
                 e.status,
-                page::page(&title(&app), &form(&app, &q), &live, Err(&e.body.message)),
+                page::page(&title(&app), &form(&app, &q), live, Err(&e.body.message)),
             ),
         },
         Err(e) => html(
@@ -197,11 +207,24 @@ pub async fn dashboard(State(app): State<AppState>, q: QueryResult) -> Response 
             page::page(
                 &title(&app),
                 &form(&app, &DashboardQuery::default()),
-                &live,
+                live,
                 Err(&e.body.message),
             ),
         ),
     }
+}
+
+/// The Stream section's inside, or why it cannot be shown.
+async fn stream_section(app: &AppState) -> maud::Markup {
+    match StreamPanels::load(app, StreamWindow::DEFAULT).await {
+        Ok(p) => stream::stream_fragment(&p, chrono::Utc::now().timestamp_millis()),
+        Err(e) => components::error_alert(&e.body.message),
+    }
+}
+
+/// `GET /dashboard/stream`: the Stream section alone, for the page's script.
+pub async fn stream_fragment(State(app): State<AppState>) -> Response {
+    html(StatusCode::OK, stream_section(&app).await)
 }
 
 /// `GET /dashboard/live`: the pipeline panel alone, for the page's script.

@@ -1,5 +1,5 @@
-//! The dashboard's whole page: the filter form, the pipeline panel (`live.rs`) and the charts
-//! (`charts.rs`), which the page's script also fetches alone and swaps in. Written with maud,
+//! The dashboard's whole page: the filter form, the pipeline panel (`live.rs`), the Stream
+//! section (`stream.rs`) and the charts (`charts.rs`), which the page's script also fetches alone and swaps in. Written with maud,
 //! which escapes every text from data or from the request. Style and script are inline (the
 //! Content-Security-Policy allows nothing else).
 
@@ -30,8 +30,14 @@ pub struct Form {
     pub query: String,
 }
 
-/// The whole page. `error` replaces the charts with the message (bad filter values).
-pub fn page(title: &str, form: &Form, live: &Live, charts: Result<&Charts, &str>) -> Markup {
+/// The whole page: `live` is the pipeline panel's data and the Stream section already
+/// rendered. `error` replaces the charts with the message (bad filter values).
+pub fn page(
+    title: &str,
+    form: &Form,
+    (live, stream): (&Live, &Markup),
+    charts: Result<&Charts, &str>,
+) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -54,6 +60,9 @@ pub fn page(title: &str, form: &Form, live: &Live, charts: Result<&Charts, &str>
                     (filters(form))
                     section id="live" aria-labelledby="live-h" data-src="/dashboard/live" {
                         (live_fragment(live))
+                    }
+                    section id="stream" aria-labelledby="stream-h" data-src="/dashboard/stream" {
+                        (stream)
                     }
                     @match charts {
                         Ok(c) => {

@@ -64,12 +64,12 @@ pub fn nice_step(max: f64) -> f64 {
 }
 
 /// A number with one decimal, as every coordinate is written.
-fn d1(v: f64) -> String {
+pub(super) fn d1(v: f64) -> String {
     format!("{v:.1}")
 }
 
 /// The `<svg>` element around `body`, with the chart's title and text alternative.
-fn frame(chart: &Chart<'_>, height: f64, body: Markup) -> Markup {
+pub(super) fn frame(chart: &Chart<'_>, height: f64, body: Markup) -> Markup {
     let id = chart.id;
     html! {
         svg class="chart" id=(id) viewBox={ "0 0 " (WIDTH) " " (height) } role="img"
@@ -121,7 +121,7 @@ fn x_labels(labels: &[String], x_at: impl Fn(usize) -> f64) -> Markup {
     }
 }
 
-fn empty(chart: &Chart<'_>, height: f64) -> Markup {
+pub(super) fn empty(chart: &Chart<'_>, height: f64) -> Markup {
     let body = html! {
         text class="empty" x=(d1(WIDTH / 2.0)) y=(d1(height / 2.0)) text-anchor="middle" {
             "No data for these filters"

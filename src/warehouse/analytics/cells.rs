@@ -67,6 +67,14 @@ impl<'a> Cells<'a> {
         .ok_or_else(|| self.invalid(i, "a number"))
     }
 
+    /// A number, `None` for NULL (a rate over nothing).
+    pub fn opt_float(&self, i: usize) -> Result<Option<f64>, WarehouseError> {
+        match self.cell(i) {
+            Cell::Null => Ok(None),
+            _ => self.float(i).map(Some),
+        }
+    }
+
     /// An hour of the day, 0-23.
     pub fn hour(&self, i: usize) -> Result<u8, WarehouseError> {
         u8::try_from(self.int(i)?)

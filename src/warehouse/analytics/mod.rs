@@ -7,14 +7,20 @@
 //! Both dialects' SQL casts every column to text, a 64-bit integer or a float, so a backend
 //! hands back plain `Cell`s and nothing backend-specific crosses over.
 
+mod batch_queries;
 mod cells;
 mod params;
 mod queries;
+mod stream_queries;
 
 pub use cells::{Cell, Cells};
-pub use params::{InvalidParam, Param, ParamValue, RequestParams, RowLimit};
+pub use params::{
+    InvalidParam, Param, ParamValue, PeriodDays, RequestParams, RowLimit, StreamWindow,
+};
 // Every query and its row, by name: a new one is exported with no line here.
+pub use batch_queries::*;
 pub use queries::*;
+pub use stream_queries::*;
 
 use super::{AnalyticsFilter, Warehouse, WarehouseError};
 use serde::Serialize;

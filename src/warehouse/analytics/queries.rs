@@ -21,6 +21,15 @@ pub fn for_each_query(each: &mut impl EachQuery) {
     each.query::<TopProducts>();
     each.query::<StockByHour>();
     each.query::<BasketStatsQuery>();
+    each.query::<super::StoreHourKpis>();
+    each.query::<super::SalesHeatmap>();
+    each.query::<super::CategoryChange>();
+    each.query::<super::StreamRates>();
+    each.query::<super::OrdersPerMinute>();
+    each.query::<super::ActivityFunnel>();
+    each.query::<super::DeadLettersByReason>();
+    each.query::<super::LandingLatency>();
+    each.query::<super::EventsByStore>();
 }
 
 /// Units and revenue per date and category, ordered by date then revenue (descending),
