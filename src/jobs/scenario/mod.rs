@@ -4,7 +4,14 @@
 //! events), event `i` scheduled at `start + i * 60 s / events_per_minute` on one monotonic clock.
 
 pub mod bench;
+pub mod incidents;
+mod malformed;
+mod plan;
 mod runner;
+
+pub use incidents::{Incident, IncidentKind, IncidentRequest};
+pub use malformed::MALFORMED_REASONS;
+pub use plan::{IncidentReport, RunPlan};
 
 pub use runner::{
     Pacing, ProgressSnapshot, RunOptions, ScenarioProgress, ScenarioRunError, ScenarioRunner,
@@ -13,6 +20,7 @@ pub use runner::{
 
 use crate::generate::events::EventType;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::time::Duration;
 
 /// Highest rate accepted: a thousand events a second. The unthrottled mode exists for more.
@@ -110,14 +118,15 @@ pub enum ScenarioError {
     },
     #[error("invalid {field}: {message}")]
     InvalidField {
-        field: &'static str,
+        /// `events_per_minute`, or an incident's `incidents[2].share`.
+        field: Cow<'static, str>,
         message: String,
     },
 }
 
 impl ScenarioError {
     /// The request field at fault, for `{code, message, field}` error bodies.
-    pub fn field(&self) -> Option<&'static str> {
+    pub fn field(&self) -> Option<&str> {
         match self {
             ScenarioError::UnknownScenario { .. } => None,
             ScenarioError::InvalidField { field, .. } => Some(field),
@@ -126,20 +135,22 @@ impl ScenarioError {
 
     fn invalid(field: &'static str, message: impl Into<String>) -> Self {
         Self::InvalidField {
-            field,
+            field: Cow::Borrowed(field),
             message: message.into(),
         }
     }
 }
 
 /// A validated scenario, named or custom: what a runner runs and `/status` shows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ScenarioSpec {
     /// The catalogue name, or `custom`.
     pub name: String,
     pub events_per_minute: u32,
     pub duration_seconds: u64,
     pub event_types: Vec<EventType>,
+    /// Incidents within the run (`incidents.rs`); the plan (`RunPlan`) applies them.
+    pub incidents: Vec<Incident>,
 }
 
 impl ScenarioSpec {
@@ -156,10 +167,21 @@ impl ScenarioSpec {
             events_per_minute: s.events_per_minute,
             duration_seconds: u64::from(s.minutes) * 60,
             event_types: s.event_types.to_vec(),
+            incidents: Vec::new(),
         })
     }
 
-    /// Events the run sends: every event whose slot starts within the duration, that is
+    /// The spec with `incidents` (as a request gives them) checked and added.
+    pub fn with_incidents(mut self, incidents: &[IncidentRequest]) -> Result<Self, ScenarioError> {
+        self.incidents = incidents
+            .iter()
+            .enumerate()
+            .map(|(i, r)| r.validate(i, self.duration_seconds, &self.event_types))
+            .collect::<Result<_, _>>()?;
+        Ok(self)
+    }
+
+    /// Base events the run sends (incidents may add some: `RunPlan::total_events`): every event whose slot starts within the duration, that is
     /// `ceil(events_per_minute * seconds / 60)`: 12/min for 60 s is 12 (the last at 55 s).
     pub fn total_events(&self) -> u64 {
         (u64::from(self.events_per_minute) * self.duration_seconds).div_ceil(60)
@@ -204,7 +226,7 @@ pub fn fresh_seed() -> u64 {
 
 /// A custom scenario as a request gives it (`POST` body or CLI flags). `validate` turns it into
 /// a `ScenarioSpec` or says which field is wrong.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct CustomScenario {
     pub events_per_minute: u32,
@@ -220,6 +242,9 @@ pub struct CustomScenario {
     /// part of the spec, which says what is sent, not which run sends it.
     #[serde(default)]
     pub seed: Option<u64>,
+    /// Incidents within the run (`incidents.rs`).
+    #[serde(default)]
+    pub incidents: Vec<IncidentRequest>,
 }
 
 impl CustomScenario {
@@ -275,6 +300,7 @@ impl CustomScenario {
             events_per_minute: rate,
             duration_seconds: seconds,
             event_types,
+            incidents: Vec::new(),
         };
         if spec.total_events() > MAX_EVENTS {
             return Err(ScenarioError::invalid(
@@ -285,7 +311,7 @@ impl CustomScenario {
                 ),
             ));
         }
-        Ok(spec)
+        spec.with_incidents(&self.incidents)
     }
 }
 
@@ -371,63 +397,63 @@ mod tests {
             duration_minutes: Some(5),
             ..Default::default()
         };
-        let field = |c: CustomScenario| c.validate().unwrap_err().field();
+        let field = |c: CustomScenario| c.validate().unwrap_err().field().map(str::to_owned);
         assert!(base.validate().is_ok());
         assert_eq!(
             field(CustomScenario {
                 events_per_minute: 0,
                 ..base.clone()
             }),
-            Some("events_per_minute")
+            Some("events_per_minute".to_owned())
         );
         assert_eq!(
             field(CustomScenario {
                 events_per_minute: 10_000_000,
                 ..base.clone()
             }),
-            Some("events_per_minute")
+            Some("events_per_minute".to_owned())
         );
         assert_eq!(
             field(CustomScenario {
                 duration_minutes: Some(0),
                 ..base.clone()
             }),
-            Some("duration_minutes")
+            Some("duration_minutes".to_owned())
         );
         assert_eq!(
             field(CustomScenario {
                 duration_minutes: None,
                 ..base.clone()
             }),
-            Some("duration_minutes")
+            Some("duration_minutes".to_owned())
         );
         assert_eq!(
             field(CustomScenario {
                 duration_seconds: Some(30),
                 ..base.clone()
             }),
-            Some("duration_seconds")
+            Some("duration_seconds".to_owned())
         );
         assert_eq!(
             field(CustomScenario {
                 duration_minutes: Some(100_000),
                 ..base.clone()
             }),
-            Some("duration_minutes")
+            Some("duration_minutes".to_owned())
         );
         assert_eq!(
             field(CustomScenario {
                 event_types: Some(vec!["refund".into()]),
                 ..base.clone()
             }),
-            Some("event_types")
+            Some("event_types".to_owned())
         );
         assert_eq!(
             field(CustomScenario {
                 event_types: Some(vec![]),
                 ..base.clone()
             }),
-            Some("event_types")
+            Some("event_types".to_owned())
         );
         // A day at the top rate is 86.4 million events: refused on size.
         let huge = CustomScenario {
