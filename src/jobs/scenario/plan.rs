@@ -30,6 +30,11 @@ pub struct IncidentReport {
     pub kind: &'static str,
     pub start_second: u64,
     pub duration_seconds: u64,
+    /// The window as event times (of events not made late): what to look for in the tables.
+    #[schema(value_type = String, format = DateTime)]
+    pub starts_at: EventTime,
+    #[schema(value_type = String, format = DateTime)]
+    pub ends_at: EventTime,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -263,6 +268,8 @@ impl RunPlan {
             kind: incident.kind.name(),
             start_second: incident.start_second,
             duration_seconds: incident.duration_seconds,
+            starts_at: self.stamp(Duration::from_nanos(from)),
+            ends_at: self.stamp(Duration::from_nanos(to)),
             category: None,
             factor: None,
             store_id: None,
