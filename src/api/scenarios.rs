@@ -24,9 +24,13 @@ pub struct ScenarioInfo {
     pub description: &'static str,
     pub events_per_minute: u32,
     pub minutes: u32,
-    /// Events a run sends: exactly this many.
+    /// Events a run sends: exactly this many, plus what its incidents add (its start response
+    /// says how many).
     pub total_events: u64,
     pub event_types: Vec<String>,
+    /// The kinds of its demo incidents, in order; absent for a scenario without any.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub incidents: Vec<&'static str>,
 }
 
 #[utoipa::path(get, path = "/scenarios", tag = "scenarios",
@@ -42,6 +46,7 @@ pub async fn list() -> Json<Vec<ScenarioInfo>> {
                 minutes: s.minutes,
                 total_events: s.total_events(),
                 event_types: s.event_types.iter().map(|t| t.to_string()).collect(),
+                incidents: s.incidents.iter().map(|i| i.kind).collect(),
             })
             .collect(),
     )
@@ -103,13 +108,9 @@ pub async fn start_named(
         }
         other => scenario_error(other),
     })?;
-    let mut incidents = spec.incidents.clone();
     let spec = spec
         .with_incidents(&req.incidents)
         .map_err(scenario_error)?;
-    // A named scenario's own incidents come first, then the request's.
-    incidents.extend(spec.incidents.iter().cloned());
-    let spec = ScenarioSpec { incidents, ..spec };
     start(&app, spec, req.seed)
 }
 

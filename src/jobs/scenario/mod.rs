@@ -38,10 +38,57 @@ pub struct NamedScenario {
     pub events_per_minute: u32,
     pub minutes: u32,
     pub event_types: &'static [EventType],
+    /// Its demo incidents (none for most), their ids chosen from the run's seed.
+    pub incidents: &'static [NamedIncident],
+}
+
+/// An incident of a named scenario: its kind, its window and the one number it takes (a flash
+/// sale's factor, a burst's count, a storm's share in percent, late events' minutes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct NamedIncident {
+    pub kind: &'static str,
+    pub start_second: u64,
+    pub duration_seconds: u64,
+    pub amount: u32,
+}
+
+impl NamedIncident {
+    pub fn request(&self) -> IncidentRequest {
+        let amount = Some(self.amount);
+        let mut r = IncidentRequest {
+            kind: self.kind.to_string(),
+            start_second: self.start_second,
+            duration_seconds: Some(self.duration_seconds),
+            ..IncidentRequest::default()
+        };
+        match self.kind {
+            "flash_sale" => r.factor = amount,
+            "fraud_burst" => r.count = amount,
+            "malformed_storm" => r.share = Some(f64::from(self.amount) / 100.0),
+            "late_events" => r.minutes = amount,
+            _ => {}
+        }
+        r
+    }
+}
+
+const fn incident(
+    kind: &'static str,
+    start_second: u64,
+    duration_seconds: u64,
+    amount: u32,
+) -> NamedIncident {
+    NamedIncident {
+        kind,
+        start_second,
+        duration_seconds,
+        amount,
+    }
 }
 
 impl NamedScenario {
-    /// Events a run of it sends.
+    /// Events a run of it sends, before what its incidents add (the start response says
+    /// exactly how many those are).
     pub fn total_events(&self) -> u64 {
         u64::from(self.events_per_minute) * u64::from(self.minutes)
     }
@@ -91,6 +138,23 @@ pub const SCENARIOS: &[NamedScenario] = &[
         5,
         &[EventType::UserActivity],
     ),
+    NamedScenario {
+        incidents: &[
+            incident("flash_sale", 60, 60, 10),
+            incident("store_dark", 120, 60, 0),
+            incident("price_error", 180, 60, 0),
+            incident("fraud_burst", 210, 60, 25),
+            incident("malformed_storm", 240, 60, 20),
+            incident("late_events", 300, 60, 10),
+        ],
+        ..named(
+            "incident_demo",
+            "Demo incidents a minute apart: flash sale, dark store, price error, fraud burst, malformed storm, late events",
+            120,
+            6,
+            ALL_TYPES,
+        )
+    },
 ];
 
 const fn named(
@@ -106,6 +170,7 @@ const fn named(
         events_per_minute,
         minutes,
         event_types,
+        incidents: &[],
     }
 }
 
@@ -162,22 +227,30 @@ impl ScenarioSpec {
                 valid: SCENARIOS.iter().map(|s| s.name).collect(),
             }
         })?;
-        Ok(Self {
+        Self {
             name: s.name.to_string(),
             events_per_minute: s.events_per_minute,
             duration_seconds: u64::from(s.minutes) * 60,
             event_types: s.event_types.to_vec(),
             incidents: Vec::new(),
-        })
+        }
+        .with_incidents(
+            &s.incidents
+                .iter()
+                .map(NamedIncident::request)
+                .collect::<Vec<_>>(),
+        )
     }
 
-    /// The spec with `incidents` (as a request gives them) checked and added.
+    /// The spec with `incidents` (as a request gives them) checked and put before its own (a
+    /// named scenario's), so that `incidents[i]` in an error is the request's `i`.
     pub fn with_incidents(mut self, incidents: &[IncidentRequest]) -> Result<Self, ScenarioError> {
-        self.incidents = incidents
+        let checked = incidents
             .iter()
             .enumerate()
             .map(|(i, r)| r.validate(i, self.duration_seconds, &self.event_types))
-            .collect::<Result<_, _>>()?;
+            .collect::<Result<Vec<_>, _>>()?;
+        self.incidents.splice(0..0, checked);
         Ok(self)
     }
 
@@ -338,6 +411,7 @@ mod tests {
                 ("orders_only", 60, 5, 1),
                 ("inventory_only", 60, 5, 1),
                 ("user_activity_only", 60, 5, 1),
+                ("incident_demo", 120, 6, 3),
             ]
         );
         let totals: Vec<u64> = SCENARIOS
@@ -346,8 +420,11 @@ mod tests {
             .collect();
         assert_eq!(
             totals,
-            [12, 150, 600, 1_800, 900, 2_700, 6_000, 300, 300, 300]
+            [12, 150, 600, 1_800, 900, 2_700, 6_000, 300, 300, 300, 720]
         );
+        let demo = ScenarioSpec::named("incident_demo").unwrap();
+        let kinds: Vec<&str> = demo.incidents.iter().map(|i| i.kind.name()).collect();
+        assert_eq!(kinds, incidents::KINDS, "one of each kind");
         assert_eq!(
             ScenarioSpec::named("orders_only").unwrap().event_types,
             [EventType::Order]

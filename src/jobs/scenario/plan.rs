@@ -190,10 +190,11 @@ impl RunPlan {
             match &a.effect {
                 Effect::Price { product } => cut_price(&mut event, product),
                 Effect::Late { millis } => shift(&mut event, *millis),
-                Effect::Malformed { share, first, last } if ty.is_none() => {
-                    if (*first..*last).contains(&seq) {
-                        spoiled = spoiled.or_else(|| chosen(seq - first, *share));
-                    }
+                // Only base events are spoiled: the storm's count is of the window's base slots.
+                Effect::Malformed { share, first, last }
+                    if ty.is_none() && (*first..*last).contains(&seq) =>
+                {
+                    spoiled = spoiled.or_else(|| chosen(seq - first, *share));
                 }
                 _ => {}
             }
