@@ -136,6 +136,18 @@ fn invalid_incidents_name_their_field() {
         refused(json!([{"kind": "flash_sale", "category": "grocery", "factor": 3}])),
         "accepted"
     );
+    let many: Vec<_> = (0..33)
+        .map(|_| json!({"kind": "late_events", "minutes": 1}))
+        .collect();
+    assert_eq!(refused(json!(many)), "incidents");
+    // A flash sale looks at its window's events before the run: an hour at the top rate is
+    // refused rather than looked at.
+    let big = spec(json!({"events_per_minute": 60_000, "duration_minutes": 60,
+        "incidents": [{"kind": "flash_sale"}]}))
+    .unwrap();
+    let generator = EventGenerator::new(pools(), "v", &big.event_types);
+    let err = RunPlan::new(&big, &generator, base_time()).unwrap_err();
+    assert_eq!(err.field(), Some("incidents[0].duration_seconds"));
 }
 
 /// Every message of the plan, with its slot's base index and due time.

@@ -2,10 +2,10 @@
 //! burst, a storm of malformed messages and late events, each within a window of the run.
 //!
 //! What each one sends, exactly (the base schedule is event `i` at `offset(i)`, `N` events):
-//! - `flash_sale`: every base order in the window whose first line is of the category is
-//!   followed by `factor - 1` extra orders of that category, spread evenly before the next
-//!   base slot: the category's orders are `factor` times the base, and the run has
-//!   `(factor - 1) x` that many more events.
+//! - `flash_sale`: every base order in the window whose first line is of the category (by
+//!   default the one most of the window's orders start with) is followed by `factor - 1` extra
+//!   orders of that category, spread evenly before the next base slot: the category's orders
+//!   are `factor` times the base, and the run has `(factor - 1) x` that many more events.
 //! - `store_dark`: base (and extra) orders and inventory events in the window that would come
 //!   from the store are re-drawn from the other stores, keeping their ids and times: the
 //!   store sends nothing, the count and the rate are unchanged.
@@ -36,6 +36,8 @@ pub const KINDS: [&str; 6] = [
     "malformed_storm",
     "late_events",
 ];
+/// Most incidents in one run.
+pub const MAX_INCIDENTS: usize = 32;
 /// Largest flash sale factor.
 pub const MAX_FACTOR: u32 = 100;
 /// Most orders in one fraud burst.
@@ -64,7 +66,8 @@ pub struct IncidentRequest {
     #[serde(default)]
     #[schema(example = 60)]
     pub duration_seconds: Option<u64>,
-    /// `flash_sale`: a category name (`Grocery`, ...); default: the first order's in the window.
+    /// `flash_sale`: a category name (`Grocery`, ...); default: the one most orders in the
+    /// window start with.
     #[serde(default)]
     pub category: Option<String>,
     /// `flash_sale`: how many times the category's orders (2 to 100, default 10).

@@ -245,6 +245,12 @@ impl ScenarioSpec {
     /// The spec with `incidents` (as a request gives them) checked and put before its own (a
     /// named scenario's), so that `incidents[i]` in an error is the request's `i`.
     pub fn with_incidents(mut self, incidents: &[IncidentRequest]) -> Result<Self, ScenarioError> {
+        if self.incidents.len() + incidents.len() > incidents::MAX_INCIDENTS {
+            return Err(ScenarioError::invalid(
+                "incidents",
+                format!("at most {} incidents in one run", incidents::MAX_INCIDENTS),
+            ));
+        }
         let checked = incidents
             .iter()
             .enumerate()

@@ -19,7 +19,8 @@ use utoipa::ToSchema;
 
 /// Most extra orders incidents may add to one run (each is a row of the plan).
 pub const MAX_EXTRA_EVENTS: u64 = 1_000_000;
-/// Most base events in a flash sale's window: each is looked at before the run starts.
+/// Most base events in the windows of a run's flash sales together: each is looked at before
+/// the run starts (about a tenth of a microsecond each).
 pub const MAX_FLASH_WINDOW_EVENTS: u64 = 200_000;
 
 /// What an incident was resolved to: the chosen ids and the exact effect. Shown in the start
@@ -98,6 +99,8 @@ pub struct RunPlan {
     active: Vec<Active>,
     extras: Vec<Extra>,
     reports: Vec<IncidentReport>,
+    /// Base events the flash sales looked at so far.
+    flash_peeks: u64,
 }
 
 impl RunPlan {
@@ -115,6 +118,7 @@ impl RunPlan {
             active: Vec::new(),
             extras: Vec::new(),
             reports: Vec::new(),
+            flash_peeks: 0,
         };
         // Stores go dark first: what the others pick (first orders, categories) follows.
         let mut order: Vec<usize> = (0..spec.incidents.len()).collect();
@@ -299,6 +303,10 @@ impl RunPlan {
         };
         let effect = match &incident.kind {
             IncidentKind::FlashSale { category, factor } => {
+                self.flash_peeks += last - first;
+                if self.flash_peeks > MAX_FLASH_WINDOW_EVENTS {
+                    return Err(invalid(i, "duration_seconds", format!("the flash sales' windows may hold at most {MAX_FLASH_WINDOW_EVENTS} events together, these {}", self.flash_peeks)));
+                }
                 let category = match category {
                     Some(name) => CATEGORIES
                         .iter()
@@ -314,14 +322,12 @@ impl RunPlan {
                                 ),
                             )
                         })?,
-                    None => first_anchor(false).map_or_else(
-                        || generator.draw("flash_sale", CATEGORIES.len() as u32) as usize,
-                        |(_, p)| usize::from(world.products[p].category),
-                    ),
+                    None => self
+                        .busiest_category(generator, first, last)
+                        .unwrap_or_else(|| {
+                            generator.draw("flash_sale", CATEGORIES.len() as u32) as usize
+                        }),
                 };
-                if last - first > MAX_FLASH_WINDOW_EVENTS {
-                    return Err(invalid(i, "duration_seconds", format!("a flash sale's window may hold at most {MAX_FLASH_WINDOW_EVENTS} events, this one {}", last - first)));
-                }
                 let orders = self.flash_extras(generator, category as u8, *factor, first, last);
                 let added = orders * u64::from(factor - 1);
                 report.category = Some(CATEGORIES[category].name.to_string());
@@ -465,6 +471,30 @@ impl RunPlan {
         }
         self.active.push(Active { from, to, effect });
         Ok(report)
+    }
+
+    /// The category most base orders in slots `first..last` start with (the first on a tie),
+    /// so that a flash sale left to choose is a visible one.
+    fn busiest_category(&self, generator: &EventGenerator, first: u64, last: u64) -> Option<usize> {
+        let products = &generator.world().products;
+        let mut counts = vec![0u64; CATEGORIES.len()];
+        for s in first..last {
+            let at = self.spec.offset(s);
+            let steer = Steer {
+                avoid_store: self.dark_store_at(nanos(at)),
+                ..Steer::default()
+            };
+            if let Some((EventType::Order, _, p)) = generator.anchor(s, self.stamp(at), &steer) {
+                if let Some(n) = counts.get_mut(usize::from(products[p].category)) {
+                    *n += 1;
+                }
+            }
+        }
+        let (best, n) = counts
+            .iter()
+            .enumerate()
+            .max_by_key(|(c, n)| (**n, std::cmp::Reverse(*c)))?;
+        (*n > 0).then_some(best)
     }
 
     /// Adds `factor - 1` orders of `category` after each base order of it in slots
