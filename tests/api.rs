@@ -754,7 +754,7 @@ async fn scenarios_list_run_exactly_and_refuse_bad_starts() {
     let (status, list) = call(&t.router, Method::GET, "/scenarios", None).await;
     assert_eq!(status, StatusCode::OK);
     let list = list.as_array().expect("list");
-    assert_eq!(list.len(), 10);
+    assert_eq!(list.len(), 11);
     let quick = list
         .iter()
         .find(|s| s["name"] == "quick_sample")

@@ -138,6 +138,13 @@ impl From<crate::service::StartError> for AppError {
             e @ crate::service::StartError::ScenarioRunning(_) => {
                 Self::new(StatusCode::CONFLICT, "scenario_running", e.to_string())
             }
+            crate::service::StartError::Scenario(e) => {
+                let err = Self::bad_request("invalid_scenario", e.to_string());
+                match e.field() {
+                    Some(f) => err.with_field(f),
+                    None => err,
+                }
+            }
         }
     }
 }

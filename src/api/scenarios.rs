@@ -6,7 +6,9 @@ use super::generate::JobAccepted;
 use super::path::ApiPath;
 use crate::app::AppState;
 use crate::generate::events::{sample_event, EventTime, EventType};
-use crate::jobs::scenario::{CustomScenario, ScenarioError, ScenarioSpec, SCENARIOS};
+use crate::jobs::scenario::{
+    CustomScenario, IncidentReport, IncidentRequest, ScenarioError, ScenarioSpec, SCENARIOS,
+};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
@@ -22,9 +24,13 @@ pub struct ScenarioInfo {
     pub description: &'static str,
     pub events_per_minute: u32,
     pub minutes: u32,
-    /// Events a run sends: exactly this many.
+    /// Events a run sends: exactly this many, plus what its incidents add (its start response
+    /// says how many).
     pub total_events: u64,
     pub event_types: Vec<String>,
+    /// The kinds of its demo incidents, in order; absent for a scenario without any.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub incidents: Vec<&'static str>,
 }
 
 #[utoipa::path(get, path = "/scenarios", tag = "scenarios",
@@ -40,6 +46,7 @@ pub async fn list() -> Json<Vec<ScenarioInfo>> {
                 minutes: s.minutes,
                 total_events: s.total_events(),
                 event_types: s.event_types.iter().map(|t| t.to_string()).collect(),
+                incidents: s.incidents.iter().map(|i| i.kind).collect(),
             })
             .collect(),
     )
@@ -57,8 +64,12 @@ pub struct ScenarioAccepted {
     pub status: &'static str,
     /// The catalogue name, or `custom`.
     pub scenario_name: String,
-    /// Events the run sends: exactly this many.
+    /// Events the run sends: exactly this many, incidents included.
     pub estimated_total_events: u64,
+    /// The run's incidents as resolved: the ids chosen for them (where the request left them
+    /// out), and what each adds or spoils, exactly. Absent without incidents.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub incidents: Vec<IncidentReport>,
 }
 
 /// Optional body of a named start.
@@ -71,14 +82,17 @@ pub struct StartScenarioRequest {
     /// instances. The job's `detail.seed` shows the seed a run used.
     #[schema(example = 7)]
     pub seed: Option<u64>,
+    /// Demo incidents within the run, added to the scenario's own (if any).
+    #[serde(default)]
+    pub incidents: Vec<IncidentRequest>,
 }
 
 #[utoipa::path(post, path = "/scenarios/{name}/start", tag = "scenarios",
     params(("name" = String, Path, description = "A name from GET /scenarios")),
-    request_body(content = Option<StartScenarioRequest>, description = "Optional: a `seed` to replay a run"),
+    request_body(content = Option<StartScenarioRequest>, description = "Optional: a `seed` to replay a run, `incidents` to stage"),
     responses(
         (status = 202, description = "Scenario started", body = ScenarioAccepted),
-        (status = 400, description = "Malformed body, or a name that is not UTF-8", body = super::error::ErrorBody),
+        (status = 400, description = "Malformed body, an invalid incident (`field` names it, as `incidents[0].share`), or a name that is not UTF-8", body = super::error::ErrorBody),
         (status = 404, description = "Unknown scenario", body = super::error::ErrorBody),
         super::error::JsonBodyRefusals, super::error::ScenarioStartRefusals,
     ),
@@ -94,6 +108,9 @@ pub async fn start_named(
         }
         other => scenario_error(other),
     })?;
+    let spec = spec
+        .with_incidents(&req.incidents)
+        .map_err(scenario_error)?;
     start(&app, spec, req.seed)
 }
 
@@ -113,13 +130,15 @@ pub struct CustomScenarioBody {
     /// absent, one is drawn from the OS.
     #[schema(example = 7)]
     pub seed: Option<u64>,
+    /// Demo incidents within the run.
+    pub incidents: Option<Vec<IncidentRequest>>,
 }
 
 #[utoipa::path(post, path = "/scenarios/custom/start", tag = "scenarios",
     request_body = CustomScenarioBody,
     responses(
         (status = 202, description = "Scenario started", body = ScenarioAccepted),
-        (status = 400, description = "Invalid rate, duration or event type", body = super::error::ErrorBody),
+        (status = 400, description = "Invalid rate, duration, event type or incident (`field` names it, as `incidents[0].share`)", body = super::error::ErrorBody),
         super::error::JsonBodyRefusals, super::error::ScenarioStartRefusals,
     ),
     security(("bearer" = [])))]
@@ -146,8 +165,8 @@ fn start(
     spec: ScenarioSpec,
     seed: Option<u64>,
 ) -> Result<(StatusCode, Json<ScenarioAccepted>), AppError> {
-    let total = spec.total_events();
-    let job = crate::service::start_scenario(&app.0, spec, seed)?;
+    let started = crate::service::start_scenario(&app.0, spec, seed)?;
+    let job = started.job;
     let (status, Json(accepted)) = JobAccepted::response(&job, false);
     Ok((
         status,
@@ -155,7 +174,8 @@ fn start(
             task_id: job.id.clone(),
             status: "started",
             scenario_name: job.name.clone(),
-            estimated_total_events: total,
+            estimated_total_events: started.total_events,
+            incidents: started.incidents,
             accepted,
         }),
     ))

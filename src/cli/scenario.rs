@@ -5,7 +5,7 @@ use super::signals::cancel_on_signals;
 use super::{default_jobs, start_app, Outcome, UsageError};
 use crate::app::ServiceSettings;
 use crate::config::Config;
-use crate::jobs::scenario::{ScenarioSpec, SCENARIOS};
+use crate::jobs::scenario::{IncidentRequest, ScenarioSpec, SCENARIOS};
 use crate::jobs::JobState;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::time::Duration;
@@ -29,11 +29,15 @@ pub enum ScenarioCommand {
         /// `seed` in the body of `POST /scenarios/{name}/start`.
         #[arg(long)]
         run_seed: Option<u64>,
+        /// A demo incident as JSON, repeatable: `--incident '{"kind":"store_dark","start_second":60,"duration_seconds":60}'`
+        /// (the `incidents` of `POST /scenarios/{name}/start`).
+        #[arg(long = "incident", value_name = "JSON")]
+        incidents: Vec<String>,
     },
 }
 
 pub async fn scenario(config: Config, args: ScenarioArgs) -> anyhow::Result<Outcome> {
-    let (name, seed) = match args.command {
+    let (name, seed, incidents) = match args.command {
         ScenarioCommand::List => {
             for s in SCENARIOS {
                 println!(
@@ -47,16 +51,27 @@ pub async fn scenario(config: Config, args: ScenarioArgs) -> anyhow::Result<Outc
             }
             return Ok(Outcome::Done);
         }
-        ScenarioCommand::Run { name, run_seed } => (name, run_seed),
+        ScenarioCommand::Run {
+            name,
+            run_seed,
+            incidents,
+        } => (name, run_seed, incidents),
     };
-    let spec = ScenarioSpec::named(&name).map_err(|e| UsageError(e.to_string()))?;
+    let incidents = incidents
+        .iter()
+        .map(|text| serde_json::from_str::<IncidentRequest>(text))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| UsageError(format!("--incident: {e}")))?;
+    let spec = ScenarioSpec::named(&name)
+        .and_then(|spec| spec.with_incidents(&incidents))
+        .map_err(|e| UsageError(e.to_string()))?;
     let settings = ServiceSettings {
         max_jobs: 4,
         jobs_per_generate: default_jobs(),
         ..ServiceSettings::default()
     };
     let app = start_app(config, settings).await?;
-    let job = crate::service::start_scenario(&app, spec, seed)?;
+    let job = crate::service::start_scenario(&app, spec, seed)?.job;
     let cancel = cancel_on_signals();
     let bar = ProgressBar::new(job.view().target);
     bar.set_style(

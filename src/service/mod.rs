@@ -28,6 +28,16 @@ pub enum StartError {
     Registry(#[from] RegistryError),
     #[error("scenario job {0} is running; cancel it first or wait for it to end")]
     ScenarioRunning(String),
+    #[error(transparent)]
+    Scenario(#[from] crate::jobs::scenario::ScenarioError),
+}
+
+/// A scenario started: its job, the events it sends and its incidents as resolved.
+#[derive(Debug)]
+pub struct StartedScenario {
+    pub job: Arc<Job>,
+    pub total_events: u64,
+    pub incidents: Vec<crate::jobs::scenario::IncidentReport>,
 }
 
 /// Starts (or joins) a generate job for `range`. Returns the job and whether it was already
@@ -50,14 +60,21 @@ pub fn start_refresh(app: &Arc<App>) -> Result<Option<(Arc<Job>, bool)>, StartEr
     Ok(Some(joinable(job::start(&app.jobs, work)?)))
 }
 
-/// Starts a scenario; refused while another one runs.
+/// Starts a scenario; refused while another one runs, or when its incidents name ids the
+/// world does not have.
 pub fn start_scenario(
     app: &Arc<App>,
     spec: ScenarioSpec,
     seed: Option<u64>,
-) -> Result<Arc<Job>, StartError> {
-    match job::start(&app.jobs, ScenarioJob::new(app, spec, seed))? {
-        Admitted::New(job) => Ok(job),
+) -> Result<StartedScenario, StartError> {
+    let work = ScenarioJob::new(app, spec, seed)?;
+    let (total_events, incidents) = (work.total_events, work.incidents.clone());
+    match job::start(&app.jobs, work)? {
+        Admitted::New(job) => Ok(StartedScenario {
+            job,
+            total_events,
+            incidents,
+        }),
         Admitted::Joined(running) | Admitted::Busy(running) => {
             Err(StartError::ScenarioRunning(running.id.clone()))
         }

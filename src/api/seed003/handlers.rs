@@ -188,7 +188,7 @@ pub async fn seed003_generate_start(
         duration_minutes: Some(config.duration_minutes),
         duration_seconds: None,
         event_types: Some(config.event_types.clone()),
-        seed: None,
+        ..CustomScenario::default()
     };
     let spec = custom.validate().map_err(|e| {
         let err = AppError::bad_request("invalid_scenario", e.to_string());

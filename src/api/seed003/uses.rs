@@ -52,7 +52,7 @@ pub fn start_scenario(
     spec: ScenarioSpec,
     config: Option<GenerationConfig>,
 ) -> Result<Arc<Job>, AppError> {
-    let job = crate::service::start_scenario(&app.0, spec, None)?;
+    let job = crate::service::start_scenario(&app.0, spec, None)?.job;
     if let Some(config) = config {
         configs.remember(&job.id, config);
     }

@@ -50,6 +50,22 @@ const SESSION_SPAN: u64 = 8;
 /// Share of sessions with a signed-in loyalty customer.
 const SIGNED_IN: f64 = 0.6;
 
+/// Draws a steer makes before it settles (then it takes a fixed choice): enough that the
+/// fixed choice is a one-in-a-million case for any store or category of a real world.
+const STEER_TRIES: usize = 256;
+
+/// What an incident asks of one event (`jobs::scenario` incidents). The default asks nothing
+/// and gives the plain event, byte for byte.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Steer {
+    /// A store (world index) the event must not come from: a store gone dark. Redrawn.
+    pub avoid_store: Option<usize>,
+    /// Orders: a first line from this category (`Product::category`): a flash sale's.
+    pub category: Option<u8>,
+    /// Orders: this customer number (`customer_id(n)`): a fraud burst's.
+    pub customer: Option<u32>,
+}
+
 /// Generates the events of one run. Cheap to build; share it (it is `Send + Sync`).
 #[derive(Debug, Clone)]
 pub struct EventGenerator {
@@ -114,33 +130,108 @@ impl EventGenerator {
 
     /// Event number `seq` of the run, stamped `at`. Its type is drawn from the run's mix.
     pub fn event(&self, seq: u64, at: EventTime) -> Event {
-        let ty = if self.types.len() == 1 {
+        self.event_steered(seq, at, &Steer::default())
+    }
+
+    /// `event`, bent as `steer` asks (an incident's); the default steer gives `event`'s bytes.
+    pub fn event_steered(&self, seq: u64, at: EventTime, steer: &Steer) -> Event {
+        self.event_of_steered(self.type_of(seq), seq, at, steer)
+    }
+
+    /// The type event `seq` draws from the run's mix.
+    pub fn type_of(&self, seq: u64) -> EventType {
+        if self.types.len() == 1 {
             self.types[0]
         } else {
             let mut rng = self.key.at(seq).named("type").rng();
             self.types[self.mix.sample(&mut rng)]
-        };
-        self.event_of(ty, seq, at)
+        }
     }
 
     /// Event number `seq` forced to type `ty` (what `event` gives when it draws `ty`).
     pub fn event_of(&self, ty: EventType, seq: u64, at: EventTime) -> Event {
+        self.event_of_steered(ty, seq, at, &Steer::default())
+    }
+
+    /// `event_of`, bent as `steer` asks.
+    pub fn event_of_steered(&self, ty: EventType, seq: u64, at: EventTime, steer: &Steer) -> Event {
         let mut rng = self.key.at(seq).named("body").rng();
         match ty {
-            EventType::Order => Event::Order(self.order(&mut rng, seq, at)),
-            EventType::Inventory => Event::Inventory(self.inventory(&mut rng, seq, at)),
+            EventType::Order => Event::Order(self.order(&mut rng, seq, at, steer)),
+            EventType::Inventory => Event::Inventory(self.inventory(&mut rng, seq, at, steer)),
             EventType::UserActivity => Event::UserActivity(self.activity(&mut rng, seq, at)),
         }
+    }
+
+    /// The type, store and (first) product, as world indices, of event `seq` if it is an order
+    /// or an inventory event, without making the rest of it: what incidents look at before
+    /// the run starts (a flash sale counts its category's orders).
+    pub fn anchor(
+        &self,
+        seq: u64,
+        at: EventTime,
+        steer: &Steer,
+    ) -> Option<(EventType, usize, usize)> {
+        let ty = self.type_of(seq);
+        if ty == EventType::UserActivity {
+            return None;
+        }
+        // Both types draw their store and product first from the body's stream.
+        let mut rng = self.key.at(seq).named("body").rng();
+        let (s, p, _) = self.store_and_product(&mut rng, &When::of(at), steer);
+        Some((ty, s, p))
+    }
+
+    /// A number below `n` drawn from the run's key and `purpose`: choices a run makes once.
+    pub fn draw(&self, purpose: &str, n: u32) -> u32 {
+        self.key.named(purpose).rng().below(n.max(1))
+    }
+
+    pub fn world(&self) -> &crate::generate::World {
+        &self.pools.world
     }
 
     fn event_id(&self, seq: u64) -> String {
         tagged_id("evt-", &self.tag, seq, 8)
     }
 
-    /// A store weighted by traffic and a product it carries, weighted for the hour.
-    fn store_and_product(&self, rng: &mut Rng, at: &When) -> (usize, usize, Option<usize>) {
-        let s = self.pools.stores.sample(rng);
-        let (p, j) = self.product_in(rng, s, at);
+    /// A store weighted by traffic and a product it carries, weighted for the hour; as the
+    /// steer asks, not the store it avoids and a first product of its category.
+    fn store_and_product(
+        &self,
+        rng: &mut Rng,
+        at: &When,
+        steer: &Steer,
+    ) -> (usize, usize, Option<usize>) {
+        let mut s = self.pools.stores.sample(rng);
+        if let Some(dark) = steer.avoid_store {
+            // Redrawn from the same stream, so the other stores keep their relative traffic.
+            for _ in 0..STEER_TRIES {
+                if s != dark {
+                    break;
+                }
+                s = self.pools.stores.sample(rng);
+            }
+            if s == dark {
+                s = (dark + 1) % self.pools.world.stores.len().max(1);
+            }
+        }
+        let (mut p, mut j) = self.product_in(rng, s, at);
+        if let Some(category) = steer.category {
+            let products = &self.pools.world.products;
+            for _ in 0..STEER_TRIES {
+                if products[p].category == category {
+                    break;
+                }
+                (p, j) = self.product_in(rng, s, at);
+            }
+            if products[p].category != category {
+                // The store hardly carries the category: its first product in the catalog.
+                if let Some(any) = products.iter().position(|x| x.category == category) {
+                    (p, j) = (any, None);
+                }
+            }
+        }
         (s, p, j)
     }
 
@@ -155,10 +246,10 @@ impl EventGenerator {
         (a.products[j] as usize, Some(j))
     }
 
-    fn order(&self, rng: &mut Rng, seq: u64, at: EventTime) -> OrderEvent {
+    fn order(&self, rng: &mut Rng, seq: u64, at: EventTime, steer: &Steer) -> OrderEvent {
         let world = &self.pools.world;
         let when = When::of(at);
-        let (s, first, _) = self.store_and_product(rng, &when);
+        let (s, first, _) = self.store_and_product(rng, &when, steer);
         let store = &world.stores[s];
         let wanted = (1 + rng.poisson(EXTRA_LINES) as usize).min(MAX_ORDER_LINES);
         let mut items: Vec<OrderItem> = Vec::with_capacity(wanted);
@@ -200,7 +291,10 @@ impl EventGenerator {
             event_time: at,
             schema_version: SCHEMA_VERSION,
             order_id: tagged_id("ord-", &self.tag, seq, 8),
-            customer_id: customer_id(1 + rng.below(world.scale.customers.max(1))),
+            customer_id: {
+                let drawn = 1 + rng.below(world.scale.customers.max(1));
+                customer_id(steer.customer.unwrap_or(drawn))
+            },
             store_id: store.id.clone(),
             status: ORDER_STATUSES[self.statuses.sample(rng)].0.to_string(),
             items,
@@ -218,9 +312,9 @@ impl EventGenerator {
         }
     }
 
-    fn inventory(&self, rng: &mut Rng, seq: u64, at: EventTime) -> InventoryEvent {
+    fn inventory(&self, rng: &mut Rng, seq: u64, at: EventTime, steer: &Steer) -> InventoryEvent {
         let world = &self.pools.world;
-        let (s, p, j) = self.store_and_product(rng, &When::of(at));
+        let (s, p, j) = self.store_and_product(rng, &When::of(at), steer);
         let product = &world.products[p];
         let par = j.map_or(24, |j| i64::from(world.assortments[s].par[j]));
         let reason = REASONS[self.reasons.sample(rng)].0;

@@ -14,7 +14,7 @@ pub mod pools;
 pub mod seed_shape;
 pub mod values;
 
-pub use gen::EventGenerator;
+pub use gen::{EventGenerator, Steer};
 pub use parse::{parse_event, EventError, EventErrorKind};
 pub use pools::EventPools;
 pub use values::{Cents, EventTime};

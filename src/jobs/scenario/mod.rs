@@ -4,7 +4,14 @@
 //! events), event `i` scheduled at `start + i * 60 s / events_per_minute` on one monotonic clock.
 
 pub mod bench;
+pub mod incidents;
+mod malformed;
+mod plan;
 mod runner;
+
+pub use incidents::{Incident, IncidentKind, IncidentRequest};
+pub use malformed::MALFORMED_REASONS;
+pub use plan::{IncidentReport, RunPlan};
 
 pub use runner::{
     Pacing, ProgressSnapshot, RunOptions, ScenarioProgress, ScenarioRunError, ScenarioRunner,
@@ -13,6 +20,7 @@ pub use runner::{
 
 use crate::generate::events::EventType;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::time::Duration;
 
 /// Highest rate accepted: a thousand events a second. The unthrottled mode exists for more.
@@ -30,10 +38,57 @@ pub struct NamedScenario {
     pub events_per_minute: u32,
     pub minutes: u32,
     pub event_types: &'static [EventType],
+    /// Its demo incidents (none for most), their ids chosen from the run's seed.
+    pub incidents: &'static [NamedIncident],
+}
+
+/// An incident of a named scenario: its kind, its window and the one number it takes (a flash
+/// sale's factor, a burst's count, a storm's share in percent, late events' minutes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct NamedIncident {
+    pub kind: &'static str,
+    pub start_second: u64,
+    pub duration_seconds: u64,
+    pub amount: u32,
+}
+
+impl NamedIncident {
+    pub fn request(&self) -> IncidentRequest {
+        let amount = Some(self.amount);
+        let mut r = IncidentRequest {
+            kind: self.kind.to_string(),
+            start_second: self.start_second,
+            duration_seconds: Some(self.duration_seconds),
+            ..IncidentRequest::default()
+        };
+        match self.kind {
+            "flash_sale" => r.factor = amount,
+            "fraud_burst" => r.count = amount,
+            "malformed_storm" => r.share = Some(f64::from(self.amount) / 100.0),
+            "late_events" => r.minutes = amount,
+            _ => {}
+        }
+        r
+    }
+}
+
+const fn incident(
+    kind: &'static str,
+    start_second: u64,
+    duration_seconds: u64,
+    amount: u32,
+) -> NamedIncident {
+    NamedIncident {
+        kind,
+        start_second,
+        duration_seconds,
+        amount,
+    }
 }
 
 impl NamedScenario {
-    /// Events a run of it sends.
+    /// Events a run of it sends, before what its incidents add (the start response says
+    /// exactly how many those are).
     pub fn total_events(&self) -> u64 {
         u64::from(self.events_per_minute) * u64::from(self.minutes)
     }
@@ -83,6 +138,23 @@ pub const SCENARIOS: &[NamedScenario] = &[
         5,
         &[EventType::UserActivity],
     ),
+    NamedScenario {
+        incidents: &[
+            incident("flash_sale", 60, 60, 10),
+            incident("store_dark", 120, 60, 0),
+            incident("price_error", 180, 60, 0),
+            incident("fraud_burst", 210, 60, 25),
+            incident("malformed_storm", 240, 60, 20),
+            incident("late_events", 300, 60, 10),
+        ],
+        ..named(
+            "incident_demo",
+            "Demo incidents a minute apart: flash sale, dark store, price error, fraud burst, malformed storm, late events",
+            120,
+            6,
+            ALL_TYPES,
+        )
+    },
 ];
 
 const fn named(
@@ -98,6 +170,7 @@ const fn named(
         events_per_minute,
         minutes,
         event_types,
+        incidents: &[],
     }
 }
 
@@ -110,14 +183,15 @@ pub enum ScenarioError {
     },
     #[error("invalid {field}: {message}")]
     InvalidField {
-        field: &'static str,
+        /// `events_per_minute`, or an incident's `incidents[2].share`.
+        field: Cow<'static, str>,
         message: String,
     },
 }
 
 impl ScenarioError {
     /// The request field at fault, for `{code, message, field}` error bodies.
-    pub fn field(&self) -> Option<&'static str> {
+    pub fn field(&self) -> Option<&str> {
         match self {
             ScenarioError::UnknownScenario { .. } => None,
             ScenarioError::InvalidField { field, .. } => Some(field),
@@ -126,20 +200,22 @@ impl ScenarioError {
 
     fn invalid(field: &'static str, message: impl Into<String>) -> Self {
         Self::InvalidField {
-            field,
+            field: Cow::Borrowed(field),
             message: message.into(),
         }
     }
 }
 
 /// A validated scenario, named or custom: what a runner runs and `/status` shows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ScenarioSpec {
     /// The catalogue name, or `custom`.
     pub name: String,
     pub events_per_minute: u32,
     pub duration_seconds: u64,
     pub event_types: Vec<EventType>,
+    /// Incidents within the run (`incidents.rs`); the plan (`RunPlan`) applies them.
+    pub incidents: Vec<Incident>,
 }
 
 impl ScenarioSpec {
@@ -151,15 +227,40 @@ impl ScenarioSpec {
                 valid: SCENARIOS.iter().map(|s| s.name).collect(),
             }
         })?;
-        Ok(Self {
+        Self {
             name: s.name.to_string(),
             events_per_minute: s.events_per_minute,
             duration_seconds: u64::from(s.minutes) * 60,
             event_types: s.event_types.to_vec(),
-        })
+            incidents: Vec::new(),
+        }
+        .with_incidents(
+            &s.incidents
+                .iter()
+                .map(NamedIncident::request)
+                .collect::<Vec<_>>(),
+        )
     }
 
-    /// Events the run sends: every event whose slot starts within the duration, that is
+    /// The spec with `incidents` (as a request gives them) checked and put before its own (a
+    /// named scenario's), so that `incidents[i]` in an error is the request's `i`.
+    pub fn with_incidents(mut self, incidents: &[IncidentRequest]) -> Result<Self, ScenarioError> {
+        if self.incidents.len() + incidents.len() > incidents::MAX_INCIDENTS {
+            return Err(ScenarioError::invalid(
+                "incidents",
+                format!("at most {} incidents in one run", incidents::MAX_INCIDENTS),
+            ));
+        }
+        let checked = incidents
+            .iter()
+            .enumerate()
+            .map(|(i, r)| r.validate(i, self.duration_seconds, &self.event_types))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.incidents.splice(0..0, checked);
+        Ok(self)
+    }
+
+    /// Base events the run sends (incidents may add some: `RunPlan::total_events`): every event whose slot starts within the duration, that is
     /// `ceil(events_per_minute * seconds / 60)`: 12/min for 60 s is 12 (the last at 55 s).
     pub fn total_events(&self) -> u64 {
         (u64::from(self.events_per_minute) * self.duration_seconds).div_ceil(60)
@@ -204,7 +305,7 @@ pub fn fresh_seed() -> u64 {
 
 /// A custom scenario as a request gives it (`POST` body or CLI flags). `validate` turns it into
 /// a `ScenarioSpec` or says which field is wrong.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct CustomScenario {
     pub events_per_minute: u32,
@@ -220,6 +321,9 @@ pub struct CustomScenario {
     /// part of the spec, which says what is sent, not which run sends it.
     #[serde(default)]
     pub seed: Option<u64>,
+    /// Incidents within the run (`incidents.rs`).
+    #[serde(default)]
+    pub incidents: Vec<IncidentRequest>,
 }
 
 impl CustomScenario {
@@ -275,6 +379,7 @@ impl CustomScenario {
             events_per_minute: rate,
             duration_seconds: seconds,
             event_types,
+            incidents: Vec::new(),
         };
         if spec.total_events() > MAX_EVENTS {
             return Err(ScenarioError::invalid(
@@ -285,7 +390,7 @@ impl CustomScenario {
                 ),
             ));
         }
-        Ok(spec)
+        spec.with_incidents(&self.incidents)
     }
 }
 
@@ -312,6 +417,7 @@ mod tests {
                 ("orders_only", 60, 5, 1),
                 ("inventory_only", 60, 5, 1),
                 ("user_activity_only", 60, 5, 1),
+                ("incident_demo", 120, 6, 3),
             ]
         );
         let totals: Vec<u64> = SCENARIOS
@@ -320,8 +426,11 @@ mod tests {
             .collect();
         assert_eq!(
             totals,
-            [12, 150, 600, 1_800, 900, 2_700, 6_000, 300, 300, 300]
+            [12, 150, 600, 1_800, 900, 2_700, 6_000, 300, 300, 300, 720]
         );
+        let demo = ScenarioSpec::named("incident_demo").unwrap();
+        let kinds: Vec<&str> = demo.incidents.iter().map(|i| i.kind.name()).collect();
+        assert_eq!(kinds, incidents::KINDS, "one of each kind");
         assert_eq!(
             ScenarioSpec::named("orders_only").unwrap().event_types,
             [EventType::Order]
@@ -371,63 +480,63 @@ mod tests {
             duration_minutes: Some(5),
             ..Default::default()
         };
-        let field = |c: CustomScenario| c.validate().unwrap_err().field();
+        let field = |c: CustomScenario| c.validate().unwrap_err().field().map(str::to_owned);
         assert!(base.validate().is_ok());
         assert_eq!(
             field(CustomScenario {
                 events_per_minute: 0,
                 ..base.clone()
             }),
-            Some("events_per_minute")
+            Some("events_per_minute".to_owned())
         );
         assert_eq!(
             field(CustomScenario {
                 events_per_minute: 10_000_000,
                 ..base.clone()
             }),
-            Some("events_per_minute")
+            Some("events_per_minute".to_owned())
         );
         assert_eq!(
             field(CustomScenario {
                 duration_minutes: Some(0),
                 ..base.clone()
             }),
-            Some("duration_minutes")
+            Some("duration_minutes".to_owned())
         );
         assert_eq!(
             field(CustomScenario {
                 duration_minutes: None,
                 ..base.clone()
             }),
-            Some("duration_minutes")
+            Some("duration_minutes".to_owned())
         );
         assert_eq!(
             field(CustomScenario {
                 duration_seconds: Some(30),
                 ..base.clone()
             }),
-            Some("duration_seconds")
+            Some("duration_seconds".to_owned())
         );
         assert_eq!(
             field(CustomScenario {
                 duration_minutes: Some(100_000),
                 ..base.clone()
             }),
-            Some("duration_minutes")
+            Some("duration_minutes".to_owned())
         );
         assert_eq!(
             field(CustomScenario {
                 event_types: Some(vec!["refund".into()]),
                 ..base.clone()
             }),
-            Some("event_types")
+            Some("event_types".to_owned())
         );
         assert_eq!(
             field(CustomScenario {
                 event_types: Some(vec![]),
                 ..base.clone()
             }),
-            Some("event_types")
+            Some("event_types".to_owned())
         );
         // A day at the top rate is 86.4 million events: refused on size.
         let huge = CustomScenario {

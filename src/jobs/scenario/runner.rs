@@ -2,7 +2,7 @@
 //! `start + offset(i)` on tokio's monotonic clock (so tests can pause time), with progress in
 //! atomics and prompt cancellation that keeps the counts.
 
-use super::ScenarioSpec;
+use super::{IncidentReport, RunPlan, ScenarioError, ScenarioSpec};
 use crate::bus::{BusError, Message, Publisher};
 use crate::generate::events::{EventGenerator, EventPools, EventTime};
 use serde::Serialize;
@@ -56,6 +56,10 @@ pub struct ScenarioProgress {
     finished_nanos: AtomicU64,
     /// The run's seed, once known: shown so that a run can be replayed with it.
     seed: OnceLock<u64>,
+    /// When the last slot is due, in nanoseconds from the start.
+    last_due_nanos: AtomicU64,
+    /// What the run's incidents were resolved to.
+    incidents: OnceLock<Vec<IncidentReport>>,
 }
 
 /// A copy of the progress for `/status`.
@@ -74,6 +78,9 @@ pub struct ProgressSnapshot {
     /// The run's seed, when the run was given or drew one (`POST` again with it to replay).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
+    /// The run's incidents with the ids chosen for them and their exact effects.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub incidents: Vec<IncidentReport>,
 }
 
 impl ScenarioProgress {
@@ -88,10 +95,20 @@ impl ScenarioProgress {
         Arc::new(progress)
     }
 
-    fn begin(&self, spec: &ScenarioSpec, pacing: Pacing) -> Instant {
-        self.target.store(spec.total_events(), Ordering::Release);
+    /// Shows `plan`'s target and incidents before the run starts (`begin` does it too).
+    pub fn prepare(&self, plan: &RunPlan) {
+        let total = plan.total_events();
+        self.target.store(total, Ordering::Release);
         self.target_per_minute
-            .store(u64::from(spec.events_per_minute), Ordering::Release);
+            .store(u64::from(plan.spec().events_per_minute), Ordering::Release);
+        let last = plan.offset(total.saturating_sub(1)).as_nanos();
+        self.last_due_nanos
+            .store(u64::try_from(last).unwrap_or(u64::MAX), Ordering::Release);
+        let _ = self.incidents.set(plan.reports().to_vec());
+    }
+
+    fn begin(&self, plan: &RunPlan, pacing: Pacing) -> Instant {
+        self.prepare(plan);
         self.unthrottled
             .store(pacing == Pacing::Unthrottled, Ordering::Release);
         *self.started.get_or_init(Instant::now)
@@ -146,8 +163,7 @@ impl ScenarioProgress {
         } else if unthrottled {
             measured.map(|rate| (target - sent) as f64 * 60.0 / rate)
         } else {
-            // The last event is due at (target - 1) intervals after the start.
-            let last_due = (target - 1) as f64 * 60.0 / per_minute.max(1) as f64;
+            let last_due = secs(self.last_due_nanos.load(Ordering::Acquire));
             Some((last_due - elapsed.as_secs_f64()).max(0.0))
         };
         ProgressSnapshot {
@@ -159,6 +175,7 @@ impl ScenarioProgress {
             eta_secs: eta,
             finished,
             seed: self.seed.get().copied(),
+            incidents: self.incidents.get().cloned().unwrap_or_default(),
         }
     }
 }
@@ -185,6 +202,8 @@ pub enum ScenarioRunError {
     },
     #[error("the event generator failed: {0}")]
     Generator(String),
+    #[error("the run's incidents cannot be planned")]
+    Plan(#[source] ScenarioError),
 }
 
 /// Runs scenarios: generates their events and publishes them to one topic.
@@ -222,14 +241,15 @@ impl ScenarioRunner {
             &spec.event_types,
         ));
         let base = options.base_time.unwrap_or_else(EventTime::now);
-        let start = progress.begin(spec, options.pacing);
+        let plan = Arc::new(RunPlan::new(spec, &generator, base).map_err(ScenarioRunError::Plan)?);
+        let start = progress.begin(&plan, options.pacing);
         let result = match options.pacing {
             Pacing::Scheduled => {
-                self.scheduled(spec, &generator, base, start, progress, cancel)
+                self.scheduled(&plan, &generator, start, progress, cancel)
                     .await
             }
             Pacing::Unthrottled => {
-                self.unthrottled(spec, generator, base, start, progress, cancel)
+                self.unthrottled(plan, generator, start, progress, cancel)
                     .await
             }
         };
@@ -247,15 +267,14 @@ impl ScenarioRunner {
 
     async fn scheduled(
         &self,
-        spec: &ScenarioSpec,
+        plan: &RunPlan,
         generator: &EventGenerator,
-        base: EventTime,
         start: Instant,
         progress: &ScenarioProgress,
         cancel: &CancellationToken,
     ) -> Result<(), ScenarioRunError> {
-        let total = spec.total_events();
-        let tick = if spec.offset(1) < MIN_TICK {
+        let total = plan.total_events();
+        let tick = if plan.spec().offset(1) < MIN_TICK {
             MIN_TICK
         } else {
             Duration::ZERO
@@ -265,7 +284,7 @@ impl ScenarioRunner {
         while next < total {
             // Every deadline comes from the one start instant: a late wake-up shortens the
             // next wait instead of pushing every later event back.
-            let due = start + spec.offset(next);
+            let due = start + plan.offset(next);
             let wake = last_wake.map_or(due, |w| due.max(w + tick));
             tokio::select! {
                 biased;
@@ -276,13 +295,11 @@ impl ScenarioRunner {
             last_wake = Some(now);
             let elapsed = now - start;
             let mut end = next + 1;
-            while end < total && end - next < MAX_SCHEDULED_BATCH && spec.offset(end) <= elapsed {
+            while end < total && end - next < MAX_SCHEDULED_BATCH && plan.offset(end) <= elapsed {
                 end += 1;
             }
             // At most 64 events: tens of microseconds of generation, fine on this thread.
-            let messages = (next..end)
-                .map(|i| Message::event(&generator.event(i, stamp(base, spec, i))))
-                .collect();
+            let messages = (next..end).map(|i| plan.message(generator, i)).collect();
             self.publish(messages, progress, start, total).await?;
             next = end;
         }
@@ -291,14 +308,13 @@ impl ScenarioRunner {
 
     async fn unthrottled(
         &self,
-        spec: &ScenarioSpec,
+        plan: Arc<RunPlan>,
         generator: Arc<EventGenerator>,
-        base: EventTime,
         start: Instant,
         progress: &ScenarioProgress,
         cancel: &CancellationToken,
     ) -> Result<(), ScenarioRunError> {
-        let total = spec.total_events();
+        let total = plan.total_events();
         // Generation (CPU) on blocking threads, publishing here: they overlap. Generation is
         // nine tenths of an event's cost and each event is a pure function of its number, so
         // several threads take turns at batches (thread `w` makes batches `w`, `w + n`, ...)
@@ -313,8 +329,8 @@ impl ScenarioRunner {
         for w in 0..threads as u64 {
             let (tx, rx) = mpsc::channel::<Vec<Message>>(2);
             queues.push(rx);
-            let (gen_cancel, gen_spec, generator) =
-                (cancel.clone(), spec.clone(), generator.clone());
+            let (gen_cancel, gen_plan, generator) =
+                (cancel.clone(), plan.clone(), generator.clone());
             let stride = threads as u64;
             producers.push(tokio::task::spawn_blocking(move || {
                 let mut batch = w;
@@ -322,7 +338,7 @@ impl ScenarioRunner {
                     let next = batch * UNTHROTTLED_BATCH;
                     let end = (next + UNTHROTTLED_BATCH).min(total);
                     let messages = (next..end)
-                        .map(|i| Message::event(&generator.event(i, stamp(base, &gen_spec, i))))
+                        .map(|i| gen_plan.message(&generator, i))
                         .collect();
                     if tx.blocking_send(messages).is_err() {
                         return; // the publisher stopped
@@ -376,11 +392,6 @@ impl ScenarioRunner {
         progress.record(start, n);
         Ok(())
     }
-}
-
-/// The event time of event `i`: the base plus its scheduled offset, in milliseconds.
-fn stamp(base: EventTime, spec: &ScenarioSpec, i: u64) -> EventTime {
-    base.plus_millis(i64::try_from(spec.offset(i).as_millis()).unwrap_or(i64::MAX))
 }
 
 impl crate::jobs::registry::JobProgress for ScenarioProgress {
