@@ -478,3 +478,163 @@ fn seed_panels_show_the_loaded_day(dom: &str, addr: &str) {
     assert!(!tagged(dom, "store-kpis", "data-store-id").is_empty());
     assert!(!tagged(dom, "category-change", "data-category").is_empty());
 }
+
+/// Issue "The live side": a run with one incident of each kind, seen as a person sees it. The
+/// Stream section of the page Chromium rendered shows the malformed storm as dead letters by
+/// reason, the dark store at zero events, the late events as landing latency, the flash sale
+/// and fraud burst in the order count, and the funnel's last step equal to the orders; a
+/// screenshot is taken while the run is going (the README's docs/dashboard-incidents.png).
+#[test]
+fn headless_chromium_sees_each_incident_in_the_stream_panels() {
+    let Some(bin) = chromium() else {
+        common::skip_or_fail(
+            "headless_chromium_sees_each_incident_in_the_stream_panels needs Debian's chromium; run apt-get install -y chromium chromium-driver",
+        );
+        return;
+    };
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("dashboard-incidents");
+    std::fs::create_dir_all(&out).expect("output dir");
+    let data = tempfile::tempdir().expect("data dir");
+    let (_service, addr) = start(data.path());
+    let url = format!("http://{addr}/dashboard");
+
+    // 20 events a second for 30 s; the dark store and the storm span the run, so that the
+    // store's row is zero and every dead letter is the storm's.
+    let body = serde_json::json!({
+        "events_per_minute": 1200, "duration_seconds": 30, "seed": 25,
+        "incidents": [
+            {"kind": "store_dark", "start_second": 0, "duration_seconds": 30},
+            {"kind": "malformed_storm", "start_second": 0, "duration_seconds": 30, "share": 0.25},
+            {"kind": "flash_sale", "start_second": 5, "duration_seconds": 10, "factor": 10},
+            {"kind": "price_error", "start_second": 5, "duration_seconds": 10},
+            {"kind": "fraud_burst", "start_second": 15, "count": 40},
+            {"kind": "late_events", "start_second": 20, "duration_seconds": 10, "minutes": 12}
+        ]
+    })
+    .to_string();
+    let (status, body) = http(&addr, "POST", "/scenarios/custom/start", &body);
+    assert_eq!(status, 202, "{body}");
+    let accepted = json(&body);
+    let total = accepted["estimated_total_events"].as_i64().expect("total");
+    let incidents = accepted["incidents"].as_array().expect("incidents").clone();
+    let of = |kind: &str| {
+        incidents
+            .iter()
+            .find(|i| i["kind"] == kind)
+            .unwrap_or_else(|| panic!("{kind} reported: {accepted}"))
+            .clone()
+    };
+    let dark_store = of("store_dark")["store_id"]
+        .as_str()
+        .expect("store")
+        .to_owned();
+    let spoiled = of("malformed_storm")["affected_events"]
+        .as_i64()
+        .expect("spoiled");
+    assert_eq!(spoiled, 600 / 4, "a quarter of the base events: {accepted}");
+    let added = of("flash_sale")["added_events"].as_i64().expect("added");
+    assert!(added > 0, "{accepted}");
+    assert_eq!(of("fraud_burst")["added_events"], 40);
+    assert_eq!(total, 600 + added + 40, "{accepted}");
+
+    // The screenshot, mid-run.
+    std::thread::sleep(Duration::from_secs(18));
+    let shot = out.join("dashboard-incidents.png");
+    let _ = std::fs::remove_file(&shot);
+    run_chromium(
+        &bin,
+        &out,
+        "incident-shot",
+        &url,
+        &[
+            "--virtual-time-budget=3000".into(),
+            format!("--screenshot={}", shot.display()),
+        ],
+    );
+    let png = std::fs::read(&shot).expect("screenshot written");
+    assert!(png.starts_with(b"\x89PNG"), "a real screenshot");
+    eprintln!("incident screenshot: {}", shot.display());
+
+    // The run ends; every event lands (one stream row per event, dead letters included).
+    let id = accepted["job_id"].as_str().expect("job id").to_owned();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while json(&http(&addr, "GET", &format!("/jobs/{id}"), "").1)["state"] == "running" {
+        assert!(Instant::now() < deadline, "the run ends");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let landed = || -> i64 {
+        json(&http(&addr, "GET", "/analytics/stream-rates?minutes=30", "").1)
+            .as_array()
+            .expect("rates")
+            .iter()
+            .map(|r| r["events"].as_i64().expect("events"))
+            .sum()
+    };
+    while landed() < total {
+        assert!(Instant::now() < deadline, "{} of {total} landed", landed());
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    assert_eq!(landed(), total, "each event once");
+
+    let dom = run_chromium(
+        &bin,
+        &out,
+        "incidents",
+        &url,
+        &["--virtual-time-budget=3000".into(), "--dump-dom".into()],
+    );
+    std::fs::write(out.join("dashboard-incidents.html"), &dom).expect("save dom");
+
+    // The malformed storm: every spoiled event a dead letter, under the four reasons.
+    let reasons: BTreeMap<String, i64> = tagged(&dom, "stream-dead-letters", "data-reason")
+        .iter()
+        .map(|r| (r["data-reason"].clone(), int(r, "data-count")))
+        .collect();
+    assert_eq!(reasons.values().sum::<i64>(), spoiled, "{reasons:?}");
+    for reason in [
+        "invalid_json",
+        "missing_field",
+        "invalid_field",
+        "unsupported_schema_version",
+    ] {
+        assert!(
+            reasons.get(reason).is_some_and(|n| *n > 0),
+            "{reason}: {reasons:?}"
+        );
+    }
+    // The per-type rates: the dead-letter tile holds the storm, and the types add up.
+    let tiles = tagged(&dom, "stream-rate-values", "data-event-type");
+    let window: BTreeMap<String, i64> = tiles
+        .iter()
+        .map(|t| (t["data-event-type"].clone(), int(t, "data-events-window")))
+        .collect();
+    assert_eq!(window.get("dead_letter"), Some(&spoiled), "{window:?}");
+    assert_eq!(window.values().sum::<i64>(), total, "{window:?}");
+    // The dark store: zero events while the others send.
+    let stores = tagged(&dom, "stream-store-events", "data-store-id");
+    let dark: Vec<_> = stores
+        .iter()
+        .filter(|s| s["data-store-id"] == dark_store)
+        .collect();
+    assert_eq!(dark.len(), 1, "{dark_store} listed");
+    assert_eq!(int(dark[0], "data-events"), 0, "{dark_store} went dark");
+    assert!(
+        stores.iter().filter(|s| int(s, "data-events") > 0).count() >= stores.len() / 2,
+        "the other stores send"
+    );
+    // Flash sale and fraud burst: their orders are in the funnel's last step (the orders).
+    let funnel = tagged(&dom, "stream-funnel-steps", "data-step");
+    let orders = window.get("order").copied().expect("order tile");
+    assert_eq!(funnel.last().map(|s| int(s, "data-events")), Some(orders));
+    assert!(
+        orders >= added + 40,
+        "{orders} orders hold the incidents' {added} + 40"
+    );
+    // Late events: landing latency of at least the 12 minutes they were set back.
+    let latest = tagged(&dom, "stream-latency", "data-max-ms")
+        .iter()
+        .map(|l| int(l, "data-max-ms"))
+        .max()
+        .expect("latency rows");
+    assert!(latest >= 12 * 60_000, "max latency {latest} ms");
+}
