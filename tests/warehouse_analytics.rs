@@ -5,6 +5,10 @@
 mod warehouse_fixture;
 
 use retail_pipeline::model::{PartitionHour, Table};
+use retail_pipeline::warehouse::analytics::{
+    BasketStatsQuery, RevenueByStore, RowLimit, RunAnalytics, SalesByCategory, SalesByHour,
+    StockByHour, TopProducts,
+};
 use retail_pipeline::warehouse::duckdb::DuckDbWarehouse;
 use retail_pipeline::warehouse::{
     AnalyticsFilter, BasketStats, CategorySales, DateFilter, HourlySales, HourlyStock,
@@ -122,14 +126,20 @@ fn sales_by_category_matches_the_lake() {
     });
     let rt = runtime();
     let got = rt
-        .block_on(s.warehouse.sales_by_category(DateFilter::all().into()))
+        .block_on(
+            s.warehouse
+                .analytics::<SalesByCategory>(&DateFilter::all().into(), &()),
+        )
         .expect("query");
     assert_eq!(got, want);
 
     // A date filter keeps exactly that date's rows.
     let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 21).expect("date");
     let got = rt
-        .block_on(s.warehouse.sales_by_category(DateFilter::day(day).into()))
+        .block_on(
+            s.warehouse
+                .analytics::<SalesByCategory>(&DateFilter::day(day).into(), &()),
+        )
         .expect("query");
     let want: Vec<_> = want
         .into_iter()
@@ -173,7 +183,10 @@ fn revenue_by_store_matches_the_lake() {
         (&a.state, -a.revenue_cents, &a.store_id).cmp(&(&b.state, -b.revenue_cents, &b.store_id))
     });
     let got = runtime()
-        .block_on(s.warehouse.revenue_by_store(DateFilter::all().into()))
+        .block_on(
+            s.warehouse
+                .analytics::<RevenueByStore>(&DateFilter::all().into(), &()),
+        )
         .expect("query");
     assert_eq!(got.len(), warehouse_fixture::scale().stores as usize);
     assert_eq!(got, want);
@@ -206,7 +219,10 @@ fn top_products_match_the_lake() {
     want.sort_by(|a, b| (-a.revenue_cents, &a.product_id).cmp(&(-b.revenue_cents, &b.product_id)));
     want.truncate(10);
     let got = runtime()
-        .block_on(s.warehouse.top_products(DateFilter::all().into(), 10))
+        .block_on(
+            s.warehouse
+                .analytics::<TopProducts>(&DateFilter::all().into(), &RowLimit(10)),
+        )
         .expect("query");
     assert_eq!(got, want);
 }
@@ -236,7 +252,10 @@ fn stock_by_hour_matches_the_lake() {
         .collect();
     assert!(want.iter().any(|h| h.alerts > 0), "some hours have alerts");
     let got = runtime()
-        .block_on(s.warehouse.stock_by_hour(DateFilter::all().into()))
+        .block_on(
+            s.warehouse
+                .analytics::<StockByHour>(&DateFilter::all().into(), &()),
+        )
         .expect("query");
     assert_eq!(got, want);
     // The data contract: one alert per pair below zero.
@@ -270,7 +289,10 @@ fn basket_stats_match_the_lake() {
         })
         .collect();
     let got = runtime()
-        .block_on(s.warehouse.basket_stats(DateFilter::all().into()))
+        .block_on(
+            s.warehouse
+                .analytics::<BasketStatsQuery>(&DateFilter::all().into(), &()),
+        )
         .expect("query");
     assert_eq!(got, want);
     assert!(
@@ -283,7 +305,10 @@ fn basket_stats_match_the_lake() {
 fn analytics_serialize_for_the_api() {
     let s = shared();
     let rows = runtime()
-        .block_on(s.warehouse.top_products(DateFilter::all().into(), 1))
+        .block_on(
+            s.warehouse
+                .analytics::<TopProducts>(&DateFilter::all().into(), &RowLimit(1)),
+        )
         .expect("query");
     let json = serde_json::to_value(&rows).expect("json");
     let row = &json[0];
@@ -335,14 +360,20 @@ fn sales_by_hour_matches_the_lake_and_sums_to_the_daily_figures() {
     });
     let rt = runtime();
     let got = rt
-        .block_on(s.warehouse.sales_by_hour(AnalyticsFilter::default()))
+        .block_on(
+            s.warehouse
+                .analytics::<SalesByHour>(&AnalyticsFilter::default(), &()),
+        )
         .expect("query");
     assert_eq!(got, want);
     let hours: BTreeSet<(String, u8)> = got.iter().map(|r| (r.date.clone(), r.hour)).collect();
     assert_eq!(hours.len(), s.hours.len(), "every loaded hour has sales");
 
     let daily = rt
-        .block_on(s.warehouse.sales_by_category(AnalyticsFilter::default()))
+        .block_on(
+            s.warehouse
+                .analytics::<SalesByCategory>(&AnalyticsFilter::default(), &()),
+        )
         .expect("query");
     let mut summed: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
     for r in &got {
@@ -387,11 +418,14 @@ fn filters_restrict_every_query_to_their_slice() {
 
     // Category: sales rows are the unfiltered rows of that category.
     let daily = rt
-        .block_on(s.warehouse.sales_by_category(all.clone()))
+        .block_on(s.warehouse.analytics::<SalesByCategory>(&all, &()))
         .expect("query");
     let category = daily[0].category.clone();
     let got = rt
-        .block_on(s.warehouse.sales_by_category(by_category(&category)))
+        .block_on(
+            s.warehouse
+                .analytics::<SalesByCategory>(&by_category(&category), &()),
+        )
         .expect("query");
     let want: Vec<_> = daily
         .into_iter()
@@ -400,7 +434,10 @@ fn filters_restrict_every_query_to_their_slice() {
     assert!(!want.is_empty());
     assert_eq!(got, want);
     let top = rt
-        .block_on(s.warehouse.top_products(by_category(&category), 1000))
+        .block_on(
+            s.warehouse
+                .analytics::<TopProducts>(&by_category(&category), &RowLimit(1000)),
+        )
         .expect("query");
     assert!(!top.is_empty() && top.iter().all(|p| p.category == category));
     let revenue: i64 = top.iter().map(|p| p.revenue_cents).sum();
@@ -408,10 +445,10 @@ fn filters_restrict_every_query_to_their_slice() {
 
     // State: the stores of that state, unchanged.
     let stores_all = rt
-        .block_on(s.warehouse.revenue_by_store(all.clone()))
+        .block_on(s.warehouse.analytics::<RevenueByStore>(&all, &()))
         .expect("query");
     let got = rt
-        .block_on(s.warehouse.revenue_by_store(by_state))
+        .block_on(s.warehouse.analytics::<RevenueByStore>(&by_state, &()))
         .expect("query");
     let want: Vec<_> = stores_all
         .iter()
@@ -430,7 +467,10 @@ fn filters_restrict_every_query_to_their_slice() {
         }
     }
     let got = rt
-        .block_on(s.warehouse.basket_stats(by_store.clone()))
+        .block_on(
+            s.warehouse
+                .analytics::<BasketStatsQuery>(&by_store.clone(), &()),
+        )
         .expect("query");
     let got: BTreeMap<String, (i64, i64)> = got
         .into_iter()
@@ -442,7 +482,7 @@ fn filters_restrict_every_query_to_their_slice() {
         .collect();
     assert_eq!(got, want);
     let stock = rt
-        .block_on(s.warehouse.stock_by_hour(by_store))
+        .block_on(s.warehouse.analytics::<StockByHour>(&by_store, &()))
         .expect("query");
     let want: Vec<(i64, i64)> = read_table(&s.fixture, Table::InventoryData, &s.hours)
         .into_iter()
@@ -469,7 +509,10 @@ fn filters_restrict_every_query_to_their_slice() {
 
     // A value no row has gives no rows, not an error.
     let none = rt
-        .block_on(s.warehouse.sales_by_hour(by_category("No Such Category")))
+        .block_on(
+            s.warehouse
+                .analytics::<SalesByHour>(&by_category("No Such Category"), &()),
+        )
         .expect("query");
     assert!(none.is_empty());
 }

@@ -9,6 +9,10 @@ mod warehouse_fixture;
 mod common;
 
 use common::bq::{drop_dataset, open, unique_dataset};
+use retail_pipeline::warehouse::analytics::{
+    BasketStatsQuery, RevenueByStore, RowLimit, RunAnalytics, SalesByCategory, SalesByHour,
+    StockByHour, TopProducts,
+};
 
 use async_trait::async_trait;
 use retail_pipeline::lake::Lake;
@@ -188,13 +192,13 @@ async fn every_analytics_query_equals_the_duckdb_warehouse() {
 
     // Filter values taken from the data, so each one selects something.
     let all_rows = duck
-        .revenue_by_store(DateFilter::all().into())
+        .analytics::<RevenueByStore>(&DateFilter::all().into(), &())
         .await
         .expect("stores");
     let store = all_rows[0].store_id.clone();
     let state = all_rows[0].state.clone();
     let categories = duck
-        .sales_by_category(DateFilter::all().into())
+        .analytics::<SalesByCategory>(&DateFilter::all().into(), &())
         .await
         .expect("categories");
     let category = categories[0].category.clone();
@@ -224,44 +228,67 @@ async fn every_analytics_query_equals_the_duckdb_warehouse() {
     ];
     for filter in filters {
         let label = format!("{filter:?}");
-        let want = duck.sales_by_category(filter.clone()).await.expect("duck");
+        let want = duck
+            .analytics::<SalesByCategory>(&filter, &())
+            .await
+            .expect("duck");
         assert_eq!(
-            bq.sales_by_category(filter.clone()).await.expect("bq"),
+            bq.analytics::<SalesByCategory>(&filter, &())
+                .await
+                .expect("bq"),
             want,
             "sales_by_category {label}"
         );
-        let want = duck.sales_by_hour(filter.clone()).await.expect("duck");
+        let want = duck
+            .analytics::<SalesByHour>(&filter, &())
+            .await
+            .expect("duck");
         assert_eq!(
-            bq.sales_by_hour(filter.clone()).await.expect("bq"),
+            bq.analytics::<SalesByHour>(&filter, &()).await.expect("bq"),
             want,
             "sales_by_hour {label}"
         );
-        let want = duck.revenue_by_store(filter.clone()).await.expect("duck");
+        let want = duck
+            .analytics::<RevenueByStore>(&filter, &())
+            .await
+            .expect("duck");
         assert_eq!(
-            bq.revenue_by_store(filter.clone()).await.expect("bq"),
+            bq.analytics::<RevenueByStore>(&filter, &())
+                .await
+                .expect("bq"),
             want,
             "revenue_by_store {label}"
         );
         for limit in [1, 7] {
             let want = duck
-                .top_products(filter.clone(), limit)
+                .analytics::<TopProducts>(&filter, &RowLimit(limit))
                 .await
                 .expect("duck");
             assert_eq!(
-                bq.top_products(filter.clone(), limit).await.expect("bq"),
+                bq.analytics::<TopProducts>(&filter, &RowLimit(limit))
+                    .await
+                    .expect("bq"),
                 want,
                 "top_products {limit} {label}"
             );
         }
-        let want = duck.stock_by_hour(filter.clone()).await.expect("duck");
+        let want = duck
+            .analytics::<StockByHour>(&filter, &())
+            .await
+            .expect("duck");
         assert_eq!(
-            bq.stock_by_hour(filter.clone()).await.expect("bq"),
+            bq.analytics::<StockByHour>(&filter, &()).await.expect("bq"),
             want,
             "stock_by_hour {label}"
         );
-        let want = duck.basket_stats(filter.clone()).await.expect("duck");
+        let want = duck
+            .analytics::<BasketStatsQuery>(&filter, &())
+            .await
+            .expect("duck");
         assert_eq!(
-            bq.basket_stats(filter.clone()).await.expect("bq"),
+            bq.analytics::<BasketStatsQuery>(&filter, &())
+                .await
+                .expect("bq"),
             want,
             "basket_stats {label}"
         );
@@ -300,12 +327,12 @@ async fn every_analytics_query_equals_the_duckdb_warehouse() {
     );
     // The unfiltered results are not trivially empty.
     assert!(!bq
-        .sales_by_hour(AnalyticsFilter::default())
+        .analytics::<SalesByHour>(&AnalyticsFilter::default(), &())
         .await
         .expect("bq")
         .is_empty());
     assert!(!bq
-        .basket_stats(AnalyticsFilter::default())
+        .analytics::<BasketStatsQuery>(&AnalyticsFilter::default(), &())
         .await
         .expect("bq")
         .is_empty());

@@ -8,6 +8,7 @@ mod warehouse_fixture;
 use async_trait::async_trait;
 use retail_pipeline::lake::Lake;
 use retail_pipeline::model::{PartitionHour, Table};
+use retail_pipeline::warehouse::analytics::{RunAnalytics, SalesByCategory};
 use retail_pipeline::warehouse::contract::{self, Backend, Subject};
 use retail_pipeline::warehouse::duckdb::DuckDbWarehouse;
 use retail_pipeline::warehouse::{DateFilter, Warehouse};
@@ -106,7 +107,7 @@ async fn a_load_of_many_batches_is_exact_and_kept_by_the_file() {
 
     // No double counting through the catalog join: category totals are the lake's totals.
     let by_category = w
-        .sales_by_category(DateFilter::all().into())
+        .analytics::<SalesByCategory>(&DateFilter::all().into(), &())
         .await
         .expect("query");
     let revenue: i64 = by_category.iter().map(|r| r.revenue_cents).sum();

@@ -18,7 +18,7 @@ pub mod stream_tables;
 mod template;
 
 pub use analytics::{
-    BasketStats, CategorySales, HourlySales, HourlyStock, ProductSales, StoreRevenue,
+    BasketStats, CategorySales, HourlySales, HourlyStock, ProductSales, RunAnalytics, StoreRevenue,
 };
 pub use fetch::{fetch_partition, VerifiedPartition};
 pub use filter::{AnalyticsFilter, DateFilter};
@@ -27,10 +27,7 @@ pub use report::{DimensionMerge, PartitionFailure, RefreshReport, TableRows};
 
 use crate::lake::{Lake, LakeError};
 use crate::model::PartitionHour;
-use analytics::{
-    AnalyticsSql, BasketStatsQuery, Cell, Param, RevenueByStore, RowLimit, SalesByCategory,
-    SalesByHour, StockByHour, TopProducts,
-};
+use analytics::{AnalyticsSql, Cell, Param};
 use async_trait::async_trait;
 use std::fmt;
 use std::path::PathBuf;
@@ -115,56 +112,6 @@ pub trait Warehouse: Send + Sync + fmt::Debug {
         sql: AnalyticsSql,
         params: Vec<Param>,
     ) -> Result<Vec<Vec<Cell>>, WarehouseError>;
-
-    /// `analytics::SalesByCategory`'s rows. This and the five below name the queries for
-    /// their callers; a new query needs no method here (`analytics::run::<Q>`).
-    async fn sales_by_category(
-        &self,
-        filter: AnalyticsFilter,
-    ) -> Result<Vec<CategorySales>, WarehouseError> {
-        analytics::run::<SalesByCategory, Self>(self, &filter, &()).await
-    }
-
-    /// `analytics::SalesByHour`'s rows.
-    async fn sales_by_hour(
-        &self,
-        filter: AnalyticsFilter,
-    ) -> Result<Vec<HourlySales>, WarehouseError> {
-        analytics::run::<SalesByHour, Self>(self, &filter, &()).await
-    }
-
-    /// `analytics::RevenueByStore`'s rows.
-    async fn revenue_by_store(
-        &self,
-        filter: AnalyticsFilter,
-    ) -> Result<Vec<StoreRevenue>, WarehouseError> {
-        analytics::run::<RevenueByStore, Self>(self, &filter, &()).await
-    }
-
-    /// `analytics::TopProducts`'s rows: the `limit` products with the most revenue.
-    async fn top_products(
-        &self,
-        filter: AnalyticsFilter,
-        limit: u32,
-    ) -> Result<Vec<ProductSales>, WarehouseError> {
-        analytics::run::<TopProducts, Self>(self, &filter, &RowLimit(limit)).await
-    }
-
-    /// `analytics::StockByHour`'s rows.
-    async fn stock_by_hour(
-        &self,
-        filter: AnalyticsFilter,
-    ) -> Result<Vec<HourlyStock>, WarehouseError> {
-        analytics::run::<StockByHour, Self>(self, &filter, &()).await
-    }
-
-    /// `analytics::BasketStatsQuery`'s rows.
-    async fn basket_stats(
-        &self,
-        filter: AnalyticsFilter,
-    ) -> Result<Vec<BasketStats>, WarehouseError> {
-        analytics::run::<BasketStatsQuery, Self>(self, &filter, &()).await
-    }
 
     /// Rows in each stream table (events written as they arrive), for status; exact once the
     /// writes that added them have returned. Like `watermark`, may come from memory.

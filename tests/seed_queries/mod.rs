@@ -15,6 +15,9 @@ use retail_pipeline::bus::{EventSink, RowMetadata, SinkBatch};
 use retail_pipeline::generate::events::{EventGenerator, EventPools, EventTime, EventType};
 use retail_pipeline::generate::World;
 use retail_pipeline::model::{Scale, ScaleName};
+use retail_pipeline::warehouse::analytics::{
+    BasketStatsQuery, RevenueByStore, RunAnalytics, SalesByCategory, StockByHour,
+};
 use retail_pipeline::warehouse::{AnalyticsFilter, Warehouse};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -237,7 +240,7 @@ pub async fn check_lake_seeds(w: &dyn Warehouse, run: &dyn Runner) {
 
     // Seed 000: units and money per (date, category) are sales_by_category's.
     let ours: BTreeMap<(String, String), (i64, i64)> = w
-        .sales_by_category(all.clone())
+        .analytics::<SalesByCategory>(&all, &())
         .await
         .expect("sales_by_category")
         .into_iter()
@@ -261,7 +264,7 @@ pub async fn check_lake_seeds(w: &dyn Warehouse, run: &dyn Runner) {
     // Seed 000's names on inventory: negative stocks per hour are stock_by_hour's, with the
     // hour a two-digit string, and every row balances.
     let ours: BTreeMap<(String, String), i64> = w
-        .stock_by_hour(all.clone())
+        .analytics::<StockByHour>(&all, &())
         .await
         .expect("stock_by_hour")
         .into_iter()
@@ -284,7 +287,7 @@ pub async fn check_lake_seeds(w: &dyn Warehouse, run: &dyn Runner) {
     // and units per state, per category and per date.
     let rows = run.rows(&seed002_dashboard(&target)).await;
     let lines: i64 = w
-        .basket_stats(all.clone())
+        .analytics::<BasketStatsQuery>(&all, &())
         .await
         .expect("basket_stats")
         .iter()
@@ -322,7 +325,7 @@ pub async fn check_lake_seeds(w: &dyn Warehouse, run: &dyn Runner) {
     };
     let mut ours: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     for r in w
-        .revenue_by_store(all.clone())
+        .analytics::<RevenueByStore>(&all, &())
         .await
         .expect("revenue_by_store")
     {
@@ -332,14 +335,18 @@ pub async fn check_lake_seeds(w: &dyn Warehouse, run: &dyn Runner) {
     }
     assert_eq!(cents(by_state), ours, "seed 002's revenue per state");
     let mut ours: BTreeMap<String, (i64, i64)> = BTreeMap::new();
-    for r in w.sales_by_category(all.clone()).await.expect("sales") {
+    for r in w
+        .analytics::<SalesByCategory>(&all, &())
+        .await
+        .expect("sales")
+    {
         let e = ours.entry(r.category).or_default();
         e.0 += r.units;
         e.1 += r.revenue_cents;
     }
     assert_eq!(cents(by_category), ours, "seed 002's revenue per category");
     let ours: BTreeMap<String, i64> = w
-        .basket_stats(all)
+        .analytics::<BasketStatsQuery>(&all, &())
         .await
         .expect("basket_stats")
         .into_iter()

@@ -10,6 +10,9 @@ use crate::warehouse::analytics::{
     self, CategoryChange, CategoryPeriods, HeatmapCell, PeriodDays, SalesHeatmap, StoreHourKpi,
     StoreHourKpis,
 };
+use crate::warehouse::analytics::{
+    BasketStatsQuery, RevenueByStore, RowLimit, RunAnalytics, SalesByHour, StockByHour, TopProducts,
+};
 use crate::warehouse::{
     AnalyticsFilter, BasketStats, CategorySales, HourlySales, HourlyStock, ProductSales,
     StoreRevenue, WarehouseError,
@@ -54,11 +57,11 @@ impl Charts {
                 return Ok::<_, WarehouseError>(Self::default());
             };
             let (hourly, stores, products, stock, baskets) = tokio::try_join!(
-                w.sales_by_hour(filter.clone()),
-                w.revenue_by_store(filter.clone()),
-                w.top_products(filter.clone(), TOP_PRODUCTS),
-                w.stock_by_hour(filter.clone()),
-                w.basket_stats(filter.clone()),
+                w.analytics::<SalesByHour>(filter, &()),
+                w.analytics::<RevenueByStore>(filter, &()),
+                w.analytics::<TopProducts>(filter, &RowLimit(TOP_PRODUCTS)),
+                w.analytics::<StockByHour>(filter, &()),
+                w.analytics::<BasketStatsQuery>(filter, &()),
             )?;
             let (store_hours, heatmap, category_change) = tokio::try_join!(
                 analytics::run::<StoreHourKpis, _>(&*w, filter, &()),
@@ -119,7 +122,7 @@ impl Charts {
 }
 
 /// Sums hourly rows per date and category, ordered by date then revenue (descending), as
-/// `Warehouse::sales_by_category` orders them.
+/// the `SalesByCategory` query orders them.
 pub fn daily(hourly: &[HourlySales]) -> Vec<CategorySales> {
     let mut sums: BTreeMap<(&str, &str), (i64, i64)> = BTreeMap::new();
     for h in hourly {

@@ -91,3 +91,23 @@ pub async fn run<Q: AnalyticsQuery, W: Warehouse + ?Sized>(
         .map(|row| Q::read(&Cells::new(Q::SQL.file, row)))
         .collect()
 }
+
+/// [`run`] as a method of any warehouse (a backend, a `dyn Warehouse`, an `Arc` of one):
+/// `w.analytics::<SalesByCategory>(&filter, &())`. The one way callers name a query.
+pub trait RunAnalytics {
+    fn analytics<Q: AnalyticsQuery>(
+        &self,
+        filter: &AnalyticsFilter,
+        params: &Q::Params,
+    ) -> impl std::future::Future<Output = Result<Vec<Q::Row>, WarehouseError>> + Send;
+}
+
+impl<W: Warehouse + ?Sized> RunAnalytics for W {
+    fn analytics<Q: AnalyticsQuery>(
+        &self,
+        filter: &AnalyticsFilter,
+        params: &Q::Params,
+    ) -> impl std::future::Future<Output = Result<Vec<Q::Row>, WarehouseError>> + Send {
+        run::<Q, W>(self, filter, params)
+    }
+}

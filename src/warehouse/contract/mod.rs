@@ -20,6 +20,10 @@ pub use lake_fixture::{hours, write};
 use super::{DateFilter, RefreshReport, Warehouse};
 use crate::lake::Lake;
 use crate::model::{PartitionHour, Table};
+use crate::warehouse::analytics::{
+    BasketStatsQuery, RevenueByStore, RowLimit, RunAnalytics, SalesByCategory, SalesByHour,
+    StockByHour, TopProducts,
+};
 use async_trait::async_trait;
 use lake_fixture::{data_path, expected, ReadLog};
 use std::sync::{Arc, Mutex};
@@ -74,18 +78,32 @@ async fn analytics(w: &dyn Warehouse) -> String {
     let all = || DateFilter::all().into();
     format!(
         "{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
-        w.sales_by_category(all()).await.expect("sales_by_category"),
-        w.sales_by_hour(all()).await.expect("sales_by_hour"),
-        w.revenue_by_store(all()).await.expect("revenue_by_store"),
-        w.top_products(all(), 5).await.expect("top_products"),
-        w.stock_by_hour(all()).await.expect("stock_by_hour"),
-        w.basket_stats(all()).await.expect("basket_stats"),
+        w.analytics::<SalesByCategory>(&all(), &())
+            .await
+            .expect("sales_by_category"),
+        w.analytics::<SalesByHour>(&all(), &())
+            .await
+            .expect("sales_by_hour"),
+        w.analytics::<RevenueByStore>(&all(), &())
+            .await
+            .expect("revenue_by_store"),
+        w.analytics::<TopProducts>(&all(), &RowLimit(5))
+            .await
+            .expect("top_products"),
+        w.analytics::<StockByHour>(&all(), &())
+            .await
+            .expect("stock_by_hour"),
+        w.analytics::<BasketStatsQuery>(&all(), &())
+            .await
+            .expect("basket_stats"),
     )
 }
 
 /// The hours the analytics see: each loaded hour once in `stock_by_hour`.
 async fn hours_answered(w: &dyn Warehouse) -> Vec<PartitionHour> {
-    let rows = w.stock_by_hour(DateFilter::all().into()).await;
+    let rows = w
+        .analytics::<StockByHour>(&DateFilter::all().into(), &())
+        .await;
     rows.expect("stock_by_hour")
         .iter()
         .map(|r| {
@@ -148,8 +166,12 @@ pub async fn loads_every_complete_hour_and_answers(s: &dyn Subject) {
         all,
         "every loaded hour answers, once"
     );
-    let by_category = w.sales_by_category(DateFilter::all().into()).await;
-    let by_store = w.revenue_by_store(DateFilter::all().into()).await;
+    let by_category = w
+        .analytics::<SalesByCategory>(&DateFilter::all().into(), &())
+        .await;
+    let by_store = w
+        .analytics::<RevenueByStore>(&DateFilter::all().into(), &())
+        .await;
     let by_category: i64 = by_category
         .expect("sales_by_category")
         .iter()
