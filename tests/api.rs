@@ -4,85 +4,15 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
-use axum::Router;
+use common::router::{assert_bad_field, assert_error, call, send, test_app, TestApp};
 use http_body_util::BodyExt;
-use retail_pipeline::api::build_router;
-use retail_pipeline::app::{App, AppState, ServiceSettings};
-use retail_pipeline::config::Config;
-use retail_pipeline::model::{Scale, ScaleName};
+use retail_pipeline::model::ScaleName;
 use serde_json::{json, Value};
-use std::sync::Arc;
 use std::time::Duration;
 use tower::ServiceExt;
 
-struct TestApp {
-    app: Arc<App>,
-    router: Router,
-    _dir: tempfile::TempDir,
-}
-
-async fn test_app(scale: ScaleName, token: Option<&str>, max_jobs: usize) -> TestApp {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let config = Config::local(dir.path(), 42, Scale::preset(scale));
-    let settings = ServiceSettings {
-        api_token: token.map(str::to_owned),
-        max_jobs,
-        jobs_per_generate: 2,
-        ..ServiceSettings::default()
-    };
-    let app = Arc::new(App::build(config, settings).await.expect("app"));
-    TestApp {
-        router: build_router(AppState(app.clone())),
-        app,
-        _dir: dir,
-    }
-}
-
-async fn call(
-    router: &Router,
-    method: Method,
-    uri: &str,
-    body: Option<&str>,
-) -> (StatusCode, Value) {
-    call_with(router, method, uri, body, &[]).await
-}
-
-async fn call_with(
-    router: &Router,
-    method: Method,
-    uri: &str,
-    body: Option<&str>,
-    headers: &[(&str, &str)],
-) -> (StatusCode, Value) {
-    let mut req = Request::builder().method(method).uri(uri);
-    if body.is_some() {
-        req = req.header(header::CONTENT_TYPE, "application/json");
-    }
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let req = req
-        .body(body.map_or_else(Body::empty, |b| Body::from(b.to_owned())))
-        .expect("request");
-    let res = router.clone().oneshot(req).await.expect("response");
-    let status = res.status();
-    let bytes = res.into_body().collect().await.expect("body").to_bytes();
-    let value = serde_json::from_slice(&bytes)
-        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-    (status, value)
-}
-
-async fn wait_for_end(router: &Router, id: &str) -> Value {
-    for _ in 0..600 {
-        let (status, job) = call(router, Method::GET, &format!("/jobs/{id}"), None).await;
-        assert_eq!(status, StatusCode::OK);
-        if job["state"] != "running" {
-            return job;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("job {id} did not end");
-}
+/// A quarter's hours: a job still running when the test acts on it.
+const A_QUARTER: &str = r#"{"from":"2026-01-01T00","to":"2026-03-31T23"}"#;
 
 #[tokio::test]
 async fn health_readiness_and_metrics() {
@@ -91,19 +21,19 @@ async fn health_readiness_and_metrics() {
     // `z` spellings for local use: the same answers.
     for path in ["/health", "/healthz"] {
         assert_eq!(
-            call(&t.router, Method::GET, path, None).await,
+            t.get(path).await,
             (StatusCode::OK, json!({"status": "ok"})),
             "{path}"
         );
     }
     for path in ["/ready", "/readyz"] {
         assert_eq!(
-            call(&t.router, Method::GET, path, None).await,
+            t.get(path).await,
             (StatusCode::OK, json!({"status": "ready"})),
             "{path}"
         );
     }
-    let (status, text) = call(&t.router, Method::GET, "/metrics", None).await;
+    let (status, text) = t.get("/metrics").await;
     assert_eq!(status, StatusCode::OK);
     let text = text.as_str().expect("text");
     assert!(
@@ -138,31 +68,21 @@ async fn metrics_pass_promtool_after_activity() {
         return;
     }
     let t = test_app(ScaleName::Small, None, 4).await;
-    let (_, accepted) = call(
-        &t.router,
-        Method::POST,
-        "/generate",
-        Some(r#"{"date":"2026-11-20","hour":19}"#),
-    )
-    .await;
-    let job = wait_for_end(&t.router, accepted["job_id"].as_str().expect("id")).await;
+    let (_, accepted) = t.generate(r#"{"date":"2026-11-20","hour":19}"#).await;
+    let job = t.wait_for_accepted(&accepted).await;
     assert_eq!(job["state"], "completed", "{job}");
-    let (status, job) = call(&t.router, Method::POST, "/bq/refresh?wait=true", None).await;
+    let (status, job) = t.post("/bq/refresh?wait=true", None).await;
     assert_eq!(status, StatusCode::OK, "{job}");
-    call(&t.router, Method::GET, "/jobs/nope", None).await;
-    let (status, accepted) = call(
-        &t.router,
-        Method::POST,
-        "/scenarios/custom/start",
-        Some(r#"{"events_per_minute":1200,"duration_seconds":2}"#),
-    )
-    .await;
+    t.get("/jobs/nope").await;
+    let (status, accepted) = t
+        .start_custom(r#"{"events_per_minute":1200,"duration_seconds":2}"#)
+        .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{accepted}");
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let (_, streaming) = call(&t.router, Method::GET, "/metrics", None).await;
-    wait_for_end(&t.router, accepted["job_id"].as_str().expect("id")).await;
+    let (_, streaming) = t.get("/metrics").await;
+    t.wait_for_accepted(&accepted).await;
     t.app.bus.flush().await.expect("flush");
-    let (_, after) = call(&t.router, Method::GET, "/metrics", None).await;
+    let (_, after) = t.get("/metrics").await;
     for text in [&streaming, &after] {
         let text = text.as_str().expect("text");
         for family in [
@@ -197,17 +117,11 @@ async fn metrics_pass_promtool_after_activity() {
 #[tokio::test]
 async fn generate_one_hour_then_follow_the_job() {
     let t = test_app(ScaleName::Small, None, 4).await;
-    let (status, accepted) = call(
-        &t.router,
-        Method::POST,
-        "/generate",
-        Some(r#"{"date":"2026-11-20","hour":19}"#),
-    )
-    .await;
+    let (status, accepted) = t.generate(r#"{"date":"2026-11-20","hour":19}"#).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{accepted}");
     let id = accepted["job_id"].as_str().expect("job id").to_owned();
     assert_eq!(accepted["status_url"], format!("/jobs/{id}"));
-    let job = wait_for_end(&t.router, &id).await;
+    let job = t.wait_for_end(&id).await;
     assert_eq!(job["state"], "completed", "{job}");
     assert_eq!(job["result"]["hours_written"], 1);
     assert_eq!(
@@ -215,7 +129,7 @@ async fn generate_one_hour_then_follow_the_job() {
         (json!(1), json!(1))
     );
 
-    let (_, status) = call(&t.router, Method::GET, "/status", None).await;
+    let (_, status) = t.get("/status").await;
     assert_eq!(status["last_generated_hour"], "2026-11-20T19");
     assert_eq!(status["jobs"][0]["id"], id.as_str());
     for table in retail_pipeline::model::Table::ALL {
@@ -227,18 +141,12 @@ async fn generate_one_hour_then_follow_the_job() {
     }
 
     // Asking again for work already done is no error and writes nothing.
-    let (status, again) = call(
-        &t.router,
-        Method::POST,
-        "/generate",
-        Some(r#"{"date":"2026-11-20","hour":19}"#),
-    )
-    .await;
+    let (status, again) = t.generate(r#"{"date":"2026-11-20","hour":19}"#).await;
     assert_eq!(status, StatusCode::ACCEPTED);
-    let job = wait_for_end(&t.router, again["job_id"].as_str().expect("id")).await;
+    let job = t.wait_for_accepted(&again).await;
     assert_eq!(job["result"]["hours_written"], 0);
     assert_eq!(job["result"]["hours_already_complete"], 1);
-    let (_, metrics) = call(&t.router, Method::GET, "/metrics", None).await;
+    let (_, metrics) = t.get("/metrics").await;
     let metrics = metrics.as_str().expect("text");
     assert!(metrics.contains("retail_pipeline_hour_partitions_generated_total 1\n"));
     // Both jobs ended, so both are in the duration histogram, and within the last bucket.
@@ -282,17 +190,14 @@ async fn job_alerts(t: &TestApp) -> u64 {
 async fn concurrent_requests_for_the_same_hours_share_one_job() {
     let t = test_app(ScaleName::Default, None, 4).await;
     let body = r#"{"from":"2026-11-01T00","to":"2026-11-02T23"}"#;
-    let (a, b) = tokio::join!(
-        call(&t.router, Method::POST, "/generate", Some(body)),
-        call(&t.router, Method::POST, "/generate", Some(body)),
-    );
+    let (a, b) = tokio::join!(t.generate(body), t.generate(body));
     assert_eq!((a.0, b.0), (StatusCode::ACCEPTED, StatusCode::ACCEPTED));
     assert_eq!(
         a.1["job_id"], b.1["job_id"],
         "the second request joins the first job"
     );
     assert_ne!(a.1["existing"], b.1["existing"]);
-    let job = wait_for_end(&t.router, a.1["job_id"].as_str().expect("id")).await;
+    let job = t.wait_for_accepted(&a.1).await;
     assert_eq!(job["result"]["hours_written"], 48);
     let missing = t
         .app
@@ -313,29 +218,20 @@ async fn concurrent_requests_for_the_same_hours_share_one_job() {
 #[tokio::test]
 async fn cancel_keeps_the_job_and_its_counts() {
     let t = test_app(ScaleName::Default, None, 4).await;
-    let (_, accepted) = call(
-        &t.router,
-        Method::POST,
-        "/generate",
-        Some(r#"{"from":"2026-01-01T00","to":"2026-03-31T23"}"#),
-    )
-    .await;
+    let (_, accepted) = t.generate(A_QUARTER).await;
     let id = accepted["job_id"].as_str().expect("id").to_owned();
-    let (status, job) = call(&t.router, Method::POST, &format!("/jobs/{id}/cancel"), None).await;
+    let (status, job) = t.post(&format!("/jobs/{id}/cancel"), None).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{job}");
-    let job = wait_for_end(&t.router, &id).await;
+    let job = t.wait_for_end(&id).await;
     assert_eq!(job["state"], "cancelled", "{job}");
     let done = job["done"].as_u64().expect("done");
     assert!(done < job["target"].as_u64().expect("target"), "{job}");
     assert_eq!(job["result"]["hours_written"].as_u64(), Some(done));
     // Still there, still cancelled; cancelling again is a conflict.
-    let (_, status) = call(&t.router, Method::GET, "/status", None).await;
+    let (_, status) = t.get("/status").await;
     assert_eq!(status["jobs"][0]["state"], "cancelled");
-    let (status, err) = call(&t.router, Method::POST, &format!("/jobs/{id}/cancel"), None).await;
-    assert_eq!(
-        (status, err["code"].clone()),
-        (StatusCode::CONFLICT, json!("job_finished"))
-    );
+    let reply = t.post(&format!("/jobs/{id}/cancel"), None).await;
+    assert_error(&reply, StatusCode::CONFLICT, "job_finished");
 }
 
 #[tokio::test]
@@ -442,7 +338,7 @@ async fn a_path_parameter_that_is_not_utf8_is_a_json_400() {
         );
     }
     // The documented answers include that 400.
-    let (_, spec) = call(&t.router, Method::GET, "/openapi.json", None).await;
+    let (_, spec) = t.get("/openapi.json").await;
     for (path, method) in [
         ("/jobs/{id}", "get"),
         ("/jobs/{id}/cancel", "post"),
@@ -459,32 +355,19 @@ async fn a_path_parameter_that_is_not_utf8_is_a_json_400() {
 #[tokio::test]
 async fn mutating_endpoints_need_the_token_when_one_is_set() {
     let t = test_app(ScaleName::Small, Some("s3cret-token"), 4).await;
-    let body = Some(r#"{"date":"2026-11-20","hour":1}"#);
-    let (status, err) = call(&t.router, Method::POST, "/generate", body).await;
-    assert_eq!(
-        (status, err["code"].clone()),
-        (StatusCode::UNAUTHORIZED, json!("unauthorized"))
-    );
-    let (status, _) = call_with(
-        &t.router,
-        Method::POST,
-        "/generate",
-        body,
-        &[("authorization", "Bearer wrong")],
-    )
-    .await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let (status, _) = call_with(
-        &t.router,
-        Method::POST,
-        "/generate",
-        body,
-        &[("authorization", "Bearer s3cret-token")],
-    )
-    .await;
-    assert_eq!(status, StatusCode::ACCEPTED);
+    let body = r#"{"date":"2026-11-20","hour":1}"#;
+    let reply = t.generate(body).await;
+    assert_error(&reply, StatusCode::UNAUTHORIZED, "unauthorized");
+    for (token, want) in [
+        ("Bearer wrong", StatusCode::UNAUTHORIZED),
+        ("Bearer s3cret-token", StatusCode::ACCEPTED),
+    ] {
+        let auth = [("authorization", token)];
+        let reply = send(&t.router, Method::POST, "/generate", Some(body), &auth).await;
+        assert_eq!(reply.status, want, "{token}");
+    }
     // Reads stay open, and the token never shows.
-    let (status, s) = call(&t.router, Method::GET, "/status", None).await;
+    let (status, s) = t.get("/status").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(s["service"]["auth"], true);
     assert!(!s.to_string().contains("s3cret"));
@@ -494,38 +377,18 @@ async fn mutating_endpoints_need_the_token_when_one_is_set() {
 #[tokio::test]
 async fn too_many_jobs_is_429() {
     let t = test_app(ScaleName::Default, None, 1).await;
-    let (status, first) = call(
-        &t.router,
-        Method::POST,
-        "/generate",
-        Some(r#"{"from":"2026-01-01T00","to":"2026-03-31T23"}"#),
-    )
-    .await;
+    let (status, first) = t.generate(A_QUARTER).await;
     assert_eq!(status, StatusCode::ACCEPTED);
-    let (status, err) = call(
-        &t.router,
-        Method::POST,
-        "/generate",
-        Some(r#"{"date":"2026-11-20","hour":1}"#),
-    )
-    .await;
-    assert_eq!(
-        (status, err["code"].clone()),
-        (StatusCode::TOO_MANY_REQUESTS, json!("too_many_jobs"))
-    );
-    call(
-        &t.router,
-        Method::POST,
-        &format!("/jobs/{}/cancel", first["job_id"].as_str().expect("id")),
-        None,
-    )
-    .await;
+    let reply = t.generate(r#"{"date":"2026-11-20","hour":1}"#).await;
+    assert_error(&reply, StatusCode::TOO_MANY_REQUESTS, "too_many_jobs");
+    let id = first["job_id"].as_str().expect("id");
+    t.post(&format!("/jobs/{id}/cancel"), None).await;
 }
 
 #[tokio::test]
 async fn openapi_lists_every_endpoint_and_the_docs_work_offline() {
     let t = test_app(ScaleName::Small, None, 4).await;
-    let (status, spec) = call(&t.router, Method::GET, "/openapi.json", None).await;
+    let (status, spec) = t.get("/openapi.json").await;
     assert_eq!(status, StatusCode::OK);
     let paths: Vec<&String> = spec["paths"].as_object().expect("paths").keys().collect();
     for p in [
@@ -544,7 +407,7 @@ async fn openapi_lists_every_endpoint_and_the_docs_work_offline() {
     ] {
         assert!(paths.iter().any(|k| *k == p), "{p} documented: {paths:?}");
     }
-    let (status, page) = call(&t.router, Method::GET, "/docs/", None).await;
+    let (status, page) = t.get("/docs/").await;
     assert_eq!(status, StatusCode::OK);
     let page = page.as_str().expect("html");
     assert!(page.contains("swagger-ui"));
@@ -553,7 +416,7 @@ async fn openapi_lists_every_endpoint_and_the_docs_work_offline() {
         "/docs/swagger-ui-bundle.js",
         "/docs/swagger-ui.css",
     ] {
-        let (status, body) = call(&t.router, Method::GET, asset, None).await;
+        let (status, body) = t.get(asset).await;
         assert_eq!(status, StatusCode::OK, "{asset} is served by the binary");
         if asset.ends_with("initializer.js") {
             let js = body.as_str().expect("js");
@@ -580,7 +443,7 @@ async fn openapi_lists_every_endpoint_and_the_docs_work_offline() {
 #[tokio::test]
 async fn openapi_path_parameters_are_exactly_the_templates_names() {
     let t = test_app(ScaleName::Small, None, 4).await;
-    let (status, spec) = call(&t.router, Method::GET, "/openapi.json", None).await;
+    let (status, spec) = t.get("/openapi.json").await;
     assert_eq!(status, StatusCode::OK);
     let mut checked = 0;
     for (path, item) in spec["paths"].as_object().expect("paths") {
@@ -617,16 +480,10 @@ async fn openapi_path_parameters_are_exactly_the_templates_names() {
 #[tokio::test]
 async fn refresh_then_analytics_match_the_lake() {
     let t = test_app(ScaleName::Small, None, 4).await;
-    let (_, accepted) = call(
-        &t.router,
-        Method::POST,
-        "/generate",
-        Some(r#"{"date":"2026-11-20"}"#),
-    )
-    .await;
-    wait_for_end(&t.router, accepted["job_id"].as_str().expect("id")).await;
+    let (_, accepted) = t.generate(r#"{"date":"2026-11-20"}"#).await;
+    t.wait_for_accepted(&accepted).await;
 
-    let (status, job) = call(&t.router, Method::POST, "/bq/refresh?wait=true", None).await;
+    let (status, job) = t.post("/bq/refresh?wait=true", None).await;
     assert_eq!(status, StatusCode::OK, "{job}");
     assert_eq!(job["state"], "completed", "{job}");
     let report = &job["result"];
@@ -660,20 +517,9 @@ async fn refresh_then_analytics_match_the_lake() {
     }
     assert_eq!(merged(report, "sales_data"), lines);
 
-    let (status, rows) = call(
-        &t.router,
-        Method::GET,
-        "/analytics/sales-by-category?date=2026-11-20",
-        None,
-    )
-    .await;
+    let (status, rows) = t.get("/analytics/sales-by-category?date=2026-11-20").await;
     assert_eq!(status, StatusCode::OK, "{rows}");
-    let total: i64 = rows
-        .as_array()
-        .expect("rows")
-        .iter()
-        .map(|r| r["revenue_cents"].as_i64().expect("cents"))
-        .sum();
+    let total = common::sum_of(&rows, "revenue_cents");
     assert_eq!(
         total, revenue,
         "revenue by category adds up to the lake's sales"
@@ -685,24 +531,18 @@ async fn refresh_then_analytics_match_the_lake() {
         "/analytics/stock-by-hour?from=2026-11-20&to=2026-11-20",
         "/analytics/basket-stats",
     ] {
-        let (status, rows) = call(&t.router, Method::GET, uri, None).await;
+        let (status, rows) = t.get(uri).await;
         assert_eq!(status, StatusCode::OK, "{uri}: {rows}");
         assert!(!rows.as_array().expect("rows").is_empty(), "{uri} has rows");
     }
-    let (_, top) = call(
-        &t.router,
-        Method::GET,
-        "/analytics/top-products?limit=3",
-        None,
-    )
-    .await;
+    let (_, top) = t.get("/analytics/top-products?limit=3").await;
     assert_eq!(top.as_array().expect("rows").len(), 3);
 
     // Again: nothing new, nothing merged; the watermark shows in /status.
-    let (_, again) = call(&t.router, Method::POST, "/bq/refresh?wait=true", None).await;
+    let (_, again) = t.post("/bq/refresh?wait=true", None).await;
     assert_eq!(again["result"]["hours_loaded"], json!([]));
     assert_eq!(merged(&again["result"], "sales_data"), 0);
-    let (_, status) = call(&t.router, Method::GET, "/status", None).await;
+    let (_, status) = t.get("/status").await;
     assert_eq!(status["warehouse_watermark"], "2026-11-20T23");
     assert!(status["backends"]["warehouse"]
         .as_str()
@@ -737,7 +577,7 @@ async fn refresh_then_analytics_match_the_lake() {
             StatusCode::BAD_REQUEST,
         ),
     ] {
-        let (status, err) = call(&t.router, Method::GET, uri, None).await;
+        let (status, err) = t.get(uri).await;
         assert_eq!(
             (status, err["code"].as_str()),
             (want, Some(code)),
@@ -746,12 +586,10 @@ async fn refresh_then_analytics_match_the_lake() {
     }
 }
 
-/// Lines of every `.jsonl` file below `dir`.
-
 #[tokio::test]
 async fn scenarios_list_run_exactly_and_refuse_bad_starts() {
     let t = test_app(ScaleName::Small, None, 4).await;
-    let (status, list) = call(&t.router, Method::GET, "/scenarios", None).await;
+    let (status, list) = t.get("/scenarios").await;
     assert_eq!(status, StatusCode::OK);
     let list = list.as_array().expect("list");
     assert_eq!(list.len(), 11);
@@ -768,59 +606,30 @@ async fn scenarios_list_run_exactly_and_refuse_bad_starts() {
         (json!(12), json!(1), json!(12))
     );
 
-    let (status, err) = call(&t.router, Method::POST, "/scenarios/nope/start", None).await;
-    assert_eq!(
-        (status, err["code"].clone()),
-        (StatusCode::NOT_FOUND, json!("scenario_not_found"))
-    );
+    let reply = t.post("/scenarios/nope/start", None).await;
+    assert_error(&reply, StatusCode::NOT_FOUND, "scenario_not_found");
+    let err = &reply.1;
     assert!(
         err["message"].as_str().expect("msg").contains("light_demo"),
         "lists the valid names: {err}"
     );
-    let (status, err) = call(
-        &t.router,
-        Method::POST,
-        "/scenarios/custom/start",
-        Some(r#"{"events_per_minute":0,"duration_seconds":5}"#),
-    )
-    .await;
-    assert_eq!(
-        (status, err["field"].clone()),
-        (StatusCode::BAD_REQUEST, json!("events_per_minute"))
-    );
-    let (status, err) = call(
-        &t.router,
-        Method::POST,
-        "/scenarios/custom/start",
-        Some(r#"{"events_per_minute":60,"duration_seconds":5,"event_types":["refund"]}"#),
-    )
-    .await;
-    assert_eq!(
-        (status, err["field"].clone()),
-        (StatusCode::BAD_REQUEST, json!("event_types"))
-    );
+    let reply = t
+        .start_custom(r#"{"events_per_minute":0,"duration_seconds":5}"#)
+        .await;
+    assert_bad_field(&reply, "events_per_minute");
+    let reply = t
+        .start_custom(r#"{"events_per_minute":60,"duration_seconds":5,"event_types":["refund"]}"#)
+        .await;
+    assert_bad_field(&reply, "event_types");
 
     // 1,200 a minute for 2 seconds: exactly 40 events, at that rate.
-    let (status, accepted) = call(
-        &t.router,
-        Method::POST,
-        "/scenarios/custom/start",
-        Some(r#"{"events_per_minute":1200,"duration_seconds":2}"#),
-    )
-    .await;
+    let (status, accepted) = t
+        .start_custom(r#"{"events_per_minute":1200,"duration_seconds":2}"#)
+        .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{accepted}");
-    let (status, err) = call(
-        &t.router,
-        Method::POST,
-        "/scenarios/quick_sample/start",
-        None,
-    )
-    .await;
-    assert_eq!(
-        (status, err["code"].clone()),
-        (StatusCode::CONFLICT, json!("scenario_running"))
-    );
-    let job = wait_for_end(&t.router, accepted["job_id"].as_str().expect("id")).await;
+    let reply = t.post("/scenarios/quick_sample/start", None).await;
+    assert_error(&reply, StatusCode::CONFLICT, "scenario_running");
+    let job = t.wait_for_accepted(&accepted).await;
     assert_eq!(job["state"], "completed", "{job}");
     assert_eq!(
         (job["done"].clone(), job["target"].clone()),
@@ -834,7 +643,7 @@ async fn scenarios_list_run_exactly_and_refuse_bad_starts() {
 
     // Every event reaches the stream tables and the raw archive: events in = rows + dead letters.
     t.app.bus.flush().await.expect("flush");
-    let (_, status) = call(&t.router, Method::GET, "/status", None).await;
+    let (_, status) = t.get("/status").await;
     let stream = &status["stream"];
     assert_eq!(stream["received"], 40, "{stream}");
     let rows = ["orders", "inventory", "user_activity"]
@@ -864,17 +673,13 @@ async fn scenarios_list_run_exactly_and_refuse_bad_starts() {
     );
 
     // Cancel mid-run keeps the job and its count.
-    let (_, accepted) = call(
-        &t.router,
-        Method::POST,
-        "/scenarios/custom/start",
-        Some(r#"{"events_per_minute":60,"duration_minutes":1}"#),
-    )
-    .await;
+    let (_, accepted) = t
+        .start_custom(r#"{"events_per_minute":60,"duration_minutes":1}"#)
+        .await;
     let id = accepted["job_id"].as_str().expect("id").to_owned();
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    call(&t.router, Method::POST, &format!("/jobs/{id}/cancel"), None).await;
-    let job = wait_for_end(&t.router, &id).await;
+    t.post(&format!("/jobs/{id}/cancel"), None).await;
+    let job = t.wait_for_end(&id).await;
     assert_eq!(job["state"], "cancelled");
     let sent = job["done"].as_u64().expect("sent");
     assert!((1..=3).contains(&sent), "{job}");
@@ -886,19 +691,13 @@ async fn scenarios_list_run_exactly_and_refuse_bad_starts() {
 /// by event id.
 async fn scenario_run_in_a_fresh_app(body: &str) -> (Value, Vec<Value>) {
     let t = test_app(ScaleName::Small, None, 4).await;
-    let (status, accepted) = call(
-        &t.router,
-        Method::POST,
-        "/scenarios/custom/start",
-        Some(body),
-    )
-    .await;
+    let (status, accepted) = t.start_custom(body).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{accepted}");
     assert_eq!(
         accepted["job_id"], "scn-1",
         "each process numbers its jobs from 1"
     );
-    let job = wait_for_end(&t.router, "scn-1").await;
+    let job = t.wait_for_end("scn-1").await;
     assert_eq!(job["state"], "completed", "{job}");
     t.app.bus.flush().await.expect("flush");
     let mut events = common::jsonl_values(&t.app.config.data_dir.join("lake/events"));
@@ -986,57 +785,38 @@ async fn a_scenario_started_with_a_seed_replays_its_ids_and_payloads() {
     // A named start takes the seed in an optional body too, and refuses a bad one.
     let t = test_app(ScaleName::Small, None, 4).await;
     for (body, field) in [(r#"{"seed":-1}"#, "seed"), (r#"{"seed":1,"x":2}"#, "x")] {
-        let (status, err) = call(
-            &t.router,
-            Method::POST,
-            "/scenarios/quick_sample/start",
-            Some(body),
-        )
-        .await;
+        let (status, err) = t.post("/scenarios/quick_sample/start", Some(body)).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {err}");
         assert_eq!(err["code"], "invalid_body", "{err}");
         if field == "seed" {
             assert_eq!(err["field"], "seed", "{err}");
         }
     }
-    let (status, accepted) = call(
-        &t.router,
-        Method::POST,
-        "/scenarios/quick_sample/start",
-        Some(r#"{"seed":7}"#),
-    )
-    .await;
+    let (status, accepted) = t
+        .post("/scenarios/quick_sample/start", Some(r#"{"seed":7}"#))
+        .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{accepted}");
     assert_eq!(accepted["job"]["detail"]["seed"], 7, "{accepted}");
-    call(&t.router, Method::POST, "/jobs/scn-1/cancel", None).await;
-    assert_eq!(wait_for_end(&t.router, "scn-1").await["state"], "cancelled");
+    t.post("/jobs/scn-1/cancel", None).await;
+    assert_eq!(t.wait_for_end("scn-1").await["state"], "cancelled");
 }
 
 #[tokio::test]
 async fn samples_and_published_alerts() {
     let t = test_app(ScaleName::Small, None, 4).await;
-    let (status, order) = call(&t.router, Method::GET, "/sample/order", None).await;
+    let (status, order) = t.get("/sample/order").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(order["event_type"], "order", "{order}");
-    let (status, err) = call(&t.router, Method::GET, "/sample/refund", None).await;
-    assert_eq!(
-        (status, err["code"].clone()),
-        (StatusCode::NOT_FOUND, json!("unknown_event_type"))
-    );
+    let reply = t.get("/sample/refund").await;
+    assert_error(&reply, StatusCode::NOT_FOUND, "unknown_event_type");
 
     // Generating a day publishes each hour's alerts; the subscriber lands every one.
-    let (_, accepted) = call(
-        &t.router,
-        Method::POST,
-        "/generate",
-        Some(r#"{"date":"2026-11-20"}"#),
-    )
-    .await;
-    let job = wait_for_end(&t.router, accepted["job_id"].as_str().expect("id")).await;
+    let (_, accepted) = t.generate(r#"{"date":"2026-11-20"}"#).await;
+    let job = t.wait_for_accepted(&accepted).await;
     let alerts = job["result"]["alerts"].as_u64().expect("alerts");
     assert!(alerts > 0);
     t.app.bus.flush().await.expect("flush");
-    let (_, status) = call(&t.router, Method::GET, "/status", None).await;
+    let (_, status) = t.get("/status").await;
     assert_eq!(
         status["stream"]["alerts"].as_u64(),
         Some(alerts),
@@ -1058,7 +838,7 @@ async fn samples_and_published_alerts() {
 #[tokio::test]
 async fn openapi_surface_snapshot() {
     let t = test_app(ScaleName::Small, None, 4).await;
-    let (status, spec) = call(&t.router, Method::GET, "/openapi.json", None).await;
+    let (status, spec) = t.get("/openapi.json").await;
     assert_eq!(status, StatusCode::OK);
     let mut surface = Vec::new();
     for (path, item) in spec["paths"].as_object().expect("paths") {

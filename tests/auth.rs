@@ -3,21 +3,19 @@
 //! `--protect-reads`. Through the real router.
 #![cfg(feature = "gcp")]
 
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode};
+mod common;
+
+use axum::http::{Method, StatusCode};
 use axum::routing::get;
 use axum::Router;
-use http_body_util::BodyExt;
+use common::router::{send, test_app_with};
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
-use retail_pipeline::api::build_router;
-use retail_pipeline::app::{App, AppState, ServiceSettings};
+use retail_pipeline::app::ServiceSettings;
 use retail_pipeline::auth::{OidcConfig, OidcVerifier};
-use retail_pipeline::config::Config;
-use retail_pipeline::model::{Scale, ScaleName};
+use retail_pipeline::model::ScaleName;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use tower::ServiceExt;
 
 const AUDIENCE: &str = "https://retail-pipeline-abc-uc.a.run.app";
 const SCHEDULER: &str = "scheduler@retail-demo.iam.gserviceaccount.com";
@@ -49,29 +47,24 @@ async fn jwks_server(broken: bool) -> (String, Arc<AtomicU64>) {
     (format!("http://{addr}/certs"), hits)
 }
 
-struct TestApp {
-    router: Router,
+struct AuthApp {
+    app: common::router::TestApp,
     jwks_hits: Arc<AtomicU64>,
-    _dir: tempfile::TempDir,
 }
 
-async fn app(token: Option<&str>, protect_reads: bool, broken_keys: bool) -> TestApp {
+async fn app(token: Option<&str>, protect_reads: bool, broken_keys: bool) -> AuthApp {
     let (url, jwks_hits) = jwks_server(broken_keys).await;
     let mut config = OidcConfig::google(AUDIENCE.into(), vec![SCHEDULER.into()]);
     config.jwks_url = url;
-    let dir = tempfile::tempdir().unwrap();
     let settings = ServiceSettings {
         api_token: token.map(str::to_owned),
         oidc: Some(Arc::new(OidcVerifier::new(config).unwrap())),
         protect_reads,
         ..ServiceSettings::default()
     };
-    let config = Config::local(dir.path(), 42, Scale::preset(ScaleName::Small));
-    let app = Arc::new(App::build(config, settings).await.unwrap());
-    TestApp {
-        router: build_router(AppState(app)),
+    AuthApp {
+        app: test_app_with(ScaleName::Small, settings).await,
         jwks_hits,
-        _dir: dir,
     }
 }
 
@@ -99,27 +92,21 @@ fn sign(claims: &Value) -> String {
     sign_with(claims, "test-signing-key.pem", "test-key-1")
 }
 
+/// One call through the router, with `token` as the bearer token, if any.
 async fn call(
     router: &Router,
     method: Method,
     uri: &str,
     token: Option<&str>,
 ) -> (StatusCode, Value) {
-    let mut request = Request::builder().method(method).uri(uri);
-    if let Some(t) = token {
-        request = request.header("authorization", format!("Bearer {t}"));
-    }
-    let response = router
-        .clone()
-        .oneshot(request.body(Body::empty()).unwrap())
+    let bearer = token.map(|t| format!("Bearer {t}"));
+    let headers: Vec<(&str, &str)> = bearer
+        .iter()
+        .map(|b| ("authorization", b.as_str()))
+        .collect();
+    send(router, method, uri, None, &headers)
         .await
-        .unwrap();
-    let status = response.status();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
+        .status_and_value()
 }
 
 /// POST /bq/refresh?wait=true: a mutating call that answers at once on an empty lake.
@@ -130,10 +117,10 @@ async fn refresh(router: &Router, token: Option<&str>) -> (StatusCode, Value) {
 #[tokio::test]
 async fn scheduler_token_is_accepted() {
     let t = app(None, false, false).await;
-    let (status, body) = refresh(&t.router, Some(&sign(&claims()))).await;
+    let (status, body) = refresh(&t.app.router, Some(&sign(&claims()))).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     // Keys are cached: a second call does not fetch them again.
-    let (status, _) = refresh(&t.router, Some(&sign(&claims()))).await;
+    let (status, _) = refresh(&t.app.router, Some(&sign(&claims()))).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(t.jwks_hits.load(Ordering::SeqCst), 1);
 }
@@ -177,7 +164,7 @@ async fn every_failed_check_is_a_401_naming_the_check() {
         (Some(hs256), "RS256"),
     ];
     for (token, expect) in cases {
-        let (status, body) = refresh(&t.router, token.as_deref()).await;
+        let (status, body) = refresh(&t.app.router, token.as_deref()).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{expect}: {body}");
         assert_eq!(body["code"], "unauthorized");
         let message = body["message"].as_str().unwrap();
@@ -194,19 +181,19 @@ async fn every_failed_check_is_a_401_naming_the_check() {
 async fn static_token_and_oidc_work_side_by_side() {
     let t = app(Some("local-s3cret"), false, false).await;
     assert_eq!(
-        refresh(&t.router, Some("local-s3cret")).await.0,
+        refresh(&t.app.router, Some("local-s3cret")).await.0,
         StatusCode::OK
     );
     assert_eq!(
-        refresh(&t.router, Some(&sign(&claims()))).await.0,
+        refresh(&t.app.router, Some(&sign(&claims()))).await.0,
         StatusCode::OK
     );
-    let (status, body) = refresh(&t.router, Some("local-guess")).await;
+    let (status, body) = refresh(&t.app.router, Some("local-guess")).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(!body.to_string().contains("local-s3cret"));
     // Reads stay open unless --protect-reads.
     assert_eq!(
-        call(&t.router, Method::GET, "/status", None).await.0,
+        call(&t.app.router, Method::GET, "/status", None).await.0,
         StatusCode::OK
     );
 }
@@ -214,7 +201,7 @@ async fn static_token_and_oidc_work_side_by_side() {
 #[tokio::test]
 async fn unreachable_keys_are_a_503_not_a_401() {
     let t = app(None, false, true).await;
-    let (status, body) = refresh(&t.router, Some(&sign(&claims()))).await;
+    let (status, body) = refresh(&t.app.router, Some(&sign(&claims()))).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert_eq!(body["code"], "auth_unavailable");
     assert!(
@@ -233,14 +220,14 @@ async fn protect_reads_guards_everything_but_the_probes() {
         "/openapi.json",
         "/analytics/basket-stats",
     ] {
-        let (status, _) = call(&t.router, Method::GET, uri, None).await;
+        let (status, _) = call(&t.app.router, Method::GET, uri, None).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{uri}");
-        let (status, _) = call(&t.router, Method::GET, uri, Some("local-s3cret")).await;
+        let (status, _) = call(&t.app.router, Method::GET, uri, Some("local-s3cret")).await;
         assert_ne!(status, StatusCode::UNAUTHORIZED, "{uri}");
     }
     for uri in ["/health", "/ready", "/healthz", "/readyz"] {
         assert_eq!(
-            call(&t.router, Method::GET, uri, None).await.0,
+            call(&t.app.router, Method::GET, uri, None).await.0,
             StatusCode::OK,
             "{uri}"
         );

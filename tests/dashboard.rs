@@ -5,107 +5,21 @@
 
 mod common;
 
-use axum::body::Body;
-use axum::http::{header, Method, Request, StatusCode};
-use axum::Router;
-use http_body_util::BodyExt;
-use retail_pipeline::api::build_router;
-use retail_pipeline::app::{App, AppState, ServiceSettings};
-use retail_pipeline::config::Config;
-use retail_pipeline::model::{Scale, ScaleName};
-use serde_json::Value;
-use std::sync::Arc;
+use axum::http::{Method, StatusCode};
+use common::router::{get, send, test_app, TestApp};
+use common::sum_of;
+use retail_pipeline::model::ScaleName;
 use std::time::Duration;
-use tower::ServiceExt;
 
-struct TestApp {
-    app: Arc<App>,
-    router: Router,
-    _dir: tempfile::TempDir,
+async fn small_app() -> TestApp {
+    test_app(ScaleName::Small, None, 4).await
 }
 
-async fn test_app() -> TestApp {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let config = Config::local(dir.path(), 42, Scale::preset(ScaleName::Small));
-    let settings = ServiceSettings {
-        max_jobs: 4,
-        jobs_per_generate: 2,
-        ..ServiceSettings::default()
-    };
-    let app = Arc::new(App::build(config, settings).await.expect("app"));
-    TestApp {
-        router: build_router(AppState(app.clone())),
-        app,
-        _dir: dir,
-    }
-}
-
-struct Reply {
-    status: StatusCode,
-    content_type: String,
-    csp: String,
-    body: String,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
-    }
-}
-
-async fn call(router: &Router, method: Method, uri: &str, body: Option<&str>) -> Reply {
-    let mut req = Request::builder().method(method).uri(uri);
-    if body.is_some() {
-        req = req.header(header::CONTENT_TYPE, "application/json");
-    }
-    let req = req
-        .body(body.map_or_else(Body::empty, |b| Body::from(b.to_owned())))
-        .expect("request");
-    let res = router.clone().oneshot(req).await.expect("response");
-    let header = |name| {
-        res.headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned()
-    };
-    let (status, content_type, csp) = (
-        res.status(),
-        header(header::CONTENT_TYPE),
-        header(header::CONTENT_SECURITY_POLICY),
-    );
-    let bytes = res.into_body().collect().await.expect("body").to_bytes();
-    Reply {
-        status,
-        content_type,
-        csp,
-        body: String::from_utf8(bytes.to_vec()).expect("utf-8"),
-    }
-}
-
-async fn get(router: &Router, uri: &str) -> Reply {
-    call(router, Method::GET, uri, None).await
-}
-
+/// A day of data, generated and refreshed into the warehouse.
 async fn load_one_day(t: &TestApp) {
-    let accepted = call(
-        &t.router,
-        Method::POST,
-        "/generate",
-        Some(r#"{"date":"2026-11-20"}"#),
-    )
-    .await
-    .json();
-    let id = accepted["job_id"].as_str().expect("job id").to_owned();
-    for _ in 0..1200 {
-        if get(&t.router, &format!("/jobs/{id}")).await.json()["state"] != "running" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let job = call(&t.router, Method::POST, "/bq/refresh?wait=true", None)
-        .await
-        .json();
+    let (_, accepted) = t.generate(r#"{"date":"2026-11-20"}"#).await;
+    t.wait_for_accepted(&accepted).await;
+    let (_, job) = t.post("/bq/refresh?wait=true", None).await;
     assert_eq!(job["state"], "completed", "{job}");
 }
 
@@ -126,7 +40,7 @@ fn assert_self_contained(html: &str) {
 
 #[tokio::test]
 async fn empty_warehouse_says_what_to_do() {
-    let t = test_app().await;
+    let t = small_app().await;
     let r = get(&t.router, "/dashboard").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.content_type, "text/html; charset=utf-8");
@@ -153,22 +67,13 @@ async fn empty_warehouse_says_what_to_do() {
 
 #[tokio::test]
 async fn a_loaded_day_is_charted_and_filters_narrow_it() {
-    let t = test_app().await;
+    let t = small_app().await;
     load_one_day(&t).await;
 
     let r = get(&t.router, "/dashboard").await;
     assert_eq!(r.status, StatusCode::OK);
     assert_self_contained(&r.body);
-    for id in [
-        "daily-revenue",
-        "daily-units",
-        "hourly-revenue",
-        "hourly-units",
-        "state-revenue",
-        "store-revenue",
-        "top-products",
-        "stock",
-    ] {
+    for id in common::BARRED_CHARTS.into_iter().chain(["stock"]) {
         let start = r
             .body
             .find(&format!(r#"<svg class="chart" id="{id}""#))
@@ -187,12 +92,7 @@ async fn a_loaded_day_is_charted_and_filters_narrow_it() {
     // The JSON agrees with the analytics endpoints.
     let data = get(&t.router, "/dashboard/data").await.json();
     let baskets = get(&t.router, "/analytics/basket-stats").await.json();
-    let revenue: i64 = baskets
-        .as_array()
-        .expect("rows")
-        .iter()
-        .map(|d| d["revenue_cents"].as_i64().expect("cents"))
-        .sum();
+    let revenue = sum_of(&baskets, "revenue_cents");
     assert!(revenue > 0);
     assert_eq!(data["totals"]["revenue_cents"], revenue);
     assert_eq!(
@@ -253,7 +153,7 @@ async fn a_loaded_day_is_charted_and_filters_narrow_it() {
 
 #[tokio::test]
 async fn bad_filters_show_on_the_page_and_as_json_errors() {
-    let t = test_app().await;
+    let t = small_app().await;
     for (query, field, code, status) in [
         (
             "category=Spaceships",
@@ -326,29 +226,19 @@ async fn bad_filters_show_on_the_page_and_as_json_errors() {
 
 #[tokio::test]
 async fn the_dashboard_is_in_the_openapi_document() {
-    let t = test_app().await;
+    let t = small_app().await;
     let doc = get(&t.router, "/openapi.json").await.json();
     for path in ["/dashboard", "/dashboard/data", "/analytics/sales-by-hour"] {
         assert!(doc["paths"][path]["get"].is_object(), "{path} documented");
     }
 }
 
-/// Sums `events` of `/analytics/stream-rates` per type.
-fn rate_totals(rows: &Value) -> std::collections::BTreeMap<String, i64> {
-    let mut out = std::collections::BTreeMap::new();
-    for r in rows.as_array().expect("rows") {
-        *out.entry(r["event_type"].as_str().expect("type").to_owned())
-            .or_default() += r["events"].as_i64().expect("events");
-    }
-    out
-}
-
 #[tokio::test]
 async fn a_batch_of_events_shows_in_the_stream_section_as_the_analytics_count_it() {
-    use common::stream_dom::{int, tagged};
-    let t = test_app().await;
+    use common::stream_dom::{int, keyed_counts, rate_totals, shown_funnel, tagged, window_counts};
+    let t = small_app().await;
     let batch = r#"{"events_per_minute":90,"event_types":["order","inventory","user_activity"],"environment":"dev"}"#;
-    let sent = call(&t.router, Method::POST, "/generate/batch", Some(batch)).await;
+    let sent = send(&t.router, Method::POST, "/generate/batch", Some(batch), &[]).await;
     assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
     // The subscriber lands the batch shortly; wait until all 90 are counted.
     let mut totals = Default::default();
@@ -369,35 +259,18 @@ async fn a_batch_of_events_shows_in_the_stream_section_as_the_analytics_count_it
     // the last minute.
     let tiles = tagged(html, "stream-rate-values", "data-event-type");
     assert_eq!(tiles.len(), 4, "{tiles:?}");
-    let mut last_minute = 0;
-    for tile in &tiles {
-        let ty = &tile["data-event-type"];
-        assert_eq!(
-            int(tile, "data-events-window"),
-            totals.get(ty).copied().unwrap_or(0),
-            "{ty}"
-        );
-        last_minute += int(tile, "data-events-last-minute");
+    for (ty, n) in window_counts(html) {
+        assert_eq!(n, totals.get(&ty).copied().unwrap_or(0), "{ty}");
     }
+    let last_minute: i64 = tiles
+        .iter()
+        .map(|t| int(t, "data-events-last-minute"))
+        .sum();
     assert_eq!(last_minute, 90);
     // The funnel's steps equal /analytics/activity-funnel's.
     let funnel = get(&t.router, "/analytics/activity-funnel").await.json();
-    let steps = tagged(html, "stream-funnel-steps", "data-step");
-    let pairs: Vec<(String, i64)> = steps
-        .iter()
-        .map(|s| (s["data-step"].clone(), int(s, "data-events")))
-        .collect();
-    let expected: Vec<(String, i64)> = funnel
-        .as_array()
-        .expect("steps")
-        .iter()
-        .map(|s| {
-            (
-                s["step"].as_str().expect("step").to_owned(),
-                s["events"].as_i64().expect("n"),
-            )
-        })
-        .collect();
+    let pairs = shown_funnel(html);
+    let expected = keyed_counts(&funnel, "step", "events");
     assert_eq!(pairs, expected);
     assert_eq!(pairs.last().map(|p| p.1), totals.get("order").copied());
     // Every store of the world has a row; their events sum to the orders and inventory sent.
@@ -411,12 +284,7 @@ async fn a_batch_of_events_shows_in_the_stream_section_as_the_analytics_count_it
     // No dead letters; and the orders panel totals /analytics/orders-per-minute.
     assert!(tagged(html, "stream-dead-letters", "data-reason").is_empty());
     let orders = get(&t.router, "/analytics/orders-per-minute").await.json();
-    let n: i64 = orders
-        .as_array()
-        .expect("rows")
-        .iter()
-        .map(|o| o["orders"].as_i64().expect("n"))
-        .sum();
+    let n = sum_of(&orders, "orders");
     assert_eq!(n, totals.get("order").copied().unwrap_or(0));
     assert!(
         html.contains(&format!(r#"data-total="{n}" id="stream-orders-panel""#)),

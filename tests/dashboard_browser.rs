@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::stream_dom::{int, tagged};
+use common::stream_dom::{int, keyed_counts, rate_totals, shown_funnel, tagged, window_counts};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Read;
@@ -25,6 +25,20 @@ fn chromium() -> Option<PathBuf> {
                 .map(|dir| dir.join(name))
                 .find(|p| p.is_file())
         })
+}
+
+/// Chromium and a directory `out_dir` for what the test saves (below the target's temp dir);
+/// `None`, after `skip_or_fail` names `test`, where Chromium is not installed.
+fn browser(test: &str, out_dir: &str) -> Option<(PathBuf, PathBuf)> {
+    let Some(bin) = chromium() else {
+        common::skip_or_fail(&format!(
+            "{test} needs Debian's chromium; run apt-get install -y chromium chromium-driver"
+        ));
+        return None;
+    };
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(out_dir);
+    std::fs::create_dir_all(&out).expect("output dir");
+    Some((bin, out))
 }
 
 struct Service(Child);
@@ -223,14 +237,12 @@ fn chart<'a>(dom: &'a str, id: &str) -> &'a str {
 
 #[test]
 fn headless_chromium_sees_charts_with_data_and_nothing_leaves_loopback() {
-    let Some(bin) = chromium() else {
-        common::skip_or_fail(
-            "headless_chromium_sees_charts_with_data_and_nothing_leaves_loopback needs Debian's chromium; run apt-get install -y chromium chromium-driver",
-        );
+    let Some((bin, out)) = browser(
+        "headless_chromium_sees_charts_with_data_and_nothing_leaves_loopback",
+        "dashboard-browser",
+    ) else {
         return;
     };
-    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("dashboard-browser");
-    std::fs::create_dir_all(&out).expect("output dir");
     let data = tempfile::tempdir().expect("data dir");
     let (_service, addr) = start(data.path());
 
@@ -275,15 +287,7 @@ fn headless_chromium_sees_charts_with_data_and_nothing_leaves_loopback() {
         &["--virtual-time-budget=8000".into(), "--dump-dom".into()],
     );
     std::fs::write(out.join("dashboard.html"), &dom).expect("save dom");
-    for id in [
-        "daily-revenue",
-        "daily-units",
-        "hourly-revenue",
-        "hourly-units",
-        "state-revenue",
-        "store-revenue",
-        "top-products",
-    ] {
+    for id in common::BARRED_CHARTS {
         let svg = chart(&dom, id);
         assert!(svg.matches("<rect").count() >= 3, "{id} has bars");
         assert!(!svg.contains("No data"), "{id} has data");
@@ -338,15 +342,7 @@ fn headless_chromium_sees_charts_with_data_and_nothing_leaves_loopback() {
 
 /// Events per type in `/analytics/stream-rates` (the last 10 minutes).
 fn landed(addr: &str) -> BTreeMap<String, i64> {
-    let mut out = BTreeMap::new();
-    for r in json(&http(addr, "GET", "/analytics/stream-rates", "").1)
-        .as_array()
-        .expect("rows")
-    {
-        *out.entry(r["event_type"].as_str().expect("type").to_owned())
-            .or_default() += r["events"].as_i64().expect("events");
-    }
-    out
+    rate_totals(&json(&http(addr, "GET", "/analytics/stream-rates", "").1))
 }
 
 /// Stops the scenario, waits for its last events to land, then reads the Stream section as
@@ -394,13 +390,8 @@ fn stream_panels_show_what_the_scenario_sent(bin: &Path, out: &Path, addr: &str,
     std::fs::write(out.join("dashboard-stream.html"), &dom).expect("save dom");
     let tiles = tagged(&dom, "stream-rate-values", "data-event-type");
     assert_eq!(tiles.len(), 4, "one tile per type");
-    for tile in &tiles {
-        let ty = &tile["data-event-type"];
-        assert_eq!(
-            int(tile, "data-events-window"),
-            counts.get(ty).copied().unwrap_or(0),
-            "{ty}"
-        );
+    for (ty, n) in window_counts(&dom) {
+        assert_eq!(n, counts.get(&ty).copied().unwrap_or(0), "{ty}");
     }
     for svg in [
         "stream-rates",
@@ -410,35 +401,15 @@ fn stream_panels_show_what_the_scenario_sent(bin: &Path, out: &Path, addr: &str,
     ] {
         assert!(!chart(&dom, svg).contains("No data"), "{svg} has data");
     }
-    let funnel: Vec<(String, i64)> = json(&http(addr, "GET", "/analytics/activity-funnel", "").1)
-        .as_array()
-        .expect("steps")
-        .iter()
-        .map(|s| {
-            (
-                s["step"].as_str().expect("step").to_owned(),
-                s["events"].as_i64().expect("n"),
-            )
-        })
-        .collect();
-    let shown: Vec<(String, i64)> = tagged(&dom, "stream-funnel-steps", "data-step")
-        .iter()
-        .map(|s| (s["data-step"].clone(), int(s, "data-events")))
-        .collect();
+    let funnel = json(&http(addr, "GET", "/analytics/activity-funnel", "").1);
+    let funnel = keyed_counts(&funnel, "step", "events");
+    let shown = shown_funnel(&dom);
     assert_eq!(shown, funnel);
     assert_eq!(shown.last().map(|s| s.1), counts.get("order").copied());
-    let by_store: BTreeMap<String, i64> =
-        json(&http(addr, "GET", "/analytics/events-by-store", "").1)
-            .as_array()
-            .expect("stores")
-            .iter()
-            .map(|s| {
-                (
-                    s["store_id"].as_str().expect("id").to_owned(),
-                    s["events"].as_i64().expect("n"),
-                )
-            })
-            .collect();
+    let by_store = json(&http(addr, "GET", "/analytics/events-by-store", "").1);
+    let by_store: BTreeMap<String, i64> = keyed_counts(&by_store, "store_id", "events")
+        .into_iter()
+        .collect();
     for row in tagged(&dom, "stream-store-events", "data-store-id") {
         let id = &row["data-store-id"];
         assert_eq!(
@@ -486,14 +457,12 @@ fn seed_panels_show_the_loaded_day(dom: &str, addr: &str) {
 /// screenshot is taken while the run is going (the README's docs/dashboard-incidents.png).
 #[test]
 fn headless_chromium_sees_each_incident_in_the_stream_panels() {
-    let Some(bin) = chromium() else {
-        common::skip_or_fail(
-            "headless_chromium_sees_each_incident_in_the_stream_panels needs Debian's chromium; run apt-get install -y chromium chromium-driver",
-        );
+    let Some((bin, out)) = browser(
+        "headless_chromium_sees_each_incident_in_the_stream_panels",
+        "dashboard-incidents",
+    ) else {
         return;
     };
-    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("dashboard-incidents");
-    std::fs::create_dir_all(&out).expect("output dir");
     let data = tempfile::tempdir().expect("data dir");
     let (_service, addr) = start(data.path());
     let url = format!("http://{addr}/dashboard");
@@ -603,11 +572,7 @@ fn headless_chromium_sees_each_incident_in_the_stream_panels() {
         );
     }
     // The per-type rates: the dead-letter tile holds the storm, and the types add up.
-    let tiles = tagged(&dom, "stream-rate-values", "data-event-type");
-    let window: BTreeMap<String, i64> = tiles
-        .iter()
-        .map(|t| (t["data-event-type"].clone(), int(t, "data-events-window")))
-        .collect();
+    let window = window_counts(&dom);
     assert_eq!(window.get("dead_letter"), Some(&spoiled), "{window:?}");
     assert_eq!(window.values().sum::<i64>(), total, "{window:?}");
     // The dark store: zero events while the others send.

@@ -3,43 +3,19 @@
 //! orders x10, nothing from the dark store, the product at a hundredth of its price, the
 //! customer's burst, dead letters with four reasons, and late event times.
 
-use axum::body::Body;
-use axum::http::{header, Method, Request, StatusCode};
-use axum::Router;
-use http_body_util::BodyExt;
-use retail_pipeline::api::build_router;
-use retail_pipeline::app::{App, AppState, ServiceSettings};
+mod common;
+
+use axum::http::StatusCode;
+use common::router::{assert_bad_field, test_app_with, TestApp};
+use retail_pipeline::app::ServiceSettings;
 use retail_pipeline::config::Config;
 use retail_pipeline::jobs::scenario::MALFORMED_REASONS;
-use retail_pipeline::model::{Scale, ScaleName};
+use retail_pipeline::model::ScaleName;
 use retail_pipeline::warehouse::duckdb::DuckDbWarehouse;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
-use tower::ServiceExt;
-
-async fn call(
-    router: &Router,
-    method: Method,
-    uri: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut req = Request::builder().method(method).uri(uri);
-    if body.is_some() {
-        req = req.header(header::CONTENT_TYPE, "application/json");
-    }
-    let req = req
-        .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
-        .expect("request");
-    let res = router.clone().oneshot(req).await.expect("response");
-    let status = res.status();
-    let bytes = res.into_body().collect().await.expect("body").to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
-}
 
 /// `2026-12-05T12:00:01.000Z` as DuckDB's TIMESTAMP literal.
 fn ts(v: &Value) -> String {
@@ -57,41 +33,16 @@ fn window(r: &Value) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_incident_is_visible_in_the_stream_tables() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let config = Config::local(dir.path(), 42, Scale::preset(ScaleName::Small));
-    let app = Arc::new(
-        App::build(config.clone(), ServiceSettings::default())
-            .await
-            .expect("app"),
-    );
-    let router = build_router(AppState(app.clone()));
+    let t = test_app_with(ScaleName::Small, ServiceSettings::default()).await;
 
     // Bad incidents are refused with the field at fault, before anything starts.
-    let (status, err) = call(
-        &router,
-        Method::POST,
-        "/scenarios/quick_sample/start",
-        Some(json!({"incidents": [{"kind": "malformed_storm", "share": 2}]})),
-    )
-    .await;
-    assert_eq!(
-        (status, err["field"].clone()),
-        (StatusCode::BAD_REQUEST, json!("incidents[0].share")),
-        "{err}"
-    );
-    let (status, err) = call(
-        &router,
-        Method::POST,
-        "/scenarios/custom/start",
-        Some(json!({"events_per_minute": 60, "duration_seconds": 30,
-            "incidents": [{"kind": "store_dark", "store_id": "S9999"}]})),
-    )
-    .await;
-    assert_eq!(
-        (status, err["field"].clone()),
-        (StatusCode::BAD_REQUEST, json!("incidents[0].store_id")),
-        "{err}"
-    );
+    let bad = json!({"incidents": [{"kind": "malformed_storm", "share": 2}]});
+    let reply = t.post_json("/scenarios/quick_sample/start", &bad).await;
+    assert_bad_field(&reply, "incidents[0].share");
+    let bad = json!({"events_per_minute": 60, "duration_seconds": 30,
+        "incidents": [{"kind": "store_dark", "store_id": "S9999"}]});
+    let (status, err) = t.post_json("/scenarios/custom/start", &bad).await;
+    assert_bad_field(&(status, err.clone()), "incidents[0].store_id");
     assert_eq!(err["code"], "invalid_scenario");
 
     // 100 events a second for 6 s, one incident a second.
@@ -106,8 +57,7 @@ async fn each_incident_is_visible_in_the_stream_tables() {
             {"kind": "late_events", "start_second": 5, "duration_seconds": 1, "minutes": 10}
         ]
     });
-    let (status, accepted) =
-        call(&router, Method::POST, "/scenarios/custom/start", Some(body)).await;
+    let (status, accepted) = t.post_json("/scenarios/custom/start", &body).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{accepted}");
     let r = accepted["incidents"].as_array().expect("incidents").clone();
     assert_eq!(r.len(), 6, "{accepted}");
@@ -118,13 +68,7 @@ async fn each_incident_is_visible_in_the_stream_tables() {
     assert_eq!(r[4]["affected_events"], 50);
 
     let id = accepted["job_id"].as_str().expect("id").to_owned();
-    let job = loop {
-        let (_, job) = call(&router, Method::GET, &format!("/jobs/{id}"), None).await;
-        if job["state"] != "running" {
-            break job;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let job = t.wait_for_end(&id).await;
     assert_eq!(job["state"], "completed", "{job}");
     assert_eq!(
         (job["done"].as_u64(), job["target"].as_u64()),
@@ -135,10 +79,15 @@ async fn each_incident_is_visible_in_the_stream_tables() {
         "the job reports them too"
     );
 
-    app.stop_streaming(Duration::from_secs(10)).await;
-    let world = app.world.clone();
-    drop(router);
-    drop(app);
+    t.app.stop_streaming(Duration::from_secs(10)).await;
+    let world = t.app.world.clone();
+    let config = t.app.config.clone();
+    let TestApp {
+        app,
+        router,
+        dir: _dir,
+    } = t;
+    drop((router, app));
     let warehouse = open(&config).await;
     let count = |sql: String| {
         let w = warehouse.clone();

@@ -9,6 +9,7 @@ pub mod bq;
 pub mod e2e;
 pub mod local_bus;
 pub mod proxy;
+pub mod router;
 pub mod seed_payloads;
 pub mod stream_dom;
 
@@ -68,6 +69,27 @@ pub fn int(row: &HashMap<String, String>, col: &str) -> i64 {
     row[col]
         .parse()
         .unwrap_or_else(|_| panic!("{col} = {:?} is an integer", row[col]))
+}
+
+/// The dashboard's batch charts that a loaded day fills with bars (the `id`s of its
+/// `<svg class="chart">`s), as the served page and the page Chromium renders both show them.
+pub const BARRED_CHARTS: [&str; 7] = [
+    "daily-revenue",
+    "daily-units",
+    "hourly-revenue",
+    "hourly-units",
+    "state-revenue",
+    "store-revenue",
+    "top-products",
+];
+
+/// The sum of the integer `field` over the rows of a JSON array (an analytics answer).
+pub fn sum_of(rows: &serde_json::Value, field: &str) -> i64 {
+    rows.as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r[field].as_i64().unwrap_or_else(|| panic!("{field}: {r}")))
+        .sum()
 }
 
 /// The loopback address a `retail-pipeline serve` child prints on its first stdout line

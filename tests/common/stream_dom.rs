@@ -45,3 +45,46 @@ pub fn int(attrs: &BTreeMap<String, String>, name: &str) -> i64 {
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(|| panic!("{name} in {attrs:?}"))
 }
+
+/// The activity funnel as the Stream section shows it: each step and its events, in order.
+pub fn shown_funnel(html: &str) -> Vec<(String, i64)> {
+    tagged(html, "stream-funnel-steps", "data-step")
+        .iter()
+        .map(|s| (s["data-step"].clone(), int(s, "data-events")))
+        .collect()
+}
+
+/// The `key` and the integer `value` of each row of an analytics answer, in its order (the
+/// steps of `/analytics/activity-funnel` and their events, say).
+pub fn keyed_counts(answer: &serde_json::Value, key: &str, value: &str) -> Vec<(String, i64)> {
+    answer
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| {
+            let k = r[key].as_str().unwrap_or_else(|| panic!("{key}: {r}"));
+            (
+                k.to_owned(),
+                r[value].as_i64().unwrap_or_else(|| panic!("{value}: {r}")),
+            )
+        })
+        .collect()
+}
+
+/// The events of each type in the window, as the Stream section's rate tiles show them.
+pub fn window_counts(html: &str) -> BTreeMap<String, i64> {
+    tagged(html, "stream-rate-values", "data-event-type")
+        .iter()
+        .map(|t| (t["data-event-type"].clone(), int(t, "data-events-window")))
+        .collect()
+}
+
+/// An `/analytics/stream-rates` answer's events summed per type.
+pub fn rate_totals(rows: &serde_json::Value) -> BTreeMap<String, i64> {
+    let mut out = BTreeMap::new();
+    for r in rows.as_array().expect("rows") {
+        *out.entry(r["event_type"].as_str().expect("type").to_owned())
+            .or_default() += r["events"].as_i64().expect("events");
+    }
+    out
+}
