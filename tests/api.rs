@@ -385,11 +385,17 @@ async fn too_many_jobs_is_429() {
     t.post(&format!("/jobs/{id}/cancel"), None).await;
 }
 
+/// The OpenAPI document the service serves.
+async fn openapi_document(t: &TestApp) -> Value {
+    let (status, spec) = t.get("/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    spec
+}
+
 #[tokio::test]
 async fn openapi_lists_every_endpoint_and_the_docs_work_offline() {
     let t = test_app(ScaleName::Small, None, 4).await;
-    let (status, spec) = t.get("/openapi.json").await;
-    assert_eq!(status, StatusCode::OK);
+    let spec = openapi_document(&t).await;
     let paths: Vec<&String> = spec["paths"].as_object().expect("paths").keys().collect();
     for p in [
         "/generate",
@@ -443,8 +449,7 @@ async fn openapi_lists_every_endpoint_and_the_docs_work_offline() {
 #[tokio::test]
 async fn openapi_path_parameters_are_exactly_the_templates_names() {
     let t = test_app(ScaleName::Small, None, 4).await;
-    let (status, spec) = t.get("/openapi.json").await;
-    assert_eq!(status, StatusCode::OK);
+    let spec = openapi_document(&t).await;
     let mut checked = 0;
     for (path, item) in spec["paths"].as_object().expect("paths") {
         let names: std::collections::BTreeSet<&str> = path
@@ -838,8 +843,7 @@ async fn samples_and_published_alerts() {
 #[tokio::test]
 async fn openapi_surface_snapshot() {
     let t = test_app(ScaleName::Small, None, 4).await;
-    let (status, spec) = t.get("/openapi.json").await;
-    assert_eq!(status, StatusCode::OK);
+    let spec = openapi_document(&t).await;
     let mut surface = Vec::new();
     for (path, item) in spec["paths"].as_object().expect("paths") {
         for (method, op) in item.as_object().expect("path item") {

@@ -474,9 +474,7 @@ struct LakeStored(Arc<dyn BlobStore>);
 #[async_trait::async_trait]
 impl retail_pipeline::bus::sink_contract::Stored for LakeStored {
     async fn rows(&self) -> BTreeMap<String, Vec<retail_pipeline::bus::sink_contract::StoredRow>> {
-        let mut out = BTreeMap::new();
-        for table in retail_pipeline::warehouse::stream_tables::STREAM_TABLES {
-            let (table, id) = (table.name, table.key);
+        common::stored_per_stream_table(|table, id| async move {
             let mut rows = Vec::new();
             let listed = self
                 .0
@@ -493,9 +491,9 @@ impl retail_pipeline::bus::sink_contract::Stored for LakeStored {
                     ));
                 }
             }
-            out.insert(table.to_string(), rows);
-        }
-        out
+            rows
+        })
+        .await
     }
 }
 

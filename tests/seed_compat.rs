@@ -9,7 +9,6 @@ mod warehouse_fixture;
 
 use async_trait::async_trait;
 use retail_pipeline::warehouse::duckdb::{DuckDbEventSink, DuckDbWarehouse};
-use retail_pipeline::warehouse::Warehouse;
 use seed_queries::{Runner, Target};
 use std::sync::Arc;
 use warehouse_fixture::{hours, Fixture};
@@ -39,10 +38,7 @@ fn every_duckdb_spelling_replaces_text_the_seeds_wrote() {
 async fn seed_000_and_002_queries_give_our_analytics_totals() {
     let f = Fixture::new();
     // Across midnight, so that seed 000's join on (date, product_id) meets two dates.
-    f.write(&hours("2026-11-20T20", 8)).await;
-    let w = f.warehouse().await;
-    let report = w.refresh(&f.lake).await.expect("refresh");
-    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    let (w, _) = f.loaded_warehouse(&hours("2026-11-20T20", 8)).await;
     seed_queries::check_lake_seeds(&w, &Duck(&w)).await;
 }
 

@@ -26,14 +26,6 @@ fn messages() -> Vec<Message> {
         .collect()
 }
 
-async fn warehouse(dir: &tempfile::TempDir) -> Arc<DuckDbWarehouse> {
-    Arc::new(
-        DuckDbWarehouse::open(dir.path().join("warehouse.duckdb"), dir.path().join("lake"))
-            .await
-            .expect("open"),
-    )
-}
-
 fn subscriber(dir: &tempfile::TempDir, warehouse: &Arc<DuckDbWarehouse>) -> Arc<Subscriber> {
     let store: Arc<dyn BlobStore> =
         Arc::new(LocalDirStore::open(dir.path().join("lake")).expect("lake"));
@@ -237,7 +229,7 @@ async fn check_rows(w: &DuckDbWarehouse) {
 #[tokio::test]
 async fn seed_payloads_on_the_local_bus_become_typed_rows() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let warehouse = warehouse(&dir).await;
+    let warehouse = common::duckdb_in(dir.path()).await;
     let subscriber = subscriber(&dir, &warehouse);
     let subscribed = SubscribedBus::new(64, &subscriber, &[DEFAULT_EVENTS_TOPIC]);
     subscribed
@@ -290,7 +282,7 @@ async fn seed_payloads_through_the_pubsub_emulator_become_typed_rows() {
         .expect("subscription");
 
     let dir = tempfile::tempdir().expect("tempdir");
-    let warehouse = warehouse(&dir).await;
+    let warehouse = common::duckdb_in(dir.path()).await;
     let subscriber = subscriber(&dir, &warehouse);
     let stop = CancellationToken::new();
     let pull = bus.spawn_pull(sub, topic.clone(), subscriber.clone(), stop.clone());

@@ -414,13 +414,9 @@ async fn check(warehouse: &dyn Warehouse, sink: &dyn EventSink) {
 #[cfg(feature = "duckdb")]
 #[tokio::test]
 async fn duckdb_stream_analytics_equal_a_recomputation_of_the_landed_events() {
-    use retail_pipeline::warehouse::duckdb::{DuckDbEventSink, DuckDbWarehouse};
+    use retail_pipeline::warehouse::duckdb::DuckDbEventSink;
     let dir = tempfile::tempdir().expect("tempdir");
-    let warehouse = Arc::new(
-        DuckDbWarehouse::open(dir.path().join("w.duckdb"), dir.path().join("lake"))
-            .await
-            .expect("open"),
-    );
+    let warehouse = common::duckdb_in(dir.path()).await;
     let sink = DuckDbEventSink::new(warehouse.clone());
     check(&*warehouse, &sink).await;
 }

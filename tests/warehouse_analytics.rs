@@ -12,7 +12,7 @@ use retail_pipeline::warehouse::analytics::{
 use retail_pipeline::warehouse::duckdb::DuckDbWarehouse;
 use retail_pipeline::warehouse::{
     AnalyticsFilter, BasketStats, CategorySales, DateFilter, HourlySales, HourlyStock,
-    ProductSales, StoreRevenue, Warehouse,
+    ProductSales, StoreRevenue,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::OnceLock;
@@ -39,10 +39,7 @@ fn shared() -> &'static Shared {
         runtime().block_on(async {
             let fixture = Fixture::in_target_tmp();
             let hours = hours("2026-11-20T00", 36);
-            fixture.write(&hours).await;
-            let warehouse = fixture.warehouse().await;
-            let report = warehouse.refresh(&fixture.lake).await.expect("refresh");
-            assert!(report.failures.is_empty(), "{:?}", report.failures);
+            let (warehouse, _) = fixture.loaded_warehouse(&hours).await;
             Shared {
                 fixture,
                 warehouse,

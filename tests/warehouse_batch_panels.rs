@@ -11,7 +11,7 @@ use retail_pipeline::warehouse::analytics::{
     self, CategoryChange, CategoryPeriods, HeatmapCell, PeriodDays, SalesHeatmap, StoreHourKpi,
     StoreHourKpis,
 };
-use retail_pipeline::warehouse::{AnalyticsFilter, DateFilter, Warehouse};
+use retail_pipeline::warehouse::{AnalyticsFilter, DateFilter};
 use std::collections::{BTreeMap, BTreeSet};
 use warehouse_fixture::{cents, hours, read_table, CsvRows, Fixture};
 
@@ -35,10 +35,7 @@ async fn loaded() -> (
     let fixture = Fixture::new();
     // Two whole days and the first hours of a third.
     let hours = hours("2026-11-20T00", 52);
-    fixture.write(&hours).await;
-    let warehouse = fixture.warehouse().await;
-    let report = warehouse.refresh(&fixture.lake).await.expect("refresh");
-    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    let (warehouse, _) = fixture.loaded_warehouse(&hours).await;
     let last = *hours.last().expect("hours");
     let catalog = CsvRows::read(&fixture.file(Table::ProductCatalog, last));
     let (pid, cat) = (catalog.col("product_id"), catalog.col("category"));

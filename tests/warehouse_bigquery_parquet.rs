@@ -12,15 +12,7 @@ use retail_pipeline::model::LakeFormat;
 use retail_pipeline::warehouse::bigquery::BigQueryWarehouse;
 use retail_pipeline::warehouse::Warehouse;
 use serde_json::Value;
-use warehouse_fixture::{hours, Fixture};
-
-const MANAGED: [&str; 5] = [
-    "product_catalog_managed",
-    "stores_managed",
-    "sales_data_managed",
-    "inventory_data_managed",
-    "negative_inventory_alerts",
-];
+use warehouse_fixture::{hours, Fixture, MANAGED};
 
 /// Every row of a managed table but its load clock (`ingested_at`), ordered by every column,
 /// as the REST API returns them.

@@ -302,23 +302,20 @@ struct BigQueryStored {
 #[async_trait::async_trait]
 impl retail_pipeline::bus::sink_contract::Stored for BigQueryStored {
     async fn rows(&self) -> BTreeMap<String, Vec<retail_pipeline::bus::sink_contract::StoredRow>> {
-        let mut out = BTreeMap::new();
-        for table in retail_pipeline::warehouse::stream_tables::STREAM_TABLES {
-            let (table, id) = (table.name, table.key);
+        common::stored_per_stream_table(|table, id| async move {
             let sql = format!(
                 "SELECT {id}, message_id FROM `{PROJECT}.{}.{table}`",
                 self.dataset
             );
-            let rows = page_rows(&query_page(&self.endpoint, &sql, 100_000).await)
+            page_rows(&query_page(&self.endpoint, &sql, 100_000).await)
                 .into_iter()
                 .map(|mut cells| {
                     let message_id = cells.pop().flatten();
                     (cells.pop().flatten().unwrap_or_default(), message_id)
                 })
-                .collect();
-            out.insert(table.to_string(), rows);
-        }
-        out
+                .collect()
+        })
+        .await
     }
 }
 

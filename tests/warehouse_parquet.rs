@@ -8,15 +8,7 @@ mod warehouse_fixture;
 use retail_pipeline::model::{LakeFormat, Table};
 use retail_pipeline::warehouse::duckdb::DuckDbWarehouse;
 use retail_pipeline::warehouse::Warehouse;
-use warehouse_fixture::{hours, Fixture};
-
-const MANAGED: [&str; 5] = [
-    "product_catalog_managed",
-    "stores_managed",
-    "sales_data_managed",
-    "inventory_data_managed",
-    "negative_inventory_alerts",
-];
+use warehouse_fixture::{hours, Fixture, MANAGED};
 
 /// Every row of a relation, ordered, as text; `select` picks the columns.
 async fn all_rows(w: &DuckDbWarehouse, select: &str, relation: &str) -> Vec<Vec<Option<String>>> {

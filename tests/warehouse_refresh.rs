@@ -89,10 +89,7 @@ fn total_revenue_cents(f: &Fixture, hours: &[PartitionHour]) -> i64 {
 async fn a_load_of_many_batches_is_exact_and_kept_by_the_file() {
     let f = Fixture::new();
     let all = hours("2026-11-20T00", 30);
-    f.write(&all).await;
-    let w = f.warehouse().await;
-    let report = w.refresh(&f.lake).await.expect("refresh");
-    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    let (w, report) = f.loaded_warehouse(&all).await;
     assert_eq!(report.hours_loaded, all);
     assert_eq!(report.watermark_after, Some(h("2026-11-21T05")));
     let scale = warehouse_fixture::scale();

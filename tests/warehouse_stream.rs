@@ -2,6 +2,8 @@
 //! subscriptions write them deployed), and `order_events_clean` gives seed 001's cleaned shape
 //! with each order once, however often a batch is delivered.
 
+mod common;
+
 use retail_pipeline::bus::{EventSink, RowMetadata, SinkBatch};
 use retail_pipeline::generate::events::{Event, EventGenerator, EventPools, EventTime, EventType};
 use retail_pipeline::generate::World;
@@ -13,11 +15,7 @@ use std::sync::Arc;
 #[tokio::test]
 async fn every_delivery_lands_and_the_cleaned_order_view_has_each_order_once() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let warehouse = Arc::new(
-        DuckDbWarehouse::open(dir.path().join("warehouse.duckdb"), dir.path().join("lake"))
-            .await
-            .expect("open"),
-    );
+    let warehouse = common::duckdb_in(dir.path()).await;
     let world = Arc::new(World::new(42, &Scale::preset(ScaleName::Small)));
     let pools = Arc::new(EventPools::new(world));
     let generator = EventGenerator::new(pools, "stream-test", &EventType::ALL);
@@ -105,32 +103,21 @@ impl retail_pipeline::bus::sink_contract::Stored for DuckDbStored {
         &self,
     ) -> std::collections::BTreeMap<String, Vec<retail_pipeline::bus::sink_contract::StoredRow>>
     {
-        let mut out = std::collections::BTreeMap::new();
-        for table in retail_pipeline::warehouse::stream_tables::STREAM_TABLES {
-            let (table, id) = (table.name, table.key);
-            let rows = self
-                .0
-                .query_rows(&format!("SELECT {id}, message_id FROM {table}"))
-                .await
-                .expect("read back");
-            let rows = rows
-                .into_iter()
+        common::stored_per_stream_table(|table, id| async move {
+            let sql = format!("SELECT {id}, message_id FROM {table}");
+            let rows = self.0.query_rows(&sql).await.expect("read back");
+            rows.into_iter()
                 .map(|r| (r[0].clone().unwrap_or_default(), r[1].clone()))
-                .collect();
-            out.insert(table.to_string(), rows);
-        }
-        out
+                .collect()
+        })
+        .await
     }
 }
 
 #[tokio::test]
 async fn the_duckdb_sink_keeps_the_sink_contract() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let warehouse = Arc::new(
-        DuckDbWarehouse::open(dir.path().join("w.duckdb"), dir.path().join("lake"))
-            .await
-            .expect("open"),
-    );
+    let warehouse = common::duckdb_in(dir.path()).await;
     let sink = DuckDbEventSink::new(warehouse.clone());
     retail_pipeline::bus::sink_contract::run_all(&sink, &DuckDbStored(warehouse)).await;
 }
@@ -141,11 +128,7 @@ async fn the_tee_of_warehouse_and_lake_keeps_the_sink_contract() {
     use retail_pipeline::bus::{LakeEventSink, TeeSink};
     use retail_pipeline::lake::{BlobStore, LocalDirStore};
     let dir = tempfile::tempdir().expect("tempdir");
-    let warehouse = Arc::new(
-        DuckDbWarehouse::open(dir.path().join("w.duckdb"), dir.path().join("lake"))
-            .await
-            .expect("open"),
-    );
+    let warehouse = common::duckdb_in(dir.path()).await;
     std::fs::create_dir_all(dir.path().join("stream")).expect("dir");
     let store: Arc<dyn BlobStore> =
         Arc::new(LocalDirStore::open(dir.path().join("stream")).expect("store"));

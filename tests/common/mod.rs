@@ -83,6 +83,37 @@ pub const BARRED_CHARTS: [&str; 7] = [
     "top-products",
 ];
 
+/// A DuckDB warehouse laid out as the service lays out a data dir: `dir/warehouse.duckdb` over
+/// the lake `dir/lake`.
+#[cfg(feature = "duckdb")]
+pub async fn duckdb_in(
+    dir: &Path,
+) -> std::sync::Arc<retail_pipeline::warehouse::duckdb::DuckDbWarehouse> {
+    let warehouse = retail_pipeline::warehouse::duckdb::DuckDbWarehouse::open(
+        dir.join("warehouse.duckdb"),
+        dir.join("lake"),
+    )
+    .await
+    .expect("open the warehouse");
+    std::sync::Arc::new(warehouse)
+}
+
+/// What a sink stored, as the sink contract's `Stored::rows` gives it: for each stream table,
+/// the rows `read(table, key column)` reads back.
+pub async fn stored_per_stream_table<F, Fut>(
+    read: F,
+) -> BTreeMap<String, Vec<retail_pipeline::bus::sink_contract::StoredRow>>
+where
+    F: Fn(&'static str, &'static str) -> Fut,
+    Fut: std::future::Future<Output = Vec<retail_pipeline::bus::sink_contract::StoredRow>>,
+{
+    let mut out = BTreeMap::new();
+    for table in retail_pipeline::warehouse::stream_tables::STREAM_TABLES {
+        out.insert(table.name.to_string(), read(table.name, table.key).await);
+    }
+    out
+}
+
 /// The sum of the integer `field` over the rows of a JSON array (an analytics answer).
 pub fn sum_of(rows: &serde_json::Value, field: &str) -> i64 {
     rows.as_array()

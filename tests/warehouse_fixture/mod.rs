@@ -7,10 +7,21 @@ use retail_pipeline::generate::{generate_hour_as, World};
 use retail_pipeline::lake::{layout, Lake, LakeIdentity, LocalDirStore};
 use retail_pipeline::model::{LakeFormat, PartitionHour, Scale, ScaleName, Table};
 use retail_pipeline::warehouse::duckdb::DuckDbWarehouse;
+use retail_pipeline::warehouse::{RefreshReport, Warehouse};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 pub const SEED: u64 = 42;
+
+/// The tables a refresh merges the lake into (the managed copies of the lake's tables), which
+/// a CSV and a Parquet lake must fill alike.
+pub const MANAGED: [&str; 5] = [
+    "product_catalog_managed",
+    "stores_managed",
+    "sales_data_managed",
+    "inventory_data_managed",
+    "negative_inventory_alerts",
+];
 
 pub fn scale() -> Scale {
     Scale::preset(ScaleName::Small)
@@ -104,6 +115,19 @@ impl Fixture {
         DuckDbWarehouse::open(self.db_path(), self.lake_dir())
             .await
             .expect("open warehouse")
+    }
+
+    /// Writes `hours` to the lake and refreshes a fresh warehouse from it, which must load
+    /// them without a failure: the warehouse and the refresh's report.
+    pub async fn loaded_warehouse(
+        &self,
+        hours: &[PartitionHour],
+    ) -> (DuckDbWarehouse, RefreshReport) {
+        self.write(hours).await;
+        let warehouse = self.warehouse().await;
+        let report = warehouse.refresh(&self.lake).await.expect("refresh");
+        assert!(report.failures.is_empty(), "{:?}", report.failures);
+        (warehouse, report)
     }
 
     /// The local file of a lake object.
