@@ -101,6 +101,26 @@ async fn run(
     (result, recorder, progress)
 }
 
+/// A custom run of `events_per_minute` for `seconds`, of `types` (`None`: every type).
+fn custom(events_per_minute: u32, seconds: u64, types: Option<Vec<String>>) -> ScenarioSpec {
+    CustomScenario {
+        events_per_minute,
+        duration_seconds: Some(seconds),
+        event_types: types,
+        ..Default::default()
+    }
+    .validate()
+    .unwrap()
+}
+
+/// Runs `spec`, which must send exactly `events` and have each arrive: what was recorded.
+async fn run_exactly(spec: &ScenarioSpec, pacing: Pacing, events: u64) -> Recorder {
+    let (result, recorder, _) = run(spec, pacing).await;
+    assert_eq!(result.unwrap().sent, events);
+    assert_eq!(recorder.arrivals.lock().unwrap().len() as u64, events);
+    recorder
+}
+
 #[tokio::test(start_paused = true)]
 async fn quick_sample_sends_twelve_events_five_seconds_apart() {
     let spec = ScenarioSpec::named("quick_sample").unwrap();
@@ -146,18 +166,9 @@ async fn burst_test_is_exact_in_count_and_rate() {
 
 #[tokio::test(start_paused = true)]
 async fn high_rates_go_out_in_small_batches_on_schedule() {
-    let spec = CustomScenario {
-        events_per_minute: 60_000,
-        duration_seconds: Some(5),
-        event_types: Some(vec!["inventory".into()]),
-        ..Default::default()
-    }
-    .validate()
-    .unwrap();
-    let (result, recorder, _) = run(&spec, Pacing::Scheduled).await;
-    assert_eq!(result.unwrap().sent, 5_000);
+    let spec = custom(60_000, 5, Some(vec!["inventory".into()]));
+    let recorder = run_exactly(&spec, Pacing::Scheduled, 5_000).await;
     let arrivals = recorder.arrivals.lock().unwrap();
-    assert_eq!(arrivals.len(), 5_000);
     // Never early, never more than a tick late.
     for (i, (at, _)) in arrivals.iter().enumerate() {
         let due = spec.offset(i as u64);
@@ -239,17 +250,9 @@ async fn a_publish_failure_ends_the_run_with_its_counts() {
 
 #[tokio::test]
 async fn unthrottled_runs_send_exactly_the_target() {
-    let spec = CustomScenario {
-        events_per_minute: 60_000,
-        duration_seconds: Some(3),
-        ..Default::default()
-    }
-    .validate()
-    .unwrap();
-    let (result, recorder, _) = run(&spec, Pacing::Unthrottled).await;
-    assert_eq!(result.unwrap().sent, 3_000);
+    let spec = custom(60_000, 3, None);
+    let recorder = run_exactly(&spec, Pacing::Unthrottled, 3_000).await;
     let arrivals = recorder.arrivals.lock().unwrap();
-    assert_eq!(arrivals.len(), 3_000);
     let ids: std::collections::HashSet<String> = arrivals
         .iter()
         .map(|(_, d)| parse_event(d).unwrap().event_id().to_string())
@@ -282,13 +285,7 @@ async fn a_run_through_the_subscriber_reconciles() {
     let subscribed = SubscribedBus::new(32, &subscriber, &[DEFAULT_EVENTS_TOPIC]);
     let bus = subscribed.bus.clone();
     let runner = ScenarioRunner::new(pools(), Arc::new(bus), DEFAULT_EVENTS_TOPIC);
-    let spec = CustomScenario {
-        events_per_minute: 6_000,
-        duration_seconds: Some(2),
-        ..Default::default()
-    }
-    .validate()
-    .unwrap();
+    let spec = custom(6_000, 2, None);
     let (summary, _) = run_uncancelled(&runner, &spec, "job-s").await;
     let summary = summary.unwrap();
     subscribed.drain().await;
