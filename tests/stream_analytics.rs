@@ -424,13 +424,11 @@ async fn duckdb_stream_analytics_equal_a_recomputation_of_the_landed_events() {
 #[cfg(feature = "gcp")]
 #[tokio::test]
 async fn bigquery_stream_analytics_equal_a_recomputation_of_the_landed_events() {
-    use retail_pipeline::warehouse::bigquery::BigQueryEventSink;
-    let Some(endpoint) = common::bq_test_endpoint() else {
+    use common::bq::stream_dataset;
+    let Some((endpoint, dataset, warehouse, sink)) = stream_dataset("rp_stream_analytics").await
+    else {
         return;
     };
-    let dataset = common::bq::unique_dataset("rp_stream_analytics");
-    let warehouse = Arc::new(common::bq::open(&endpoint, &dataset).await);
-    let sink = BigQueryEventSink::new(warehouse.clone());
     check(&*warehouse, &sink).await;
     common::bq::drop_dataset(&endpoint, &dataset).await;
 }

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::bq::{drop_dataset, http, open, page_rows, query_page, unique_dataset, PROJECT};
+use common::bq::{drop_dataset, open, page_rows, post_json, query_page, unique_dataset, PROJECT};
 mod warehouse_fixture;
 
 use retail_pipeline::bus::{alert_messages, Message};
@@ -66,13 +66,8 @@ async fn insert_raw(endpoint: &str, dataset: &str, table: &str, rows: Vec<serde_
         .into_iter()
         .map(|r| serde_json::json!({ "json": r }))
         .collect();
-    let body = serde_json::to_vec(&serde_json::json!({ "rows": rows })).expect("body");
-    let reply: serde_json::Value = http()
-        .json("insert raw rows", |c| {
-            c.post(&url)
-                .header("content-type", "application/json")
-                .body(body.clone())
-        })
+    let body = serde_json::json!({ "rows": rows });
+    let reply = post_json("insert raw rows", &url, &body)
         .await
         .expect("insertAll");
     let errors = &reply["insertErrors"];

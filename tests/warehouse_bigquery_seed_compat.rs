@@ -11,11 +11,11 @@ mod seed_queries;
 mod warehouse_fixture;
 
 use async_trait::async_trait;
-use common::bq::{drop_dataset, open, page_rows, query_page, unique_dataset, PROJECT};
-use retail_pipeline::warehouse::bigquery::BigQueryEventSink;
+use common::bq::{
+    drop_dataset, open, page_rows, query_page, stream_dataset, unique_dataset, PROJECT,
+};
 use retail_pipeline::warehouse::Warehouse;
 use seed_queries::{Runner, Target};
-use std::sync::Arc;
 use warehouse_fixture::{hours, Fixture};
 
 /// Runs a query as the seeds' clients do (jobs.query, standard SQL) and gives every row.
@@ -64,12 +64,9 @@ async fn seed_000_and_002_queries_give_our_analytics_totals_in_bigquery() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seed_001_and_003_queries_read_each_event_once_in_bigquery() {
-    let Some(endpoint) = common::bq_test_endpoint() else {
+    let Some((endpoint, dataset, w, sink)) = stream_dataset("rp_seed_stream").await else {
         return;
     };
-    let dataset = unique_dataset("rp_seed_stream");
-    let w = Arc::new(open(&endpoint, &dataset).await);
-    let sink = BigQueryEventSink::new(w.clone());
     let run = Bq {
         endpoint: endpoint.clone(),
         compat: w.seed_compat_dataset(),

@@ -7,15 +7,12 @@
 
 mod common;
 
-use common::bq::{drop_dataset, http, open, page_rows, query_page, unique_dataset, PROJECT};
-
+use common::bq::{drop_dataset, http, page_rows, query_page, stream_dataset, PROJECT};
 use retail_pipeline::bus::{DeadLetter, Delivered, EventSink, RowMetadata, SinkBatch};
 use retail_pipeline::generate::events::{EventGenerator, EventPools, EventTime, EventType};
 use retail_pipeline::generate::World;
 use retail_pipeline::model::{Scale, ScaleName};
-use retail_pipeline::warehouse::bigquery::{
-    BigQueryEventSink, BigQueryWarehouse, STAGING_PREFIX, STREAM_TABLES,
-};
+use retail_pipeline::warehouse::bigquery::{BigQueryWarehouse, STAGING_PREFIX, STREAM_TABLES};
 use retail_pipeline::warehouse::Warehouse;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -110,14 +107,21 @@ fn keys(row: &impl serde::Serialize) -> BTreeSet<String> {
     value.as_object().expect("object").keys().cloned().collect()
 }
 
+/// No staging table of a write is left in the dataset, whether the write succeeded or not.
+async fn assert_no_staging_table(endpoint: &str, dataset: &str) {
+    let staging: Vec<String> = common::bq_table_ids(endpoint, dataset)
+        .await
+        .into_iter()
+        .filter(|t| t.starts_with(STAGING_PREFIX))
+        .collect();
+    assert!(staging.is_empty(), "staging tables left: {staging:?}");
+}
+
 #[tokio::test]
 async fn every_delivery_lands_in_bigquery_and_the_clean_views_keep_one() {
-    let Some(endpoint) = common::bq_test_endpoint() else {
+    let Some((endpoint, dataset, warehouse, sink)) = stream_dataset("rp_stream").await else {
         return;
     };
-    let dataset = unique_dataset("rp_stream");
-    let warehouse = Arc::new(open(&endpoint, &dataset).await);
-    let sink = BigQueryEventSink::new(warehouse.clone());
     assert_eq!(
         sink.describe(),
         format!("bigquery stream tables in {PROJECT}.{dataset}")
@@ -242,23 +246,15 @@ async fn every_delivery_lands_in_bigquery_and_the_clean_views_keep_one() {
         ]
     );
 
-    let staging: Vec<String> = common::bq_table_ids(&endpoint, &dataset)
-        .await
-        .into_iter()
-        .filter(|t| t.starts_with(STAGING_PREFIX))
-        .collect();
-    assert!(staging.is_empty(), "staging tables left: {staging:?}");
+    assert_no_staging_table(&endpoint, &dataset).await;
     drop_dataset(&endpoint, &dataset).await;
 }
 
 #[tokio::test]
 async fn a_failed_write_names_the_table_and_leaves_no_staging_table() {
-    let Some(endpoint) = common::bq_test_endpoint() else {
+    let Some((endpoint, dataset, _, sink)) = stream_dataset("rp_stream").await else {
         return;
     };
-    let dataset = unique_dataset("rp_stream");
-    let warehouse = Arc::new(open(&endpoint, &dataset).await);
-    let sink = BigQueryEventSink::new(warehouse.clone());
     // The load into staging succeeds; the insert into the missing target fails.
     let url = format!(
         "{endpoint}/bigquery/v2/projects/{PROJECT}/datasets/{dataset}/tables/inventory_events"
@@ -277,12 +273,7 @@ async fn a_failed_write_names_the_table_and_leaves_no_staging_table() {
         message.contains(&format!("{PROJECT}.{dataset}.inventory_events")),
         "names the table: {message}"
     );
-    let staging: Vec<String> = common::bq_table_ids(&endpoint, &dataset)
-        .await
-        .into_iter()
-        .filter(|t| t.starts_with(STAGING_PREFIX))
-        .collect();
-    assert!(staging.is_empty(), "staging tables left: {staging:?}");
+    assert_no_staging_table(&endpoint, &dataset).await;
     // Orders come first in a write and were kept; a retry writes them again (at least once).
     let orders = count(
         &endpoint,
@@ -321,16 +312,10 @@ impl retail_pipeline::bus::sink_contract::Stored for BigQueryStored {
 
 #[tokio::test]
 async fn the_bigquery_sink_keeps_the_sink_contract() {
-    let Some(endpoint) = common::bq_test_endpoint() else {
+    let Some((endpoint, dataset, _, sink)) = stream_dataset("rp_sink_contract").await else {
         return;
     };
-    let dataset = unique_dataset("rp_sink_contract");
-    let warehouse = Arc::new(open(&endpoint, &dataset).await);
-    let sink = BigQueryEventSink::new(warehouse);
-    let stored = BigQueryStored {
-        endpoint: endpoint.clone(),
-        dataset: dataset.clone(),
-    };
+    let stored = BigQueryStored { endpoint, dataset };
     retail_pipeline::bus::sink_contract::run_all(&sink, &stored).await;
-    drop_dataset(&endpoint, &dataset).await;
+    drop_dataset(&stored.endpoint, &stored.dataset).await;
 }
