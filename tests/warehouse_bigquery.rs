@@ -18,10 +18,11 @@ use async_trait::async_trait;
 use retail_pipeline::lake::Lake;
 use retail_pipeline::model::{PartitionHour, Table};
 use retail_pipeline::warehouse::analytics::{
-    self, CategoryChange, PeriodDays, SalesHeatmap, StoreHourKpis,
+    self, AnalyticsQuery, CategoryChange, PeriodDays, SalesHeatmap, StoreHourKpis,
 };
 use retail_pipeline::warehouse::bigquery::{BigQueryWarehouse, PUBSUB_VIEWS, STAGING_PREFIX};
 use retail_pipeline::warehouse::contract::{self, Backend, Subject};
+use retail_pipeline::warehouse::duckdb::DuckDbWarehouse;
 use retail_pipeline::warehouse::{AnalyticsFilter, DateFilter, Warehouse};
 use warehouse_fixture::{h, hours, read_table, Fixture};
 
@@ -103,6 +104,21 @@ impl Backend for BigQuery {
             dataset,
         })
     }
+}
+
+/// The query `Q` answers the same rows in the DuckDB and the BigQuery warehouse.
+async fn agree<Q: AnalyticsQuery>(
+    duck: &DuckDbWarehouse,
+    bq: &BigQueryWarehouse,
+    filter: &AnalyticsFilter,
+    params: &Q::Params,
+    label: &str,
+) where
+    Q::Row: PartialEq + std::fmt::Debug,
+{
+    let want = duck.analytics::<Q>(filter, params).await.expect("duck");
+    let got = bq.analytics::<Q>(filter, params).await.expect("bq");
+    assert_eq!(got, want, "{} {label}", Q::NAME);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -228,93 +244,21 @@ async fn every_analytics_query_equals_the_duckdb_warehouse() {
     ];
     for filter in filters {
         let label = format!("{filter:?}");
-        let want = duck
-            .analytics::<SalesByCategory>(&filter, &())
-            .await
-            .expect("duck");
-        assert_eq!(
-            bq.analytics::<SalesByCategory>(&filter, &())
-                .await
-                .expect("bq"),
-            want,
-            "sales_by_category {label}"
-        );
-        let want = duck
-            .analytics::<SalesByHour>(&filter, &())
-            .await
-            .expect("duck");
-        assert_eq!(
-            bq.analytics::<SalesByHour>(&filter, &()).await.expect("bq"),
-            want,
-            "sales_by_hour {label}"
-        );
-        let want = duck
-            .analytics::<RevenueByStore>(&filter, &())
-            .await
-            .expect("duck");
-        assert_eq!(
-            bq.analytics::<RevenueByStore>(&filter, &())
-                .await
-                .expect("bq"),
-            want,
-            "revenue_by_store {label}"
-        );
+        agree::<SalesByCategory>(&duck, &bq, &filter, &(), &label).await;
+        agree::<SalesByHour>(&duck, &bq, &filter, &(), &label).await;
+        agree::<RevenueByStore>(&duck, &bq, &filter, &(), &label).await;
         for limit in [1, 7] {
-            let want = duck
-                .analytics::<TopProducts>(&filter, &RowLimit(limit))
-                .await
-                .expect("duck");
-            assert_eq!(
-                bq.analytics::<TopProducts>(&filter, &RowLimit(limit))
-                    .await
-                    .expect("bq"),
-                want,
-                "top_products {limit} {label}"
-            );
+            let label = format!("{limit} {label}");
+            agree::<TopProducts>(&duck, &bq, &filter, &RowLimit(limit), &label).await;
         }
-        let want = duck
-            .analytics::<StockByHour>(&filter, &())
-            .await
-            .expect("duck");
-        assert_eq!(
-            bq.analytics::<StockByHour>(&filter, &()).await.expect("bq"),
-            want,
-            "stock_by_hour {label}"
-        );
-        let want = duck
-            .analytics::<BasketStatsQuery>(&filter, &())
-            .await
-            .expect("duck");
-        assert_eq!(
-            bq.analytics::<BasketStatsQuery>(&filter, &())
-                .await
-                .expect("bq"),
-            want,
-            "basket_stats {label}"
-        );
-        // Seeds 001 and 002's panels, through the generic runner.
-        let want = analytics::run::<StoreHourKpis, _>(&duck, &filter, &())
-            .await
-            .expect("duck");
-        let got = analytics::run::<StoreHourKpis, _>(&bq, &filter, &())
-            .await
-            .expect("bq");
-        assert_eq!(got, want, "store_hour_kpis {label}");
-        let want = analytics::run::<SalesHeatmap, _>(&duck, &filter, &())
-            .await
-            .expect("duck");
-        let got = analytics::run::<SalesHeatmap, _>(&bq, &filter, &())
-            .await
-            .expect("bq");
-        assert_eq!(got, want, "sales_heatmap {label}");
+        agree::<StockByHour>(&duck, &bq, &filter, &(), &label).await;
+        agree::<BasketStatsQuery>(&duck, &bq, &filter, &(), &label).await;
+        // Seeds 001 and 002's panels.
+        agree::<StoreHourKpis>(&duck, &bq, &filter, &(), &label).await;
+        agree::<SalesHeatmap>(&duck, &bq, &filter, &(), &label).await;
         for days in [PeriodDays(1), PeriodDays(7)] {
-            let want = analytics::run::<CategoryChange, _>(&duck, &filter, &days)
-                .await
-                .expect("duck");
-            let got = analytics::run::<CategoryChange, _>(&bq, &filter, &days)
-                .await
-                .expect("bq");
-            assert_eq!(got, want, "category_change {days:?} {label}");
+            let label = format!("{days:?} {label}");
+            agree::<CategoryChange>(&duck, &bq, &filter, &days, &label).await;
         }
     }
     let changes =
