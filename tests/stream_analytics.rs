@@ -11,7 +11,7 @@ use retail_pipeline::generate::events::{Event, EventGenerator, EventPools, Event
 use retail_pipeline::generate::World;
 use retail_pipeline::model::{Scale, ScaleName};
 use retail_pipeline::warehouse::analytics::{
-    self, ActivityFunnel, DeadLetterReason, DeadLettersByReason, EventsByStore, FunnelStep,
+    ActivityFunnel, DeadLetterReason, DeadLettersByReason, EventsByStore, FunnelStep,
     LandingLatency, MinuteLatency, MinuteOrders, OrdersPerMinute, StoreEvents, StreamRate,
     StreamRates, StreamWindow,
 };
@@ -346,23 +346,15 @@ async fn check(warehouse: &dyn Warehouse, sink: &dyn EventSink) {
     );
     let all = AnalyticsFilter::default();
 
-    let rates = analytics::run::<StreamRates, _>(warehouse, &all, &WINDOW)
-        .await
-        .expect("rates");
+    let rates = common::ask::<StreamRates, _>(warehouse, &all, &WINDOW).await;
     assert_eq!(rates, expected_rates(&recent));
-    let orders = analytics::run::<OrdersPerMinute, _>(warehouse, &all, &WINDOW)
-        .await
-        .expect("orders");
+    let orders = common::ask::<OrdersPerMinute, _>(warehouse, &all, &WINDOW).await;
     assert_eq!(orders, expected_orders(&recent));
     assert!(orders.iter().map(|o| o.revenue_cents).sum::<i64>() > 0);
-    let funnel = analytics::run::<ActivityFunnel, _>(warehouse, &all, &WINDOW)
-        .await
-        .expect("funnel");
+    let funnel = common::ask::<ActivityFunnel, _>(warehouse, &all, &WINDOW).await;
     assert_eq!(funnel, expected_funnel(&recent));
     assert!(funnel.iter().all(|s| s.events > 0), "{funnel:?}");
-    let dead = analytics::run::<DeadLettersByReason, _>(warehouse, &all, &WINDOW)
-        .await
-        .expect("dead letters");
+    let dead = common::ask::<DeadLettersByReason, _>(warehouse, &all, &WINDOW).await;
     assert_eq!(dead, expected_dead_letters(&recent));
     assert_eq!(
         dead.iter()
@@ -371,17 +363,13 @@ async fn check(warehouse: &dyn Warehouse, sink: &dyn EventSink) {
         [("invalid_json", 3), ("missing_event_type", 2)],
         "the old ones are outside the window"
     );
-    let latency = analytics::run::<LandingLatency, _>(warehouse, &all, &WINDOW)
-        .await
-        .expect("latency");
+    let latency = common::ask::<LandingLatency, _>(warehouse, &all, &WINDOW).await;
     assert_eq!(latency, expected_latency(&recent));
     assert!(
         latency.iter().any(|l| l.max_ms == 3 * MINUTE),
         "the late events show"
     );
-    let stores = analytics::run::<EventsByStore, _>(warehouse, &all, &WINDOW)
-        .await
-        .expect("stores");
+    let stores = common::ask::<EventsByStore, _>(warehouse, &all, &WINDOW).await;
     assert_eq!(stores, expected_stores(&both, since));
 
     // A store narrows to its own events; user activity and dead letters have none.
@@ -395,18 +383,12 @@ async fn check(warehouse: &dyn Warehouse, sink: &dyn EventSink) {
         .filter(|l| l.store.as_deref() == Some(&store))
         .cloned()
         .collect();
-    let rates = analytics::run::<StreamRates, _>(warehouse, &one, &WINDOW)
-        .await
-        .expect("rates");
+    let rates = common::ask::<StreamRates, _>(warehouse, &one, &WINDOW).await;
     assert_eq!(rates, expected_rates(&mine));
-    let dead = analytics::run::<DeadLettersByReason, _>(warehouse, &one, &WINDOW)
-        .await
-        .expect("dead letters");
+    let dead = common::ask::<DeadLettersByReason, _>(warehouse, &one, &WINDOW).await;
     assert!(dead.is_empty(), "{dead:?}");
     // A window of one minute holds the newest events only.
-    let narrow = analytics::run::<StreamRates, _>(warehouse, &all, &StreamWindow(1))
-        .await
-        .expect("rates");
+    let narrow = common::ask::<StreamRates, _>(warehouse, &all, &StreamWindow(1)).await;
     let newest = first_deliveries(&landed, now_ms - MINUTE);
     assert_eq!(narrow, expected_rates(&newest));
 }

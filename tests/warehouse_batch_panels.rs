@@ -3,12 +3,13 @@
 //! exactly (the averages divide the same integer totals).
 #![cfg(feature = "duckdb")]
 
+mod common;
 mod warehouse_fixture;
 
 use chrono::Datelike;
 use retail_pipeline::model::Table;
 use retail_pipeline::warehouse::analytics::{
-    self, CategoryChange, CategoryPeriods, HeatmapCell, PeriodDays, SalesHeatmap, StoreHourKpi,
+    CategoryChange, CategoryPeriods, HeatmapCell, PeriodDays, SalesHeatmap, StoreHourKpi,
     StoreHourKpis,
 };
 use retail_pipeline::warehouse::{AnalyticsFilter, DateFilter};
@@ -174,16 +175,12 @@ fn expected_change(lines: &[Line], end: chrono::NaiveDate, days: i64) -> Vec<Cat
 async fn the_seed_panels_equal_a_recomputation_from_the_lake() {
     let (_fixture, w, lines) = loaded().await;
     let all = AnalyticsFilter::default();
-    let kpis = analytics::run::<StoreHourKpis, _>(&w, &all, &())
-        .await
-        .expect("kpis");
+    let kpis = common::ask::<StoreHourKpis, _>(&w, &all, &()).await;
     assert_eq!(kpis, expected_kpis(&lines));
     assert!(kpis
         .iter()
         .any(|k| k.customers > 0 && k.customers < k.transactions));
-    let heat = analytics::run::<SalesHeatmap, _>(&w, &all, &())
-        .await
-        .expect("heatmap");
+    let heat = common::ask::<SalesHeatmap, _>(&w, &all, &()).await;
     assert_eq!(heat, expected_heatmap(&lines));
     // 2026-11-20 is a Friday, so Friday, Saturday and Sunday have cells.
     let days: BTreeSet<u8> = heat.iter().map(|c| c.weekday).collect();
@@ -191,9 +188,7 @@ async fn the_seed_panels_equal_a_recomputation_from_the_lake() {
 
     // The newest date (a partial day) against the one before; then two whole days.
     let newest = lines.iter().map(|l| l.0).max().expect("lines");
-    let change = analytics::run::<CategoryChange, _>(&w, &all, &PeriodDays(1))
-        .await
-        .expect("change");
+    let change = common::ask::<CategoryChange, _>(&w, &all, &PeriodDays(1)).await;
     assert_eq!(change, expected_change(&lines, newest, 1));
     assert!(change
         .iter()
@@ -203,14 +198,10 @@ async fn the_seed_panels_equal_a_recomputation_from_the_lake() {
         from: None,
         to: Some(day),
     });
-    let change = analytics::run::<CategoryChange, _>(&w, &to_day, &PeriodDays(1))
-        .await
-        .expect("change");
+    let change = common::ask::<CategoryChange, _>(&w, &to_day, &PeriodDays(1)).await;
     assert_eq!(change, expected_change(&lines, day, 1));
     // A week ending on the newest date holds every line; the week before none.
-    let week = analytics::run::<CategoryChange, _>(&w, &all, &PeriodDays(7))
-        .await
-        .expect("change");
+    let week = common::ask::<CategoryChange, _>(&w, &all, &PeriodDays(7)).await;
     assert_eq!(week, expected_change(&lines, newest, 7));
     assert!(week
         .iter()
@@ -223,8 +214,6 @@ async fn the_seed_panels_equal_a_recomputation_from_the_lake() {
         ..AnalyticsFilter::default()
     };
     let mine: Vec<Line> = lines.iter().filter(|l| l.3 == store).cloned().collect();
-    let got = analytics::run::<StoreHourKpis, _>(&w, &one, &())
-        .await
-        .expect("kpis");
+    let got = common::ask::<StoreHourKpis, _>(&w, &one, &()).await;
     assert_eq!(got, expected_kpis(&mine));
 }

@@ -114,6 +114,21 @@ where
     out
 }
 
+/// The rows the analytics query `Q` answers on `warehouse` (which must answer) for `filter`.
+pub async fn ask<Q, W>(
+    warehouse: &W,
+    filter: &retail_pipeline::warehouse::AnalyticsFilter,
+    params: &Q::Params,
+) -> Vec<Q::Row>
+where
+    Q: retail_pipeline::warehouse::analytics::AnalyticsQuery,
+    W: retail_pipeline::warehouse::Warehouse + ?Sized,
+{
+    retail_pipeline::warehouse::analytics::run::<Q, W>(warehouse, filter, params)
+        .await
+        .unwrap_or_else(|e| panic!("{}: {e}", Q::NAME))
+}
+
 /// The sum of the integer `field` over the rows of a JSON array (an analytics answer).
 pub fn sum_of(rows: &serde_json::Value, field: &str) -> i64 {
     rows.as_array()
