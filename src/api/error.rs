@@ -145,6 +145,7 @@ impl From<crate::service::StartError> for AppError {
                     None => err,
                 }
             }
+            e @ crate::service::StartError::Planner(_) => Self::internal(&crate::error_chain(&e)),
         }
     }
 }

@@ -111,7 +111,7 @@ pub async fn start_named(
     let spec = spec
         .with_incidents(&req.incidents)
         .map_err(scenario_error)?;
-    start(&app, spec, req.seed)
+    start(&app, spec, req.seed).await
 }
 
 /// Request body of a custom scenario.
@@ -148,7 +148,7 @@ pub async fn start_custom(
 ) -> Result<(StatusCode, Json<ScenarioAccepted>), AppError> {
     let Json(custom) = body?;
     let spec = custom.validate().map_err(scenario_error)?;
-    start(&app, spec, custom.seed)
+    start(&app, spec, custom.seed).await
 }
 
 fn scenario_error(e: ScenarioError) -> AppError {
@@ -160,12 +160,12 @@ fn scenario_error(e: ScenarioError) -> AppError {
     }
 }
 
-fn start(
+async fn start(
     app: &AppState,
     spec: ScenarioSpec,
     seed: Option<u64>,
 ) -> Result<(StatusCode, Json<ScenarioAccepted>), AppError> {
-    let started = crate::service::start_scenario(&app.0, spec, seed)?;
+    let started = crate::service::start_scenario_off_thread(&app.0, spec, seed).await?;
     let job = started.job;
     let (status, Json(accepted)) = JobAccepted::response(&job, false);
     Ok((

@@ -4,7 +4,7 @@
 //! ends as a row, a dead letter or (after the retries) a counted failure.
 
 use super::archive::ArchiveFiles;
-use super::sink::{DeadLetter, EventSink, SinkBatch};
+use super::sink::{DeadLetter, EventSink, SinkBatch, SinkError};
 use super::{
     Delivered, Message, RowMetadata, Subscription, ALERT_EVENT_TYPE, ATTR_ALERT_ID, ATTR_EVENT_TYPE,
 };
@@ -13,7 +13,7 @@ use crate::generate::events::{
     parse_event, Event, EventError, EventErrorKind, EventTime, EventType,
 };
 use crate::generate::NegativeStockAlert;
-use crate::lake::{BlobPath, BlobStore};
+use crate::lake::{BlobPath, BlobStore, StoreError};
 use bytes::Bytes;
 use serde::Serialize;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -66,7 +66,7 @@ pub struct SubscriberStats {
     /// Microseconds spent writing the batches counted in `batches` (archive and sink,
     /// retries included): over `batches`, what one batch costs.
     pub write_micros: AtomicU64,
-    last_error: Mutex<Option<String>>,
+    last_error: Mutex<Option<Arc<BatchError>>>,
 }
 
 /// A consistent-enough copy of the counters for status pages.
@@ -123,16 +123,48 @@ impl SubscriberStats {
                 .last_error
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .clone(),
+                .as_ref()
+                .map(|e| e.to_string()),
         }
     }
 
-    fn set_error(&self, e: String) {
+    fn set_error(&self, e: BatchError) {
         *self
             .last_error
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(e);
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Arc::new(e));
     }
+}
+
+/// Why a batch was given up: its text is the status page's `last_error` and the log line's.
+#[derive(Debug, thiserror::Error)]
+pub enum BatchError {
+    #[error("{topic}: preparing a batch failed: {source}")]
+    Prepare {
+        topic: String,
+        #[source]
+        source: tokio::task::JoinError,
+    },
+    #[error("{topic}: {source}")]
+    Write {
+        topic: String,
+        #[source]
+        source: WriteError,
+    },
+}
+
+/// Why one attempt to write a batch failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum WriteError {
+    /// Building or storing the raw archive (shared: a prepared batch keeps it for retries).
+    #[error("archive: {0}")]
+    Archive(#[source] Arc<StoreError>),
+    #[error("sink {sink}: {source}")]
+    Sink {
+        sink: String,
+        #[source]
+        source: Arc<SinkError>,
+    },
 }
 
 /// The subscriber's dependencies. One instance can serve several subscriptions (events and
@@ -149,7 +181,7 @@ pub struct Subscriber {
 struct Prepared {
     rows: Arc<SinkBatch>,
     /// Archive files (path, JSONL), or why they cannot be named.
-    archive: Result<Vec<(BlobPath, Bytes)>, String>,
+    archive: Result<Vec<(BlobPath, Bytes)>, WriteError>,
     dead_by_reason: [u64; EventErrorKind::ALL.len()],
 }
 
@@ -231,7 +263,8 @@ impl Subscriber {
         let prepared = match prepared {
             Ok(p) => p,
             Err(e) => {
-                self.fail(n, format!("{topic}: preparing a batch failed: {e}"));
+                let topic = topic.to_string();
+                self.fail(n, BatchError::Prepare { topic, source: e });
                 return;
             }
         };
@@ -257,11 +290,14 @@ impl Subscriber {
                 self.stats.write_micros.fetch_add(micros, Ordering::AcqRel);
                 self.count(&prepared, files);
             }
-            Err(e) => self.fail(n, format!("{topic}: {e}")),
+            Err(source) => {
+                let topic = topic.to_string();
+                self.fail(n, BatchError::Write { topic, source });
+            }
         }
     }
 
-    async fn write(&self, prepared: &Prepared) -> Result<u64, String> {
+    async fn write(&self, prepared: &Prepared) -> Result<u64, WriteError> {
         // Archive first: the raw copy is what a replay starts from.
         let files = prepared.archive.as_ref().map_err(Clone::clone)?;
         let count = files.len() as u64;
@@ -269,7 +305,7 @@ impl Subscriber {
         self.store
             .put_many(files.clone())
             .await
-            .map_err(|e| format!("archive: {e}"))?;
+            .map_err(|e| WriteError::Archive(Arc::new(e)))?;
         tracing::debug!(
             files = count,
             micros = started.elapsed().as_micros() as u64,
@@ -279,7 +315,10 @@ impl Subscriber {
             self.sink
                 .write(prepared.rows.clone())
                 .await
-                .map_err(|e| format!("sink {}: {e}", self.sink.describe()))?;
+                .map_err(|e| WriteError::Sink {
+                    sink: self.sink.describe(),
+                    source: Arc::new(e),
+                })?;
         }
         Ok(count)
     }
@@ -299,7 +338,7 @@ impl Subscriber {
         s.batches.fetch_add(1, Ordering::AcqRel);
     }
 
-    fn fail(&self, n: u64, error: String) {
+    fn fail(&self, n: u64, error: BatchError) {
         tracing::error!(messages = n, %error, "subscriber gave up on a batch");
         self.stats.failed.fetch_add(n, Ordering::AcqRel);
         self.stats.set_error(error);
@@ -353,7 +392,7 @@ fn prepare(messages: Vec<Message>, at: EventTime) -> Prepared {
                 .map(|(path, bytes, _)| (path, Bytes::from(bytes)))
                 .collect()
         })
-        .map_err(|e| format!("archive: {e}"));
+        .map_err(|e| WriteError::Archive(Arc::new(e)));
     Prepared {
         rows: Arc::new(rows),
         archive,

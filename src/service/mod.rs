@@ -30,6 +30,9 @@ pub enum StartError {
     ScenarioRunning(String),
     #[error(transparent)]
     Scenario(#[from] crate::jobs::scenario::ScenarioError),
+    /// Planning panicked on its blocking thread.
+    #[error("the scenario's plan could not be made")]
+    Planner(#[source] tokio::task::JoinError),
 }
 
 /// A scenario started: its job, the events it sends and its incidents as resolved.
@@ -60,15 +63,35 @@ pub fn start_refresh(app: &Arc<App>) -> Result<Option<(Arc<Job>, bool)>, StartEr
     Ok(Some(joinable(job::start(&app.jobs, work)?)))
 }
 
-/// Starts a scenario; refused while another one runs, or when its incidents name ids the
-/// world does not have.
+/// Starts a scenario, planned on a blocking thread (a flash sale's plan looks at up to
+/// `MAX_FLASH_WINDOW_EVENTS` events); refused while another one runs, or when its incidents
+/// name ids the world does not have (before anything is admitted).
+pub async fn start_scenario_off_thread(
+    app: &Arc<App>,
+    spec: ScenarioSpec,
+    seed: Option<u64>,
+) -> Result<StartedScenario, StartError> {
+    let planner = app.clone();
+    let work = tokio::task::spawn_blocking(move || ScenarioJob::new(&planner, spec, seed))
+        .await
+        .map_err(StartError::Planner)??;
+    admit_scenario(app, work)
+}
+
+/// Starts a scenario, planned on the calling thread: for specs without incidents, whose plan
+/// takes constant time (seed 003's); `start_scenario_off_thread` for any other.
 pub fn start_scenario(
     app: &Arc<App>,
     spec: ScenarioSpec,
     seed: Option<u64>,
 ) -> Result<StartedScenario, StartError> {
-    let work = ScenarioJob::new(app, spec, seed)?;
-    let (total_events, incidents) = (work.total_events, work.incidents.clone());
+    admit_scenario(app, ScenarioJob::new(app, spec, seed)?)
+}
+
+/// Admits a planned scenario; refused while another one runs.
+fn admit_scenario(app: &Arc<App>, work: ScenarioJob) -> Result<StartedScenario, StartError> {
+    let plan = work.planned().plan();
+    let (total_events, incidents) = (plan.total_events(), plan.reports().to_vec());
     match job::start(&app.jobs, work)? {
         Admitted::New(job) => Ok(StartedScenario {
             job,

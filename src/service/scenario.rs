@@ -3,48 +3,43 @@
 
 use super::job::{BackgroundJob, Ended};
 use crate::app::App;
-use crate::generate::events::{EventGenerator, EventTime};
+use crate::generate::events::EventTime;
 use crate::jobs::scenario::{
-    fresh_seed, run_key, IncidentReport, RunOptions, RunPlan, ScenarioError, ScenarioProgress,
-    ScenarioRunner, ScenarioSpec, ScenarioSummary,
+    fresh_seed, run_key, Pacing, PlannedRun, ScenarioError, ScenarioProgress, ScenarioRunner,
+    ScenarioSpec, ScenarioSummary,
 };
 use crate::jobs::{Admission, Job, JobKind, JobProgress, JobState};
 use std::sync::Arc;
 
+/// A scenario run, planned: the start response reports its plan (the incidents' chosen ids,
+/// windows and exact counts) and the run follows that same plan, made once.
 pub struct ScenarioJob {
-    pub runner: ScenarioRunner,
-    pub spec: ScenarioSpec,
-    pub seed: u64,
-    pub progress: Arc<ScenarioProgress>,
-    /// The event time of the run's first slot: fixed here, so the plan made now (which the
-    /// start reports) is the one the run makes again.
-    pub base_time: EventTime,
-    /// Events the run sends, incidents included.
-    pub total_events: u64,
-    /// Its incidents, resolved.
-    pub incidents: Vec<IncidentReport>,
+    runner: ScenarioRunner,
+    planned: PlannedRun,
+    progress: Arc<ScenarioProgress>,
 }
 
 impl ScenarioJob {
-    /// Its ids come from `seed` (replayable) or, without one, from a seed drawn from the OS:
-    /// never from the job id, which restarts at `scn-1` in every process. Fails when its
-    /// incidents name ids the world does not have.
+    /// Plans the run. Its ids come from `seed` (replayable) or, without one, from a seed drawn
+    /// from the OS: never from the job id, which restarts at `scn-1` in every process. Fails
+    /// when its incidents name ids the world does not have. CPU work (a flash sale looks at
+    /// the events of its window): async callers run it on a blocking thread.
     pub fn new(app: &App, spec: ScenarioSpec, seed: Option<u64>) -> Result<Self, ScenarioError> {
         let seed = seed.unwrap_or_else(fresh_seed);
-        let base_time = EventTime::now();
-        let generator = EventGenerator::new(app.pools.clone(), &run_key(seed), &spec.event_types);
-        let plan = RunPlan::new(&spec, &generator, base_time)?;
+        let runner = ScenarioRunner::new(app.pools.clone(), app.bus.clone(), &app.topics.events);
+        let planned = runner.plan(&spec, &run_key(seed), EventTime::now())?;
         let progress = ScenarioProgress::seeded(seed);
-        progress.prepare(&plan);
+        progress.prepare(planned.plan());
         Ok(Self {
-            runner: ScenarioRunner::new(app.pools.clone(), app.bus.clone(), &app.topics.events),
-            spec,
-            seed,
+            runner,
+            planned,
             progress,
-            base_time,
-            total_events: plan.total_events(),
-            incidents: plan.reports().to_vec(),
         })
+    }
+
+    /// Its plan: what the start reports.
+    pub fn planned(&self) -> &PlannedRun {
+        &self.planned
     }
 }
 
@@ -55,7 +50,7 @@ impl BackgroundJob for ScenarioJob {
     type Output = ScenarioSummary;
 
     fn name(&self) -> String {
-        self.spec.name.clone()
+        self.planned.plan().spec().name.clone()
     }
 
     fn progress(&self) -> Arc<dyn JobProgress> {
@@ -65,16 +60,7 @@ impl BackgroundJob for ScenarioJob {
     async fn run(self, job: Arc<Job>) -> anyhow::Result<Ended<ScenarioSummary>> {
         let summary = self
             .runner
-            .run(
-                &self.spec,
-                &run_key(self.seed),
-                RunOptions {
-                    base_time: Some(self.base_time),
-                    ..RunOptions::default()
-                },
-                &self.progress,
-                &job.cancel,
-            )
+            .run_planned(self.planned, Pacing::Scheduled, &self.progress, &job.cancel)
             .await?;
         let state = if summary.cancelled {
             JobState::Cancelled

@@ -1,7 +1,7 @@
 //! Reading one lake partition for loading: the bytes, checked against the manifest and the
 //! data contract's header before any warehouse sees them.
 
-use super::report::PartitionFailure;
+use super::report::{PartitionFailure, PartitionReason};
 use crate::lake::{Lake, LakeError, Manifest, StoreError};
 use crate::model::{LakeFormat, PartitionHour, Table};
 use bytes::Bytes;
@@ -56,21 +56,20 @@ pub async fn fetch_partition(
     table: Table,
     hour: PartitionHour,
 ) -> Result<VerifiedPartition, PartitionFailure> {
-    let fail = |path: String, reason: String| PartitionFailure {
+    let fail = |path: String, reason: PartitionReason| PartitionFailure {
         hour,
         table,
         path,
         reason,
     };
     let (manifest, contents) = lake.read_verified(table, hour).await.map_err(|e| match e {
-        LakeError::Corrupt { path, reason, .. } => fail(path, reason),
-        LakeError::Store(StoreError::NotFound(path)) => fail(
-            path.to_string(),
-            "listed in the manifest but missing".into(),
-        ),
+        LakeError::Corrupt { path, reason, .. } => fail(path, PartitionReason::Corrupt(reason)),
+        LakeError::Store(StoreError::NotFound(path)) => {
+            fail(path.to_string(), PartitionReason::Missing)
+        }
         other => fail(
             crate::lake::layout::manifest(table, hour),
-            other.to_string(),
+            PartitionReason::Lake(std::sync::Arc::new(other)),
         ),
     })?;
     if manifest.table != table.name()
@@ -79,10 +78,11 @@ pub async fn fetch_partition(
     {
         return Err(fail(
             crate::lake::layout::manifest(table, hour),
-            format!(
-                "manifest describes {} {} hour {}",
-                manifest.table, manifest.date, manifest.hour
-            ),
+            PartitionReason::WrongManifest {
+                table: manifest.table.clone(),
+                date: manifest.date.clone(),
+                hour: manifest.hour,
+            },
         ));
     }
     let header = table.columns().join(",");
@@ -96,10 +96,10 @@ pub async fn fetch_partition(
         if first != header.as_bytes() {
             return Err(fail(
                 file.path.clone(),
-                format!(
-                    "header is '{}', the data contract says '{header}'",
-                    String::from_utf8_lossy(&first[..first.len().min(200)])
-                ),
+                PartitionReason::Header {
+                    found: String::from_utf8_lossy(&first[..first.len().min(200)]).into_owned(),
+                    expected: header.clone(),
+                },
             ));
         }
     }

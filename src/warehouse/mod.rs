@@ -23,7 +23,7 @@ pub use analytics::{
 pub use fetch::{fetch_partition, VerifiedPartition};
 pub use filter::{AnalyticsFilter, DateFilter};
 pub use plan::{dimension_candidates, list_lake_hours, pending_hours, settled_dates, LakeHours};
-pub use report::{DimensionMerge, PartitionFailure, RefreshReport, TableRows};
+pub use report::{DimensionMerge, PartitionFailure, PartitionReason, RefreshReport, TableRows};
 
 use crate::lake::{Lake, LakeError};
 use crate::model::PartitionHour;

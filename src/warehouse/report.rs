@@ -1,8 +1,11 @@
 //! What a refresh did: rows merged per table, hours loaded, the watermark, and failures.
 
+use super::WarehouseError;
+use crate::lake::LakeError;
 use crate::model::{PartitionHour, Table};
 use serde::{Serialize, Serializer};
 use std::fmt;
+use std::sync::Arc;
 
 /// Rows one refresh merged into one table's managed table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -19,7 +22,70 @@ pub struct PartitionFailure {
     pub table: Table,
     /// The lake object at fault (data file or manifest), from the lake's root.
     pub path: String,
-    pub reason: String,
+    #[serde(serialize_with = "display")]
+    pub reason: PartitionReason,
+}
+
+/// Why a partition was not loaded. Its text is the failure's `reason` in reports and logs;
+/// the lake's or the warehouse's error stays its source where there is one.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum PartitionReason {
+    /// A file or manifest failed the lake's checks (size, CRC-32C, rows, JSON): the lake's
+    /// reason.
+    #[error("{0}")]
+    Corrupt(String),
+    #[error("listed in the manifest but missing")]
+    Missing,
+    /// The lake could not be read.
+    #[error("{0}")]
+    Lake(#[source] Arc<LakeError>),
+    #[error("manifest describes {table} {date} hour {hour}")]
+    WrongManifest {
+        table: String,
+        date: String,
+        hour: u8,
+    },
+    #[error("header is '{found}', the data contract says '{expected}'")]
+    Header { found: String, expected: String },
+    #[error("loaded {loaded} rows, the manifest says {expected}")]
+    RowCount { loaded: u64, expected: u64 },
+    #[error("not a dimension table")]
+    NotDimension,
+    /// The warehouse refused the load: its own message (a query's, without the query name).
+    #[error("{}", warehouse_message(.0))]
+    Warehouse(#[source] Arc<WarehouseError>),
+    /// A loader's own description of what failed (the DuckDB load path, the BigQuery load
+    /// client's message).
+    #[error("{0}")]
+    Load(String),
+}
+
+impl From<String> for PartitionReason {
+    fn from(text: String) -> Self {
+        Self::Load(text)
+    }
+}
+
+impl From<WarehouseError> for PartitionReason {
+    fn from(e: WarehouseError) -> Self {
+        Self::Warehouse(Arc::new(e))
+    }
+}
+
+/// Reports compare reasons as they read.
+impl PartialEq for PartitionReason {
+    fn eq(&self, other: &Self) -> bool {
+        self.to_string() == other.to_string()
+    }
+}
+
+impl Eq for PartitionReason {}
+
+fn warehouse_message(e: &WarehouseError) -> String {
+    match e {
+        WarehouseError::Query { message, .. } => message.clone(),
+        other => other.to_string(),
+    }
 }
 
 impl fmt::Display for PartitionFailure {

@@ -14,8 +14,8 @@ pub use malformed::MALFORMED_REASONS;
 pub use plan::{IncidentReport, RunPlan};
 
 pub use runner::{
-    Pacing, ProgressSnapshot, RunOptions, ScenarioProgress, ScenarioRunError, ScenarioRunner,
-    ScenarioSummary,
+    Pacing, PlannedRun, ProgressSnapshot, RunOptions, ScenarioProgress, ScenarioRunError,
+    ScenarioRunner, ScenarioSummary,
 };
 
 use crate::generate::events::EventType;

@@ -206,6 +206,20 @@ pub enum ScenarioRunError {
     Plan(#[source] ScenarioError),
 }
 
+/// A run planned once, before it starts: its slots and incidents and the generator they were
+/// resolved with (the run's ids come from it, so the two travel together).
+#[derive(Debug, Clone)]
+pub struct PlannedRun {
+    plan: Arc<RunPlan>,
+    generator: Arc<EventGenerator>,
+}
+
+impl PlannedRun {
+    pub fn plan(&self) -> &RunPlan {
+        &self.plan
+    }
+}
+
 /// Runs scenarios: generates their events and publishes them to one topic.
 #[derive(Debug, Clone)]
 pub struct ScenarioRunner {
@@ -223,10 +237,27 @@ impl ScenarioRunner {
         }
     }
 
-    /// Runs `spec` as the run `run_key` (see `run_key`: it makes the run's ids and payloads).
-    /// Returns when every event is published, or promptly after `cancel` fires (the batch in
-    /// flight completes, so `sent` is exact), or on the first publish error. `progress` is
-    /// updated throughout and stays readable afterwards.
+    /// Plans `spec`'s run as the run `run_key` (see `run_key`: it makes the run's ids and
+    /// payloads) from `base`, the event time of its first slot. CPU work: resolving a flash
+    /// sale looks at up to `MAX_FLASH_WINDOW_EVENTS` events, so async callers do it on a
+    /// blocking thread. Fails on incidents the world cannot take.
+    pub fn plan(
+        &self,
+        spec: &ScenarioSpec,
+        run_key: &str,
+        base: EventTime,
+    ) -> Result<PlannedRun, ScenarioError> {
+        let generator = Arc::new(EventGenerator::new(
+            self.pools.clone(),
+            run_key,
+            &spec.event_types,
+        ));
+        let plan = Arc::new(RunPlan::new(spec, &generator, base)?);
+        Ok(PlannedRun { plan, generator })
+    }
+
+    /// Plans `spec` (on this thread: for tests and benches, whose plans are small) and runs it;
+    /// see `run_planned`.
     pub async fn run(
         &self,
         spec: &ScenarioSpec,
@@ -235,15 +266,27 @@ impl ScenarioRunner {
         progress: &ScenarioProgress,
         cancel: &CancellationToken,
     ) -> Result<ScenarioSummary, ScenarioRunError> {
-        let generator = Arc::new(EventGenerator::new(
-            self.pools.clone(),
-            run_key,
-            &spec.event_types,
-        ));
         let base = options.base_time.unwrap_or_else(EventTime::now);
-        let plan = Arc::new(RunPlan::new(spec, &generator, base).map_err(ScenarioRunError::Plan)?);
-        let start = progress.begin(&plan, options.pacing);
-        let result = match options.pacing {
+        let planned = self
+            .plan(spec, run_key, base)
+            .map_err(ScenarioRunError::Plan)?;
+        self.run_planned(planned, options.pacing, progress, cancel)
+            .await
+    }
+
+    /// Runs a planned run. Returns when every event is published, or promptly after `cancel`
+    /// fires (the batch in flight completes, so `sent` is exact), or on the first publish
+    /// error. `progress` is updated throughout and stays readable afterwards.
+    pub async fn run_planned(
+        &self,
+        planned: PlannedRun,
+        pacing: Pacing,
+        progress: &ScenarioProgress,
+        cancel: &CancellationToken,
+    ) -> Result<ScenarioSummary, ScenarioRunError> {
+        let PlannedRun { plan, generator } = planned;
+        let start = progress.begin(&plan, pacing);
+        let result = match pacing {
             Pacing::Scheduled => {
                 self.scheduled(&plan, &generator, start, progress, cancel)
                     .await

@@ -8,7 +8,7 @@ use crate::lake::Lake;
 use crate::model::{LakeFormat, PartitionHour, Table};
 use crate::warehouse::refresh::{self, HourOutcome, HourParts, LoadState, RefreshSteps};
 use crate::warehouse::{
-    PartitionFailure, RefreshReport, VerifiedPartition, Warehouse, WarehouseError,
+    PartitionFailure, PartitionReason, RefreshReport, VerifiedPartition, Warehouse, WarehouseError,
 };
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -19,14 +19,6 @@ const HOUR_KEYS: [[&str; 3]; 3] = [
     ["inventory_stage", "inventory_rows", "inventory_crc32c"],
     ["alerts_stage", "alerts_rows", "alerts_crc32c"],
 ];
-
-/// BigQuery's message, for a failure's reason.
-fn reason(e: WarehouseError) -> String {
-    match e {
-        WarehouseError::Query { message, .. } => message,
-        other => other.to_string(),
-    }
-}
 
 /// The partition's files as one CSV: the first file whole, the others without their header
 /// line (each file's header was checked to be the contract's by `fetch_partition`). These are
@@ -53,7 +45,7 @@ fn one_csv(part: &VerifiedPartition) -> Bytes {
     Bytes::from(out)
 }
 
-fn failure(part: &VerifiedPartition, reason: String) -> PartitionFailure {
+fn failure(part: &VerifiedPartition, reason: PartitionReason) -> PartitionFailure {
     PartitionFailure {
         hour: part.hour,
         table: part.table,
@@ -110,11 +102,11 @@ impl BigQueryWarehouse {
         };
         let checked = match result {
             Ok(rows) if rows == part.manifest.rows => Ok(()),
-            Ok(rows) => Err(format!(
-                "loaded {rows} rows, the manifest says {}",
-                part.manifest.rows
-            )),
-            Err(e) => Err(e.0),
+            Ok(rows) => Err(PartitionReason::RowCount {
+                loaded: rows,
+                expected: part.manifest.rows,
+            }),
+            Err(e) => Err(PartitionReason::Load(e.0)),
         };
         match checked {
             Ok(()) => Ok(stage),
@@ -175,7 +167,7 @@ impl BigQueryWarehouse {
             hour,
             table: Table::SalesData,
             path: layout::partition(hour),
-            reason: reason(e),
+            reason: e.into(),
         })
     }
 
@@ -185,7 +177,7 @@ impl BigQueryWarehouse {
         part: &VerifiedPartition,
     ) -> Result<(), PartitionFailure> {
         let Some((name, template)) = sql::merge_dimension(part.table) else {
-            return Err(failure(part, "not a dimension table".into()));
+            return Err(failure(part, PartitionReason::NotDimension));
         };
         let stage = self.stage(part).await?;
         let vars = [
@@ -199,7 +191,7 @@ impl BigQueryWarehouse {
         let script = sql::render(template, &vars);
         let result = self.run(name, &script, &[]).await;
         self.drop_staging(std::slice::from_ref(&stage)).await;
-        result.map(|_| ()).map_err(|e| failure(part, reason(e)))
+        result.map(|_| ()).map_err(|e| failure(part, e.into()))
     }
 }
 

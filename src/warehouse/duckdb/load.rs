@@ -107,7 +107,7 @@ fn load_partition(
         hour: part.hour,
         table: part.table,
         path: part.paths(),
-        reason,
+        reason: reason.into(),
     };
     let staged = Staged::write(staging, part).map_err(fail)?;
     let vars = partition_vars(part, &sql::files(&staged.paths), ingested_at);
@@ -175,7 +175,7 @@ fn load_hours(
         hour,
         table: Table::SalesData,
         path: crate::lake::layout::partition(hour),
-        reason,
+        reason: reason.into(),
     };
     let Some(&(first, _)) = hours.first() else {
         return Ok(Vec::new());
@@ -215,7 +215,7 @@ pub fn merge_dimension(
         hour: part.hour,
         table: part.table,
         path: part.paths(),
-        reason,
+        reason: reason.into(),
     };
     let tx = conn.transaction().map_err(|e| fail(e.to_string()))?;
     // No count check: the table holds every id ever seen, not one partition's rows.
