@@ -8,7 +8,7 @@ use super::charts::ACCENT;
 use super::components::{figure, open_card, table};
 use super::format::{dollars, thousands, Unit};
 use super::stream_data::{StreamPanels, STREAM_TYPES};
-use super::stream_time::{bucket_labels, minute_labels, short_time};
+use super::stream_time::{short_time, slots, BUCKET_MS, MINUTE_MS};
 use super::svg::{self, Bar, Chart, Series};
 use maud::{html, Markup};
 use std::collections::BTreeMap;
@@ -72,11 +72,8 @@ fn rate_tiles(p: &StreamPanels) -> Markup {
 }
 
 fn rates_chart(p: &StreamPanels, now_ms: i64) -> Markup {
-    let labels = bucket_labels(
-        p.rates.iter().map(|r| r.bucket_start.as_str()),
-        now_ms,
-        p.minutes,
-    );
+    let starts = p.rates.iter().map(|r| r.bucket_start.as_str());
+    let labels = slots(starts, now_ms, p.minutes, BUCKET_MS);
     let series: Vec<Series> = STREAM_TYPES
         .iter()
         .map(|t| {
@@ -119,11 +116,8 @@ fn rates_chart(p: &StreamPanels, now_ms: i64) -> Markup {
 }
 
 fn orders_chart(p: &StreamPanels, now_ms: i64, id: &str, title: &str, unit: Unit) -> Markup {
-    let labels = minute_labels(
-        p.orders.iter().map(|o| o.minute.as_str()),
-        now_ms,
-        p.minutes,
-    );
+    let minutes = p.orders.iter().map(|o| o.minute.as_str());
+    let labels = slots(minutes, now_ms, p.minutes, MINUTE_MS);
     let by_minute: BTreeMap<String, (i64, i64)> = p
         .orders
         .iter()
