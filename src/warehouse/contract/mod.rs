@@ -100,6 +100,15 @@ async fn analytics(w: &dyn Warehouse) -> String {
 }
 
 /// The hours the analytics see: each loaded hour once in `stock_by_hour`.
+/// The dimension partitions a refresh merged, as (table, hour).
+fn dimensions_merged(report: &RefreshReport) -> Vec<(Table, PartitionHour)> {
+    report
+        .dimensions_merged
+        .iter()
+        .map(|d| (d.table, d.hour))
+        .collect()
+}
+
 async fn hours_answered(w: &dyn Warehouse) -> Vec<PartitionHour> {
     let rows = w
         .analytics::<StockByHour>(&DateFilter::all().into(), &())
@@ -150,11 +159,7 @@ pub async fn loads_every_complete_hour_and_answers(s: &dyn Subject) {
     for (i, table) in Table::ALL.into_iter().enumerate() {
         assert_eq!(report.rows_of(table), want[i], "{table} rows reported");
     }
-    let merged: Vec<_> = report
-        .dimensions_merged
-        .iter()
-        .map(|d| (d.table, d.hour))
-        .collect();
+    let merged = dimensions_merged(&report);
     assert_eq!(
         merged,
         [(Table::ProductCatalog, all[3]), (Table::Stores, all[3])],
