@@ -21,8 +21,8 @@ use super::{DateFilter, RefreshReport, Warehouse};
 use crate::lake::Lake;
 use crate::model::{PartitionHour, Table};
 use crate::warehouse::analytics::{
-    BasketStatsQuery, RevenueByStore, RowLimit, RunAnalytics, SalesByCategory, SalesByHour,
-    StockByHour, TopProducts,
+    AnalyticsQuery, BasketStatsQuery, RevenueByStore, RowLimit, RunAnalytics, SalesByCategory,
+    SalesByHour, StockByHour, TopProducts,
 };
 use async_trait::async_trait;
 use lake_fixture::{data_path, expected, ReadLog};
@@ -75,27 +75,26 @@ async fn refresh(s: &dyn Subject) -> RefreshReport {
 
 /// Everything the analytics answer without a filter, as text: equal snapshots, equal answers.
 async fn analytics(w: &dyn Warehouse) -> String {
-    let all = || DateFilter::all().into();
+    [
+        answer::<SalesByCategory>(w, &()).await,
+        answer::<SalesByHour>(w, &()).await,
+        answer::<RevenueByStore>(w, &()).await,
+        answer::<TopProducts>(w, &RowLimit(5)).await,
+        answer::<StockByHour>(w, &()).await,
+        answer::<BasketStatsQuery>(w, &()).await,
+    ]
+    .join("\n")
+}
+
+/// `Q`'s rows over every date, as text.
+async fn answer<Q: AnalyticsQuery>(w: &dyn Warehouse, params: &Q::Params) -> String
+where
+    Q::Row: std::fmt::Debug,
+{
+    let rows = w.analytics::<Q>(&DateFilter::all().into(), params).await;
     format!(
-        "{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
-        w.analytics::<SalesByCategory>(&all(), &())
-            .await
-            .expect("sales_by_category"),
-        w.analytics::<SalesByHour>(&all(), &())
-            .await
-            .expect("sales_by_hour"),
-        w.analytics::<RevenueByStore>(&all(), &())
-            .await
-            .expect("revenue_by_store"),
-        w.analytics::<TopProducts>(&all(), &RowLimit(5))
-            .await
-            .expect("top_products"),
-        w.analytics::<StockByHour>(&all(), &())
-            .await
-            .expect("stock_by_hour"),
-        w.analytics::<BasketStatsQuery>(&all(), &())
-            .await
-            .expect("basket_stats"),
+        "{:?}",
+        rows.unwrap_or_else(|e| panic!("{}: {e:?}", Q::NAME))
     )
 }
 
