@@ -51,24 +51,17 @@ pub async fn put_overwrites_whole(store: &dyn BlobStore, root: &str) {
         .put(&path, Bytes::from(vec![b'a'; 100_000]))
         .await
         .expect("put long");
-    store
-        .put(&path, Bytes::from_static(b"short"))
-        .await
-        .expect("put short");
-    assert_eq!(
-        &store.get(&path).await.expect("get")[..],
-        b"short",
-        "a put replaces the whole object"
-    );
-    store
-        .put(&path, Bytes::from_static(b"short"))
-        .await
-        .expect("put again");
-    assert_eq!(
-        &store.get(&path).await.expect("get")[..],
-        b"short",
-        "a repeated put is idempotent"
-    );
+    for (put, why) in [
+        ("put short", "a put replaces the whole object"),
+        ("put again", "a repeated put is idempotent"),
+    ] {
+        store
+            .put(&path, Bytes::from_static(b"short"))
+            .await
+            .expect(put);
+        let got = store.get(&path).await.expect("get");
+        assert_eq!(&got[..], b"short", "{why}");
+    }
 }
 
 pub async fn get_and_exists_of_absent(store: &dyn BlobStore, root: &str) {

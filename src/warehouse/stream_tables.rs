@@ -29,41 +29,42 @@ pub struct StreamTable {
     pub event_type: Option<&'static str>,
 }
 
-pub const ORDER_EVENTS: StreamTable = StreamTable {
-    name: "order_events",
-    schema_json: include_str!("../../sql/bigquery/schemas/order_events.json"),
-    partition_by: "event_time",
-    cluster_by: &["status", "customer_id"],
-    key: "event_id",
-    event_type: Some("order"),
-};
+/// A stream table, its schema embedded from `sql/bigquery/schemas/<name>.json`.
+macro_rules! stream_table {
+    (
+        $name:literal, by $partition:literal, cluster [$($c:literal),*],
+        key $key:literal, $event_type:expr
+    ) => {
+        StreamTable {
+            name: $name,
+            schema_json: include_str!(concat!("../../sql/bigquery/schemas/", $name, ".json")),
+            partition_by: $partition,
+            cluster_by: &[$($c),*],
+            key: $key,
+            event_type: $event_type,
+        }
+    };
+}
 
-pub const INVENTORY_EVENTS: StreamTable = StreamTable {
-    name: "inventory_events",
-    schema_json: include_str!("../../sql/bigquery/schemas/inventory_events.json"),
-    partition_by: "event_time",
-    cluster_by: &["product_id", "store_id"],
-    key: "event_id",
-    event_type: Some("inventory"),
-};
+pub const ORDER_EVENTS: StreamTable = stream_table!(
+    "order_events", by "event_time", cluster ["status", "customer_id"],
+    key "event_id", Some("order")
+);
 
-pub const USER_ACTIVITY_EVENTS: StreamTable = StreamTable {
-    name: "user_activity_events",
-    schema_json: include_str!("../../sql/bigquery/schemas/user_activity_events.json"),
-    partition_by: "event_time",
-    cluster_by: &["customer_id", "activity_type"],
-    key: "event_id",
-    event_type: Some("user_activity"),
-};
+pub const INVENTORY_EVENTS: StreamTable = stream_table!(
+    "inventory_events", by "event_time", cluster ["product_id", "store_id"],
+    key "event_id", Some("inventory")
+);
 
-pub const DEAD_LETTER_EVENTS: StreamTable = StreamTable {
-    name: "dead_letter_events",
-    schema_json: include_str!("../../sql/bigquery/schemas/dead_letter_events.json"),
-    partition_by: "publish_time",
-    cluster_by: &["subscription_name", "reason"],
-    key: "message_id",
-    event_type: None,
-};
+pub const USER_ACTIVITY_EVENTS: StreamTable = stream_table!(
+    "user_activity_events", by "event_time", cluster ["customer_id", "activity_type"],
+    key "event_id", Some("user_activity")
+);
+
+pub const DEAD_LETTER_EVENTS: StreamTable = stream_table!(
+    "dead_letter_events", by "publish_time", cluster ["subscription_name", "reason"],
+    key "message_id", None
+);
 
 /// In the order `/status` lists them.
 pub const STREAM_TABLES: [StreamTable; 4] = [

@@ -1,10 +1,10 @@
 //! Rankings as horizontal bars: revenue by state, the top stores and the top products.
 
 use super::charts::{category_color, ACCENT};
-use super::components::{figure, table};
+use super::components::{bars_card, state_table, table};
 use super::data::Charts;
 use super::format::{dollars, thousands, Unit};
-use super::svg::{self, Bar, Chart};
+use super::svg::{Bar, Chart};
 use maud::Markup;
 
 /// Stores drawn in the top-stores chart (the table lists them all).
@@ -29,18 +29,8 @@ pub fn state_chart(c: &Charts) -> Markup {
         ),
         None => "No sales.".into(),
     };
-    let chart = Chart {
-        id: "state-revenue",
-        title: "Revenue by state",
-        desc: &desc,
-        unit: Unit::Cents,
-    };
-    let tbl = table(
-        "Revenue by state",
-        &["State", "Revenue"],
-        states.iter().map(|(s, r)| vec![s.clone(), dollars(*r)]),
-    );
-    figure(chart.title, svg::bars(&chart, &bars), &[], tbl)
+    let chart = Chart::new("state-revenue", "Revenue by state", &desc, Unit::Cents);
+    bars_card(&chart, &bars, state_table(&states))
 }
 
 pub fn store_chart(c: &Charts) -> Markup {
@@ -65,12 +55,7 @@ pub fn store_chart(c: &Charts) -> Markup {
         bars.len(),
         stores.len()
     );
-    let chart = Chart {
-        id: "store-revenue",
-        title: "Top stores by revenue",
-        desc: &desc,
-        unit: Unit::Cents,
-    };
+    let chart = Chart::new("store-revenue", "Top stores by revenue", &desc, Unit::Cents);
     let tbl = table(
         "Revenue by store",
         &[
@@ -88,7 +73,7 @@ pub fn store_chart(c: &Charts) -> Markup {
             ]
         }),
     );
-    figure(chart.title, svg::bars(&chart, &bars), &[], tbl)
+    bars_card(&chart, &bars, tbl)
 }
 
 pub fn product_chart(c: &Charts) -> Markup {
@@ -111,12 +96,12 @@ pub fn product_chart(c: &Charts) -> Markup {
         ),
         None => "No sales.".into(),
     };
-    let chart = Chart {
-        id: "top-products",
-        title: "Top products by revenue",
-        desc: &desc,
-        unit: Unit::Cents,
-    };
+    let chart = Chart::new(
+        "top-products",
+        "Top products by revenue",
+        &desc,
+        Unit::Cents,
+    );
     let tbl = table(
         "Top products",
         &["Product", "Name", "Category", "Units", "Revenue"],
@@ -130,5 +115,5 @@ pub fn product_chart(c: &Charts) -> Markup {
             ]
         }),
     );
-    figure(chart.title, svg::bars(&chart, &bars), &[], tbl)
+    bars_card(&chart, &bars, tbl)
 }

@@ -117,12 +117,12 @@ fn stock_chart(c: &Charts) -> Markup {
         thousands(max_out),
         thousands(total_alerts)
     );
-    let chart = Chart {
-        id: "stock",
-        title: "Stock-outs and negative-stock alerts per hour",
-        desc: &desc,
-        unit: Unit::Count,
-    };
+    let chart = Chart::new(
+        "stock",
+        "Stock-outs and negative-stock alerts per hour",
+        &desc,
+        Unit::Count,
+    );
     // Per day in the table: an hourly table of a long range is too long to read.
     let mut per_day: BTreeMap<&str, (i64, i64, i64)> = BTreeMap::new();
     for s in &c.stock {

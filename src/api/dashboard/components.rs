@@ -1,7 +1,8 @@
 //! Pieces the page and its fragments share: a figure tile, a chart's card with its legend
 //! and data table, and error messages.
 
-use super::svg::Series;
+use super::format::dollars;
+use super::svg::{self, Bar, Chart, Series};
 use maud::{html, Markup, Render};
 
 /// A labelled figure; `class` adds a state (`ok`, `warn`) or is empty.
@@ -31,6 +32,31 @@ pub fn figure(title: &str, svg: Markup, legend: &[Series], table: Markup) -> Mar
             details { summary { "Data table" } (table) }
         }
     }
+}
+
+/// A card of horizontal bars with its data table folded away.
+pub fn bars_card(chart: &Chart, bars: &[Bar], table: Markup) -> Markup {
+    figure(chart.title, svg::bars(chart, bars), &[], table)
+}
+
+/// A card whose table stays open under the chart (the Stream section's figures to read).
+pub fn open_card(title: &str, svg: Markup, table: Markup) -> Markup {
+    html! {
+        figure class="card" {
+            figcaption { (title) }
+            (svg)
+            (table)
+        }
+    }
+}
+
+/// Revenue per state, as the bars and the map both list it.
+pub fn state_table(states: &[(String, i64)]) -> Markup {
+    table(
+        "Revenue by state",
+        &["State", "Revenue"],
+        states.iter().map(|(s, r)| vec![s.clone(), dollars(*r)]),
+    )
 }
 
 pub fn table(caption: &str, head: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> Markup {

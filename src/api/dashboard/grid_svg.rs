@@ -138,12 +138,7 @@ mod tests {
     use crate::api::dashboard::format::Unit;
 
     fn chart() -> Chart<'static> {
-        Chart {
-            id: "g",
-            title: "Revenue <by> state",
-            desc: "Two states & DC",
-            unit: Unit::Cents,
-        }
+        Chart::new("g", "Revenue <by> state", "Two states & DC", Unit::Cents)
     }
 
     #[test]

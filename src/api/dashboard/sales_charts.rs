@@ -80,12 +80,7 @@ pub fn daily_chart(c: &Charts, id: &str, title: &str, unit: Unit) -> Markup {
         cats.len(),
         peak(&dates, &series, unit)
     );
-    let chart = Chart {
-        id,
-        title,
-        desc: &desc,
-        unit,
-    };
+    let chart = Chart::new(id, title, &desc, unit);
     let svg = svg::stacked_columns(&chart, &dates, &series);
     let rows = series
         .iter()
@@ -131,12 +126,7 @@ pub fn hourly_chart(c: &Charts, id: &str, title: &str, unit: Unit) -> Markup {
         peak(&labels, &series, unit)
     );
     let full_title = format!("{title} ({window})");
-    let chart = Chart {
-        id,
-        title: &full_title,
-        desc: &desc,
-        unit,
-    };
+    let chart = Chart::new(id, &full_title, &desc, unit);
     let svg = svg::stacked_columns(&chart, &labels, &series);
     let rows = labels.iter().enumerate().map(|(i, l)| {
         vec![

@@ -2,7 +2,7 @@
 //! weekday and hour, seed 001's Looker KPIs per store and hour (spend per customer, items per
 //! transaction), and the last 7 days against the 7 before per category.
 
-use super::components::{figure, table};
+use super::components::{figure, state_table, table};
 use super::data::Charts;
 use super::format::{dollars, thousands, Unit};
 use super::grid_svg::{heatmap, us_tile_map};
@@ -25,22 +25,12 @@ pub fn state_map(c: &Charts) -> Markup {
         "A map of the US as one square per state, shaded by revenue, {} states with sales.",
         states.len()
     );
-    let chart = Chart {
-        id: "state-map",
-        title: "Revenue by state (map)",
-        desc: &desc,
-        unit: Unit::Cents,
-    };
-    let tbl = table(
-        "Revenue by state",
-        &["State", "Revenue"],
-        states.iter().map(|(s, r)| vec![s.clone(), dollars(*r)]),
-    );
+    let chart = Chart::new("state-map", "Revenue by state (map)", &desc, Unit::Cents);
     figure(
-        "Revenue by state (map)",
+        chart.title,
         us_tile_map(&chart, &values),
         &[],
-        tbl,
+        state_table(&states),
     )
 }
 
@@ -52,12 +42,12 @@ pub fn weekday_heatmap(c: &Charts) -> Markup {
             Some(cell.revenue_cents as f64);
     }
     let title = "Revenue by weekday and hour";
-    let chart = Chart {
-        id: "sales-heatmap",
+    let chart = Chart::new(
+        "sales-heatmap",
         title,
-        desc: "A heatmap: one row per weekday, one column per hour of day, shaded by revenue.",
-        unit: Unit::Cents,
-    };
+        "A heatmap: one row per weekday, one column per hour of day, shaded by revenue.",
+        Unit::Cents,
+    );
     let tbl = table(
         title,
         &["Weekday", "Hour", "Baskets", "Units", "Revenue"],
@@ -94,12 +84,7 @@ pub fn store_hour_kpis(c: &Charts) -> Markup {
         }
     }
     let title = "Spend per customer by store and hour";
-    let chart = Chart {
-        id: "store-hour-spend",
-        title,
-        desc: "A heatmap: the stores with the most revenue by hour of day, shaded by the spend per identified customer.",
-        unit: Unit::Cents,
-    };
+    let chart = Chart::new("store-hour-spend", title, "A heatmap: the stores with the most revenue by hour of day, shaded by the spend per identified customer.", Unit::Cents);
     let body = html! {
         table id="store-kpis" {
             caption { "Items per transaction per store" }

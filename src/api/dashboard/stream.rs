@@ -5,10 +5,10 @@
 //! (`data-event-type`, `data-per-second`, `data-step`, `data-reason`, `data-store-id`, ...).
 
 use super::charts::ACCENT;
-use super::components::{figure, table};
+use super::components::{figure, open_card, table};
 use super::format::{dollars, thousands, Unit};
 use super::stream_data::{StreamPanels, STREAM_TYPES};
-use super::stream_time::{bucket_labels, minute_labels, short_time};
+use super::stream_time::{short_time, slots, BUCKET_MS, MINUTE_MS};
 use super::svg::{self, Bar, Chart, Series};
 use maud::{html, Markup};
 use std::collections::BTreeMap;
@@ -72,11 +72,8 @@ fn rate_tiles(p: &StreamPanels) -> Markup {
 }
 
 fn rates_chart(p: &StreamPanels, now_ms: i64) -> Markup {
-    let labels = bucket_labels(
-        p.rates.iter().map(|r| r.bucket_start.as_str()),
-        now_ms,
-        p.minutes,
-    );
+    let starts = p.rates.iter().map(|r| r.bucket_start.as_str());
+    let labels = slots(starts, now_ms, p.minutes, BUCKET_MS);
     let series: Vec<Series> = STREAM_TYPES
         .iter()
         .map(|t| {
@@ -107,12 +104,7 @@ fn rates_chart(p: &StreamPanels, now_ms: i64) -> Markup {
             .join(", ")
     );
     let title = "Events landed per 10 s, by type";
-    let chart = Chart {
-        id: "stream-rates",
-        title,
-        desc: &desc,
-        unit: Unit::Count,
-    };
+    let chart = Chart::new("stream-rates", title, &desc, Unit::Count);
     let tbl = table(
         title,
         &["Type", "Events in the window"],
@@ -124,11 +116,8 @@ fn rates_chart(p: &StreamPanels, now_ms: i64) -> Markup {
 }
 
 fn orders_chart(p: &StreamPanels, now_ms: i64, id: &str, title: &str, unit: Unit) -> Markup {
-    let labels = minute_labels(
-        p.orders.iter().map(|o| o.minute.as_str()),
-        now_ms,
-        p.minutes,
-    );
+    let minutes = p.orders.iter().map(|o| o.minute.as_str());
+    let labels = slots(minutes, now_ms, p.minutes, MINUTE_MS);
     let by_minute: BTreeMap<String, (i64, i64)> = p
         .orders
         .iter()
@@ -150,12 +139,7 @@ fn orders_chart(p: &StreamPanels, now_ms: i64, id: &str, title: &str, unit: Unit
         thousands(total)
     };
     let desc = format!("Columns, one per minute of event time: {shown} in all.");
-    let chart = Chart {
-        id,
-        title,
-        desc: &desc,
-        unit,
-    };
+    let chart = Chart::new(id, title, &desc, unit);
     let series = vec![Series {
         name: title.to_string(),
         color: ACCENT,
@@ -198,31 +182,23 @@ fn funnel(p: &StreamPanels) -> Markup {
             .join(", ")
     );
     let title = "Funnel: page view to purchase";
-    let chart = Chart {
-        id: "stream-funnel",
-        title,
-        desc: &desc,
-        unit: Unit::Count,
-    };
-    html! {
-        figure class="card" {
-            figcaption { (title) }
-            (svg::bars(&chart, &bars))
-            table id="stream-funnel-steps" {
-                caption { "Funnel steps (conversion from the step before)" }
-                thead { tr { th scope="col" { "Step" } th scope="col" { "Events" } th scope="col" { "Conversion" } } }
-                tbody {
-                    @for s in &p.funnel {
-                        tr data-step=(s.step) data-events=(s.events)
-                            data-conversion=(s.conversion.map_or(String::new(), |c| format!("{c:.4}"))) {
-                            td { (s.step) } td { (thousands(s.events)) }
-                            td { (s.conversion.map_or("—".to_string(), percent)) }
-                        }
+    let chart = Chart::new("stream-funnel", title, &desc, Unit::Count);
+    let tbl = html! {
+        table id="stream-funnel-steps" {
+            caption { "Funnel steps (conversion from the step before)" }
+            thead { tr { th scope="col" { "Step" } th scope="col" { "Events" } th scope="col" { "Conversion" } } }
+            tbody {
+                @for s in &p.funnel {
+                    tr data-step=(s.step) data-events=(s.events)
+                        data-conversion=(s.conversion.map_or(String::new(), |c| format!("{c:.4}"))) {
+                        td { (s.step) } td { (thousands(s.events)) }
+                        td { (s.conversion.map_or("—".to_string(), percent)) }
                     }
                 }
             }
         }
-    }
+    };
+    open_card(title, svg::bars(&chart, &bars), tbl)
 }
 
 fn percent(rate: f64) -> String {
@@ -243,30 +219,22 @@ fn dead_letters(p: &StreamPanels) -> Markup {
     let total: i64 = p.dead_letters.iter().map(|d| d.dead_letters).sum();
     let desc = format!("Horizontal bars, dead letters per reason: {total} in all.");
     let title = "Dead letters by reason";
-    let chart = Chart {
-        id: "stream-dead-letters-chart",
-        title,
-        desc: &desc,
-        unit: Unit::Count,
-    };
-    html! {
-        figure class="card" {
-            figcaption { (title) }
-            (svg::bars(&chart, &bars))
-            table id="stream-dead-letters" data-total=(total) {
-                caption { "Dead letters by reason" }
-                thead { tr { th scope="col" { "Reason" } th scope="col" { "Count" } th scope="col" { "Last seen (UTC)" } } }
-                tbody {
-                    @for d in &p.dead_letters {
-                        tr data-reason=(d.reason) data-count=(d.dead_letters) {
-                            td { code { (d.reason) } } td { (thousands(d.dead_letters)) } td { (d.last_seen) }
-                        }
+    let chart = Chart::new("stream-dead-letters-chart", title, &desc, Unit::Count);
+    let tbl = html! {
+        table id="stream-dead-letters" data-total=(total) {
+            caption { "Dead letters by reason" }
+            thead { tr { th scope="col" { "Reason" } th scope="col" { "Count" } th scope="col" { "Last seen (UTC)" } } }
+            tbody {
+                @for d in &p.dead_letters {
+                    tr data-reason=(d.reason) data-count=(d.dead_letters) {
+                        td { code { (d.reason) } } td { (thousands(d.dead_letters)) } td { (d.last_seen) }
                     }
-                    @if p.dead_letters.is_empty() { tr { td colspan="3" class="muted" { "None in the window." } } }
                 }
+                @if p.dead_letters.is_empty() { tr { td colspan="3" class="muted" { "None in the window." } } }
             }
         }
-    }
+    };
+    open_card(title, svg::bars(&chart, &bars), tbl)
 }
 
 fn latency(p: &StreamPanels) -> Markup {
@@ -299,31 +267,23 @@ fn latency(p: &StreamPanels) -> Markup {
         "Lines, the 95th percentile of the time from event to landing, per minute and type, over {} minutes.",
         minutes.len()
     );
-    let chart = Chart {
-        id: "stream-latency-p95",
-        title,
-        desc: &desc,
-        unit: Unit::Count,
-    };
-    html! {
-        figure class="card" {
-            figcaption { (title) }
-            (svg::lines(&chart, &minutes, &series))
-            table id="stream-latency" {
-                caption { "Latest minute per type (ms)" }
-                thead { tr { @for h in ["Type", "Minute (UTC)", "Events", "p50", "p95", "max"] { th scope="col" { (h) } } } }
-                tbody {
-                    @for l in &newest {
-                        tr data-event-type=(l.event_type) data-minute=(l.minute) data-p50-ms=(l.p50_ms)
-                            data-p95-ms=(l.p95_ms) data-max-ms=(l.max_ms) {
-                            td { (l.event_type) } td { (short_time(&l.minute)) } td { (thousands(l.events)) }
-                            td { (thousands(l.p50_ms)) } td { (thousands(l.p95_ms)) } td { (thousands(l.max_ms)) }
-                        }
+    let chart = Chart::new("stream-latency-p95", title, &desc, Unit::Count);
+    let tbl = html! {
+        table id="stream-latency" {
+            caption { "Latest minute per type (ms)" }
+            thead { tr { @for h in ["Type", "Minute (UTC)", "Events", "p50", "p95", "max"] { th scope="col" { (h) } } } }
+            tbody {
+                @for l in &newest {
+                    tr data-event-type=(l.event_type) data-minute=(l.minute) data-p50-ms=(l.p50_ms)
+                        data-p95-ms=(l.p95_ms) data-max-ms=(l.max_ms) {
+                        td { (l.event_type) } td { (short_time(&l.minute)) } td { (thousands(l.events)) }
+                        td { (thousands(l.p50_ms)) } td { (thousands(l.p95_ms)) } td { (thousands(l.max_ms)) }
                     }
                 }
             }
         }
-    }
+    };
+    open_card(title, svg::lines(&chart, &minutes, &series), tbl)
 }
 
 fn stores(p: &StreamPanels) -> Markup {
@@ -358,32 +318,21 @@ fn stores(p: &StreamPanels) -> Markup {
             gone.join(", ")
         }
     );
-    let chart = Chart {
-        id: "stream-stores",
-        title: &title,
-        desc: &desc,
-        unit: Unit::Count,
-    };
-    html! {
-        figure class="card" {
-            figcaption { (title) }
-            (svg::bars(&chart, &bars))
-            details {
-                summary { "Data table" }
-                table id="stream-store-events" {
-                    caption { (title) " and the " (p.minutes) " before" }
-                    thead { tr { @for h in ["Store", "Events", "Before", "Last seen (UTC)"] { th scope="col" { (h) } } } }
-                    tbody {
-                        @for s in &p.stores {
-                            tr data-store-id=(s.store_id) data-events=(s.events)
-                                data-previous-events=(s.previous_events) class=[dark(s).then_some("dark")] {
-                                td { (s.store_id) } td { (thousands(s.events)) }
-                                td { (thousands(s.previous_events)) } td { (s.last_seen) }
-                            }
-                        }
+    let chart = Chart::new("stream-stores", &title, &desc, Unit::Count);
+    let tbl = html! {
+        table id="stream-store-events" {
+            caption { (title) " and the " (p.minutes) " before" }
+            thead { tr { @for h in ["Store", "Events", "Before", "Last seen (UTC)"] { th scope="col" { (h) } } } }
+            tbody {
+                @for s in &p.stores {
+                    tr data-store-id=(s.store_id) data-events=(s.events)
+                        data-previous-events=(s.previous_events) class=[dark(s).then_some("dark")] {
+                        td { (s.store_id) } td { (thousands(s.events)) }
+                        td { (thousands(s.previous_events)) } td { (s.last_seen) }
                     }
                 }
             }
         }
-    }
+    };
+    figure(&title, svg::bars(&chart, &bars), &[], tbl)
 }

@@ -16,7 +16,7 @@ fn millis(t: &str) -> Option<i64> {
 
 /// The labels of every `step_ms` slot from `minutes` before `now_ms` to `now_ms`, and of
 /// any of `times` outside that span (a late event's minute), in time order.
-fn slots<'a>(
+pub fn slots<'a>(
     times: impl Iterator<Item = &'a str>,
     now_ms: i64,
     minutes: u32,
@@ -34,23 +34,10 @@ fn slots<'a>(
         .collect()
 }
 
-/// Every 10-second bucket of the window.
-pub fn bucket_labels<'a>(
-    times: impl Iterator<Item = &'a str>,
-    now_ms: i64,
-    minutes: u32,
-) -> Vec<String> {
-    slots(times, now_ms, minutes, 10_000)
-}
-
-/// Every minute of the window, and the minutes of late events before it.
-pub fn minute_labels<'a>(
-    times: impl Iterator<Item = &'a str>,
-    now_ms: i64,
-    minutes: u32,
-) -> Vec<String> {
-    slots(times, now_ms, minutes, 60_000)
-}
+/// A 10-second bucket, the rate chart's slot.
+pub const BUCKET_MS: i64 = 10_000;
+/// A minute, the orders chart's slot.
+pub const MINUTE_MS: i64 = 60_000;
 
 #[cfg(test)]
 mod tests {
@@ -60,11 +47,16 @@ mod tests {
     fn every_slot_of_the_window_is_labelled_and_late_minutes_join_it() {
         // 2026-12-05T10:00:05Z.
         let now = 1_796_464_805_000;
-        let buckets = bucket_labels(std::iter::empty(), now, 1);
+        let buckets = slots(std::iter::empty(), now, 1, BUCKET_MS);
         assert_eq!(buckets.len(), 6);
         assert_eq!(buckets.first().map(String::as_str), Some("09:59:10"));
         assert_eq!(buckets.last().map(String::as_str), Some("10:00:00"));
-        let minutes = minute_labels(["2026-12-05T09:50:00Z", "bad"].into_iter(), now, 2);
+        let minutes = slots(
+            ["2026-12-05T09:50:00Z", "bad"].into_iter(),
+            now,
+            2,
+            MINUTE_MS,
+        );
         assert_eq!(minutes, ["09:50:00", "09:59:00", "10:00:00"]);
         assert_eq!(short_time("2026-12-05T09:50:10Z"), "09:50:10");
     }

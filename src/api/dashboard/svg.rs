@@ -26,6 +26,17 @@ pub struct Chart<'a> {
     pub unit: Unit,
 }
 
+impl<'a> Chart<'a> {
+    pub fn new(id: &'a str, title: &'a str, desc: &'a str, unit: Unit) -> Self {
+        Self {
+            id,
+            title,
+            desc,
+            unit,
+        }
+    }
+}
+
 /// One bar of a horizontal bar chart.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Bar {
@@ -272,12 +283,7 @@ mod tests {
     use super::*;
 
     fn chart(unit: Unit) -> Chart<'static> {
-        Chart {
-            id: "t",
-            title: "Revenue <per> day",
-            desc: "Two days & two categories",
-            unit,
-        }
+        Chart::new("t", "Revenue <per> day", "Two days & two categories", unit)
     }
 
     fn two_series() -> Vec<Series> {

@@ -12,6 +12,19 @@
 use super::{Cents, Event, EventTime, InventoryEvent, OrderEvent, UserActivityEvent};
 use chrono::{Datelike, Timelike};
 
+/// `header` with the four fields of event `$e`.
+macro_rules! header {
+    ($out:expr, $e:expr) => {
+        header(
+            $out,
+            &$e.event_id,
+            $e.event_type.as_str(),
+            $e.event_time,
+            $e.schema_version,
+        )
+    };
+}
+
 /// Appends `event`'s JSON (one line, no newline) to `out`.
 pub(super) fn write_event(event: &Event, out: &mut Vec<u8>) {
     match event {
@@ -22,22 +35,11 @@ pub(super) fn write_event(event: &Event, out: &mut Vec<u8>) {
 }
 
 fn order(e: &OrderEvent, out: &mut Vec<u8>) {
-    out.extend_from_slice(b"{\"event_id\":");
-    string(out, &e.event_id);
-    out.extend_from_slice(b",\"event_type\":");
-    string(out, e.event_type.as_str());
-    out.extend_from_slice(b",\"event_time\":");
-    time(out, e.event_time);
-    out.extend_from_slice(b",\"schema_version\":");
-    out.extend_from_slice(itoa::Buffer::new().format(e.schema_version).as_bytes());
-    out.extend_from_slice(b",\"order_id\":");
-    string(out, &e.order_id);
-    out.extend_from_slice(b",\"customer_id\":");
-    string(out, &e.customer_id);
-    out.extend_from_slice(b",\"store_id\":");
-    string(out, &e.store_id);
-    out.extend_from_slice(b",\"status\":");
-    string(out, &e.status);
+    header!(out, e);
+    text(out, b",\"order_id\":", &e.order_id);
+    text(out, b",\"customer_id\":", &e.customer_id);
+    text(out, b",\"store_id\":", &e.store_id);
+    text(out, b",\"status\":", &e.status);
     out.extend_from_slice(b",\"items\":[");
     for (i, item) in e.items.iter().enumerate() {
         if i > 0 {
@@ -56,72 +58,69 @@ fn order(e: &OrderEvent, out: &mut Vec<u8>) {
     let a = &e.shipping_address;
     out.extend_from_slice(b"],\"shipping_address\":{\"street\":");
     string(out, &a.street);
-    out.extend_from_slice(b",\"city\":");
-    string(out, &a.city);
-    out.extend_from_slice(b",\"state\":");
-    optional(out, a.state.as_deref());
-    out.extend_from_slice(b",\"postal_code\":");
-    optional(out, a.postal_code.as_deref());
-    out.extend_from_slice(b",\"country\":");
-    string(out, &a.country);
+    text(out, b",\"city\":", &a.city);
+    opt_text(out, b",\"state\":", a.state.as_deref());
+    opt_text(out, b",\"postal_code\":", a.postal_code.as_deref());
+    text(out, b",\"country\":", &a.country);
     out.extend_from_slice(b"},\"payment_method\":");
     optional(out, e.payment_method.as_deref());
-    out.extend_from_slice(b",\"currency\":");
-    optional(out, e.currency.as_deref());
+    opt_text(out, b",\"currency\":", e.currency.as_deref());
     out.extend_from_slice(b",\"total_amount\":");
     cents(out, e.total_amount);
     out.push(b'}');
 }
 
 fn inventory(e: &InventoryEvent, out: &mut Vec<u8>) {
-    out.extend_from_slice(b"{\"event_id\":");
-    string(out, &e.event_id);
-    out.extend_from_slice(b",\"event_type\":");
-    string(out, e.event_type.as_str());
-    out.extend_from_slice(b",\"event_time\":");
-    time(out, e.event_time);
-    out.extend_from_slice(b",\"schema_version\":");
-    out.extend_from_slice(itoa::Buffer::new().format(e.schema_version).as_bytes());
-    out.extend_from_slice(b",\"store_id\":");
-    string(out, &e.store_id);
-    out.extend_from_slice(b",\"product_id\":");
-    string(out, &e.product_id);
-    out.extend_from_slice(b",\"quantity_change\":");
-    out.extend_from_slice(itoa::Buffer::new().format(e.quantity_change).as_bytes());
-    out.extend_from_slice(b",\"reason\":");
-    string(out, e.reason.as_str());
+    header!(out, e);
+    text(out, b",\"store_id\":", &e.store_id);
+    text(out, b",\"product_id\":", &e.product_id);
+    int(out, b",\"quantity_change\":", e.quantity_change);
+    text(out, b",\"reason\":", e.reason.as_str());
     out.push(b'}');
 }
 
 fn activity(e: &UserActivityEvent, out: &mut Vec<u8>) {
-    out.extend_from_slice(b"{\"event_id\":");
-    string(out, &e.event_id);
-    out.extend_from_slice(b",\"event_type\":");
-    string(out, e.event_type.as_str());
-    out.extend_from_slice(b",\"event_time\":");
-    time(out, e.event_time);
-    out.extend_from_slice(b",\"schema_version\":");
-    out.extend_from_slice(itoa::Buffer::new().format(e.schema_version).as_bytes());
-    out.extend_from_slice(b",\"session_id\":");
-    string(out, &e.session_id);
-    out.extend_from_slice(b",\"customer_id\":");
-    optional(out, e.customer_id.as_deref());
-    out.extend_from_slice(b",\"activity_type\":");
-    string(out, e.activity_type.as_str());
-    out.extend_from_slice(b",\"page\":");
-    optional(out, e.page.as_deref());
-    out.extend_from_slice(b",\"product_id\":");
-    optional(out, e.product_id.as_deref());
-    out.extend_from_slice(b",\"search_query\":");
-    optional(out, e.search_query.as_deref());
+    header!(out, e);
+    text(out, b",\"session_id\":", &e.session_id);
+    opt_text(out, b",\"customer_id\":", e.customer_id.as_deref());
+    text(out, b",\"activity_type\":", e.activity_type.as_str());
+    opt_text(out, b",\"page\":", e.page.as_deref());
+    opt_text(out, b",\"product_id\":", e.product_id.as_deref());
+    opt_text(out, b",\"search_query\":", e.search_query.as_deref());
     let m = &e.metadata;
     out.extend_from_slice(b",\"metadata\":{\"user_agent\":");
     string(out, &m.user_agent);
-    out.extend_from_slice(b",\"ip_address\":");
-    string(out, &m.ip_address);
-    out.extend_from_slice(b",\"device\":");
-    string(out, &m.device);
+    text(out, b",\"ip_address\":", &m.ip_address);
+    text(out, b",\"device\":", &m.device);
     out.extend_from_slice(b"}}");
+}
+
+/// The four fields every event starts with, opening its object.
+fn header(out: &mut Vec<u8>, id: &str, event_type: &str, at: EventTime, schema_version: u32) {
+    out.extend_from_slice(b"{\"event_id\":");
+    string(out, id);
+    text(out, b",\"event_type\":", event_type);
+    out.extend_from_slice(b",\"event_time\":");
+    time(out, at);
+    int(out, b",\"schema_version\":", schema_version);
+}
+
+/// `key` (the separator, quoted name and colon) and a string.
+fn text(out: &mut Vec<u8>, key: &[u8], value: &str) {
+    out.extend_from_slice(key);
+    string(out, value);
+}
+
+/// `key` and a string or null.
+fn opt_text(out: &mut Vec<u8>, key: &[u8], value: Option<&str>) {
+    out.extend_from_slice(key);
+    optional(out, value);
+}
+
+/// `key` and an integer.
+fn int(out: &mut Vec<u8>, key: &[u8], value: impl itoa::Integer) {
+    out.extend_from_slice(key);
+    out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
 }
 
 /// A JSON string. Generated values never need escaping, so they are copied; anything else

@@ -482,62 +482,25 @@ mod tests {
         };
         let field = |c: CustomScenario| c.validate().unwrap_err().field().map(str::to_owned);
         assert!(base.validate().is_ok());
-        assert_eq!(
-            field(CustomScenario {
-                events_per_minute: 0,
-                ..base.clone()
-            }),
-            Some("events_per_minute".to_owned())
-        );
-        assert_eq!(
-            field(CustomScenario {
-                events_per_minute: 10_000_000,
-                ..base.clone()
-            }),
-            Some("events_per_minute".to_owned())
-        );
-        assert_eq!(
-            field(CustomScenario {
-                duration_minutes: Some(0),
-                ..base.clone()
-            }),
-            Some("duration_minutes".to_owned())
-        );
-        assert_eq!(
-            field(CustomScenario {
-                duration_minutes: None,
-                ..base.clone()
-            }),
-            Some("duration_minutes".to_owned())
-        );
-        assert_eq!(
-            field(CustomScenario {
-                duration_seconds: Some(30),
-                ..base.clone()
-            }),
-            Some("duration_seconds".to_owned())
-        );
-        assert_eq!(
-            field(CustomScenario {
-                duration_minutes: Some(100_000),
-                ..base.clone()
-            }),
-            Some("duration_minutes".to_owned())
-        );
-        assert_eq!(
-            field(CustomScenario {
-                event_types: Some(vec!["refund".into()]),
-                ..base.clone()
-            }),
-            Some("event_types".to_owned())
-        );
-        assert_eq!(
-            field(CustomScenario {
-                event_types: Some(vec![]),
-                ..base.clone()
-            }),
-            Some("event_types".to_owned())
-        );
+        type Fault = fn(&mut CustomScenario);
+        let faults: [(Fault, &str); 8] = [
+            (|c| c.events_per_minute = 0, "events_per_minute"),
+            (|c| c.events_per_minute = 10_000_000, "events_per_minute"),
+            (|c| c.duration_minutes = Some(0), "duration_minutes"),
+            (|c| c.duration_minutes = None, "duration_minutes"),
+            (|c| c.duration_seconds = Some(30), "duration_seconds"),
+            (|c| c.duration_minutes = Some(100_000), "duration_minutes"),
+            (
+                |c| c.event_types = Some(vec!["refund".into()]),
+                "event_types",
+            ),
+            (|c| c.event_types = Some(vec![]), "event_types"),
+        ];
+        for (fault, name) in faults {
+            let mut c = base.clone();
+            fault(&mut c);
+            assert_eq!(field(c), Some(name.to_owned()), "{name}");
+        }
         // A day at the top rate is 86.4 million events: refused on size.
         let huge = CustomScenario {
             events_per_minute: MAX_EVENTS_PER_MINUTE,

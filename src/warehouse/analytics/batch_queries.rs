@@ -3,8 +3,7 @@
 //! The SQL returns exact totals; the averages and changes are divided here, once, so they
 //! are the same on every warehouse.
 
-use super::{analytics_sql, AnalyticsQuery, AnalyticsSql, Cells, PeriodDays};
-use crate::warehouse::WarehouseError;
+use super::{analytics_query, PeriodDays};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -13,37 +12,28 @@ fn ratio(numerator: i64, denominator: i64) -> Option<f64> {
     (denominator != 0).then(|| numerator as f64 / denominator as f64)
 }
 
-/// Per store and hour of day (summed over the filter's dates), ordered by store then hour.
-pub struct StoreHourKpis;
-
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct StoreHourKpi {
-    pub store_id: String,
-    pub hour: u8,
-    /// Distinct transactions (baskets).
-    pub transactions: i64,
-    /// Distinct identified (loyalty) customers.
-    pub customers: i64,
-    pub units: i64,
-    pub revenue_cents: i64,
-    /// The revenue of identified customers' lines.
-    pub customer_revenue_cents: i64,
-    /// `customer_revenue_cents / customers`; none without identified customers.
-    pub spend_per_customer_cents: Option<f64>,
-    /// `units / transactions`.
-    pub items_per_transaction: Option<f64>,
-}
-
-impl AnalyticsQuery for StoreHourKpis {
-    const NAME: &'static str = "store_hour_kpis";
-    const PATH: &'static str = "/analytics/store-hour-kpis";
-    const DESCRIPTION: &'static str =
+analytics_query! {
+    /// Per store and hour of day (summed over the filter's dates), ordered by store then hour.
+    pub struct StoreHourKpis = "store_hour_kpis" at "/analytics/store-hour-kpis", params (),
         "Spend per customer and items per transaction per store and hour of day";
-    const SQL: AnalyticsSql = analytics_sql!("store_hour_kpis");
-    type Params = ();
-    type Row = StoreHourKpi;
-
-    fn read(c: &Cells<'_>) -> Result<StoreHourKpi, WarehouseError> {
+    #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+    pub struct StoreHourKpi {
+        pub store_id: String,
+        pub hour: u8,
+        /// Distinct transactions (baskets).
+        pub transactions: i64,
+        /// Distinct identified (loyalty) customers.
+        pub customers: i64,
+        pub units: i64,
+        pub revenue_cents: i64,
+        /// The revenue of identified customers' lines.
+        pub customer_revenue_cents: i64,
+        /// `customer_revenue_cents / customers`; none without identified customers.
+        pub spend_per_customer_cents: Option<f64>,
+        /// `units / transactions`.
+        pub items_per_transaction: Option<f64>,
+    }
+    read(c) {
         let (transactions, customers) = (c.int(2)?, c.int(3)?);
         let (units, customer_revenue_cents) = (c.int(4)?, c.int(6)?);
         Ok(StoreHourKpi {
@@ -60,28 +50,20 @@ impl AnalyticsQuery for StoreHourKpis {
     }
 }
 
-/// Sales per ISO weekday (1 Monday to 7 Sunday) and hour of day, summed over the dates,
-/// ordered by weekday then hour; cells without sales have no row.
-pub struct SalesHeatmap;
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct HeatmapCell {
-    pub weekday: u8,
-    pub hour: u8,
-    pub transactions: i64,
-    pub units: i64,
-    pub revenue_cents: i64,
-}
-
-impl AnalyticsQuery for SalesHeatmap {
-    const NAME: &'static str = "sales_heatmap";
-    const PATH: &'static str = "/analytics/sales-heatmap";
-    const DESCRIPTION: &'static str = "Sales per weekday (1 Monday to 7 Sunday) and hour of day";
-    const SQL: AnalyticsSql = analytics_sql!("sales_heatmap");
-    type Params = ();
-    type Row = HeatmapCell;
-
-    fn read(c: &Cells<'_>) -> Result<HeatmapCell, WarehouseError> {
+analytics_query! {
+    /// Sales per ISO weekday (1 Monday to 7 Sunday) and hour of day, summed over the dates,
+    /// ordered by weekday then hour; cells without sales have no row.
+    pub struct SalesHeatmap = "sales_heatmap" at "/analytics/sales-heatmap", params (),
+        "Sales per weekday (1 Monday to 7 Sunday) and hour of day";
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+    pub struct HeatmapCell {
+        pub weekday: u8,
+        pub hour: u8,
+        pub transactions: i64,
+        pub units: i64,
+        pub revenue_cents: i64,
+    }
+    read(c) {
         let weekday = u8::try_from(c.int(0)?)
             .ok()
             .filter(|d| (1..=7).contains(d))
@@ -96,33 +78,24 @@ impl AnalyticsQuery for SalesHeatmap {
     }
 }
 
-/// Per category, the `days` days ending on the filter's last date (else the newest loaded
-/// date) beside the `days` days before, ordered by the current revenue (descending).
-pub struct CategoryChange;
-
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct CategoryPeriods {
-    pub category: String,
-    /// The current period's last date, `YYYY-MM-DD`.
-    pub period_end: String,
-    pub current_revenue_cents: i64,
-    pub previous_revenue_cents: i64,
-    pub current_units: i64,
-    pub previous_units: i64,
-    /// `(current - previous) / previous` of revenue; none when the previous period sold nothing.
-    pub revenue_change: Option<f64>,
-}
-
-impl AnalyticsQuery for CategoryChange {
-    const NAME: &'static str = "category_change";
-    const PATH: &'static str = "/analytics/category-change";
-    const DESCRIPTION: &'static str =
+analytics_query! {
+    /// Per category, the `days` days ending on the filter's last date (else the newest loaded
+    /// date) beside the `days` days before, ordered by the current revenue (descending).
+    pub struct CategoryChange = "category_change" at "/analytics/category-change", params PeriodDays,
         "Revenue and units per category, the last days against the days before";
-    const SQL: AnalyticsSql = analytics_sql!("category_change");
-    type Params = PeriodDays;
-    type Row = CategoryPeriods;
-
-    fn read(c: &Cells<'_>) -> Result<CategoryPeriods, WarehouseError> {
+    #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+    pub struct CategoryPeriods {
+        pub category: String,
+        /// The current period's last date, `YYYY-MM-DD`.
+        pub period_end: String,
+        pub current_revenue_cents: i64,
+        pub previous_revenue_cents: i64,
+        pub current_units: i64,
+        pub previous_units: i64,
+        /// `(current - previous) / previous` of revenue; none when the previous period sold nothing.
+        pub revenue_change: Option<f64>,
+    }
+    read(c) {
         let (current, previous) = (c.int(2)?, c.int(3)?);
         Ok(CategoryPeriods {
             category: c.text(0)?,

@@ -50,21 +50,31 @@ impl<'a> Cells<'a> {
     }
 
     pub fn int(&self, i: usize) -> Result<i64, WarehouseError> {
-        match self.cell(i) {
+        self.number(i, "an integer", |cell| match cell {
             Cell::Int(n) => Some(*n),
-            Cell::Text(s) => s.parse().ok(),
             _ => None,
-        }
-        .ok_or_else(|| self.invalid(i, "an integer"))
+        })
     }
 
     pub fn float(&self, i: usize) -> Result<f64, WarehouseError> {
-        match self.cell(i) {
+        self.number(i, "a number", |cell| match cell {
             Cell::Float(f) => Some(*f),
-            Cell::Text(s) => s.parse().ok(),
             _ => None,
+        })
+    }
+
+    /// A number typed as `typed` takes it, or as text (BigQuery's) that parses as one.
+    fn number<T: std::str::FromStr>(
+        &self,
+        i: usize,
+        what: &str,
+        typed: impl Fn(&Cell) -> Option<T>,
+    ) -> Result<T, WarehouseError> {
+        match self.cell(i) {
+            Cell::Text(s) => s.parse().ok(),
+            cell => typed(cell),
         }
-        .ok_or_else(|| self.invalid(i, "a number"))
+        .ok_or_else(|| self.invalid(i, what))
     }
 
     /// A number, `None` for NULL (a rate over nothing).
@@ -75,12 +85,64 @@ impl<'a> Cells<'a> {
         }
     }
 
+    /// The row's columns in order, each read as the type asked for.
+    pub fn columns(&self) -> Columns<'a> {
+        Columns {
+            cells: *self,
+            next: 0,
+        }
+    }
+
     /// An hour of the day, 0-23.
     pub fn hour(&self, i: usize) -> Result<u8, WarehouseError> {
         u8::try_from(self.int(i)?)
             .ok()
             .filter(|h| *h < 24)
             .ok_or_else(|| self.invalid(i, "an hour"))
+    }
+}
+
+/// A row field's type read from one cell: what a query's derived reader
+/// (`analytics_query!`) reads each field with, in declaration order.
+pub trait FromCell: Sized {
+    fn from_cell(cells: &Cells<'_>, i: usize) -> Result<Self, WarehouseError>;
+}
+
+/// `impl FromCell for $type`, reading with the `Cells` method of the same meaning.
+macro_rules! from_cell {
+    ($($(#[$doc:meta])* $type:ty => $method:ident;)*) => {$(
+        $(#[$doc])*
+        impl FromCell for $type {
+            fn from_cell(cells: &Cells<'_>, i: usize) -> Result<Self, WarehouseError> {
+                cells.$method(i)
+            }
+        }
+    )*};
+}
+
+from_cell! {
+    String => text;
+    Option<String> => opt;
+    i64 => int;
+    f64 => float;
+    Option<f64> => opt_float;
+    /// The one small integer the derived readers meet is an hour of the day (0-23); a query
+    /// with another (a weekday) reads its row itself.
+    u8 => hour;
+}
+
+/// The cells of a row read one after the other, column 0 first.
+pub struct Columns<'a> {
+    cells: Cells<'a>,
+    next: usize,
+}
+
+impl Columns<'_> {
+    /// The next column, as `T`.
+    pub fn read<T: FromCell>(&mut self) -> Result<T, WarehouseError> {
+        let i = self.next;
+        self.next += 1;
+        T::from_cell(&self.cells, i)
     }
 }
 

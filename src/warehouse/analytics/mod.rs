@@ -13,7 +13,7 @@ mod params;
 mod queries;
 mod stream_queries;
 
-pub use cells::{Cell, Cells};
+pub use cells::{Cell, Cells, Columns, FromCell};
 pub use params::{
     InvalidParam, Param, ParamValue, PeriodDays, RequestParams, RowLimit, StreamWindow,
 };
@@ -46,6 +46,59 @@ macro_rules! analytics_sql {
     };
 }
 pub(crate) use analytics_sql;
+
+/// Declares one analytics query: its marker type, its row and its `AnalyticsQuery`. The
+/// attributes and doc comments of both types pass through (the row's are its OpenAPI schema);
+/// the SQL is `analytics_sql!(name)`. Without a `read` block the row is read field by field,
+/// in declaration order, one column each (`FromCell`); with one, that block reads it.
+macro_rules! analytics_query {
+    (
+        $(#[$query_meta:meta])*
+        pub struct $query:ident = $name:literal at $path:literal, params $params:ty,
+            $description:literal;
+        $(#[$row_meta:meta])*
+        pub struct $row:ident {
+            $( $(#[$field_meta:meta])* pub $field:ident: $ty:ty, )*
+        }
+        $( read($cells:ident) $read:block )?
+    ) => {
+        $(#[$query_meta])*
+        pub struct $query;
+
+        $(#[$row_meta])*
+        pub struct $row {
+            $( $(#[$field_meta])* pub $field: $ty, )*
+        }
+
+        impl $crate::warehouse::analytics::AnalyticsQuery for $query {
+            const NAME: &'static str = $name;
+            const PATH: &'static str = $path;
+            const DESCRIPTION: &'static str = $description;
+            const SQL: $crate::warehouse::analytics::AnalyticsSql =
+                $crate::warehouse::analytics::analytics_sql!($name);
+            type Params = $params;
+            type Row = $row;
+
+            $crate::warehouse::analytics::analytics_query!(
+                @read $row { $($field)* } $( $cells $read )?
+            );
+        }
+    };
+    (@read $row:ident { $($field:ident)* }) => {
+        fn read(
+            cells: &$crate::warehouse::analytics::Cells<'_>,
+        ) -> Result<$row, $crate::warehouse::WarehouseError> {
+            let mut columns = cells.columns();
+            Ok($row { $( $field: columns.read()?, )* })
+        }
+    };
+    (@read $row:ident { $($field:ident)* } $cells:ident $read:block) => {
+        fn read(
+            $cells: &$crate::warehouse::analytics::Cells<'_>,
+        ) -> Result<$row, $crate::warehouse::WarehouseError> $read
+    };
+}
+pub(crate) use analytics_query;
 
 /// One analytics query. Every query takes the filter's five parameters first (dates,
 /// category, state, store: `AnalyticsFilter`), then its own `Params`.

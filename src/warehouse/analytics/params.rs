@@ -70,131 +70,107 @@ impl AnalyticsParams for () {
     }
 }
 
-/// How many rows a top list returns: 1-1000, 10 when the request does not say.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RowLimit(pub u32);
+/// Declares a one-number parameter: the newtype, and its `AnalyticsParams` reading request
+/// field `$field` (`$default` when absent, a 400 naming it outside `$range`) and binding it
+/// as `$6` in DuckDB, `@$name` in BigQuery.
+macro_rules! bounded_param {
+    ($(#[$meta:meta])* $param:ident: $field:ident, default $default:expr, $range:expr, bound as $name:literal) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub struct $param(pub u32);
 
-impl AnalyticsParams for RowLimit {
-    const INVALID: &'static str = "Malformed date or limit, or unknown category, state or store";
+        impl AnalyticsParams for $param {
+            const INVALID: &'static str = concat!(
+                "Malformed date or ",
+                stringify!($field),
+                ", or unknown category, state or store"
+            );
 
-    fn from_request(request: &RequestParams) -> Result<Self, InvalidParam> {
-        let limit = request.limit.unwrap_or(10);
-        if !(1..=1000).contains(&limit) {
-            return Err(InvalidParam {
-                field: "limit",
-                message: "limit must be from 1 to 1000".into(),
-            });
+            fn from_request(request: &RequestParams) -> Result<Self, InvalidParam> {
+                let value = request.$field.unwrap_or($default);
+                let range = $range;
+                if !range.contains(&value) {
+                    return Err(InvalidParam {
+                        field: stringify!($field),
+                        message: format!(
+                            concat!(stringify!($field), " must be from {} to {}"),
+                            range.start(),
+                            range.end()
+                        ),
+                    });
+                }
+                Ok(Self(value))
+            }
+
+            fn bind(&self) -> Vec<Param> {
+                vec![Param {
+                    name: $name,
+                    value: ParamValue::Int(i64::from(self.0)),
+                }]
+            }
         }
-        Ok(Self(limit))
-    }
-
-    /// `$6` in DuckDB, `@row_limit` in BigQuery.
-    fn bind(&self) -> Vec<Param> {
-        vec![Param {
-            name: "row_limit",
-            value: ParamValue::Int(i64::from(self.0)),
-        }]
-    }
+    };
 }
 
-/// How far back a stream query looks, in minutes before now: 1-1440, 10 when the request
-/// does not say.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StreamWindow(pub u32);
+bounded_param! {
+    /// How many rows a top list returns: 1-1000, 10 when the request does not say.
+    RowLimit: limit, default 10, 1..=1000, bound as "row_limit"
+}
+
+bounded_param! {
+    /// How far back a stream query looks, in minutes before now: 1-1440, 10 when the request
+    /// does not say.
+    StreamWindow: minutes, default StreamWindow::DEFAULT.0, 1..=1440, bound as "minutes"
+}
 
 impl StreamWindow {
     pub const DEFAULT: StreamWindow = StreamWindow(10);
 }
 
-impl AnalyticsParams for StreamWindow {
-    const INVALID: &'static str = "Malformed date or minutes, or unknown category, state or store";
-
-    fn from_request(request: &RequestParams) -> Result<Self, InvalidParam> {
-        let minutes = request.minutes.unwrap_or(Self::DEFAULT.0);
-        if !(1..=1440).contains(&minutes) {
-            return Err(InvalidParam {
-                field: "minutes",
-                message: "minutes must be from 1 to 1440".into(),
-            });
-        }
-        Ok(Self(minutes))
-    }
-
-    /// `$6` in DuckDB, `@minutes` in BigQuery.
-    fn bind(&self) -> Vec<Param> {
-        vec![Param {
-            name: "minutes",
-            value: ParamValue::Int(i64::from(self.0)),
-        }]
-    }
-}
-
-/// The length of each compared period, in days: 1-90, 7 when the request does not say.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PeriodDays(pub u32);
-
-impl AnalyticsParams for PeriodDays {
-    const INVALID: &'static str = "Malformed date or days, or unknown category, state or store";
-
-    fn from_request(request: &RequestParams) -> Result<Self, InvalidParam> {
-        let days = request.days.unwrap_or(7);
-        if !(1..=90).contains(&days) {
-            return Err(InvalidParam {
-                field: "days",
-                message: "days must be from 1 to 90".into(),
-            });
-        }
-        Ok(Self(days))
-    }
-
-    /// `$6` in DuckDB, `@days` in BigQuery.
-    fn bind(&self) -> Vec<Param> {
-        vec![Param {
-            name: "days",
-            value: ParamValue::Int(i64::from(self.0)),
-        }]
-    }
+bounded_param! {
+    /// The length of each compared period, in days: 1-90, 7 when the request does not say.
+    PeriodDays: days, default 7, 1..=90, bound as "days"
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_row_limit_defaults_to_ten_and_stays_within_1_to_1000() {
-        let limit = |limit| {
-            RowLimit::from_request(&RequestParams {
-                limit,
-                ..RequestParams::default()
-            })
-        };
-        assert_eq!(limit(None), Ok(RowLimit(10)));
-        assert_eq!(limit(Some(1000)), Ok(RowLimit(1000)));
-        for bad in [0, 1001] {
-            assert_eq!(limit(Some(bad)).map_err(|e| e.field), Err("limit"));
-        }
+    /// `P` from a request giving `limit`, `minutes` and `days`, or the field its error names.
+    fn read<P: AnalyticsParams>(
+        limit: Option<u32>,
+        minutes: Option<u32>,
+        days: Option<u32>,
+    ) -> Result<P, &'static str> {
+        P::from_request(&RequestParams {
+            limit,
+            minutes,
+            days,
+        })
+        .map_err(|e| e.field)
     }
 
     #[test]
-    fn the_stream_window_defaults_to_ten_minutes_and_stays_within_a_day() {
-        let window = |minutes| {
-            StreamWindow::from_request(&RequestParams {
-                minutes,
-                ..RequestParams::default()
-            })
+    fn each_number_has_its_default_and_range_and_its_error_names_it() {
+        assert_eq!(read(None, None, None), Ok(RowLimit(10)));
+        assert_eq!(read(None, None, None), Ok(StreamWindow(10)));
+        assert_eq!(read(None, None, None), Ok(PeriodDays(7)));
+        let (top, day, quarter) = (Some(1000), Some(1440), Some(90));
+        assert_eq!(read(top, day, quarter), Ok(RowLimit(1000)));
+        assert_eq!(read(top, day, quarter), Ok(StreamWindow(1440)));
+        assert_eq!(read(top, day, quarter), Ok(PeriodDays(90)));
+        let zero = Some(0);
+        assert_eq!(read::<RowLimit>(zero, None, None), Err("limit"));
+        assert_eq!(read::<StreamWindow>(None, zero, None), Err("minutes"));
+        assert_eq!(read::<PeriodDays>(None, None, zero), Err("days"));
+        assert_eq!(read::<RowLimit>(Some(1001), None, None), Err("limit"));
+        assert_eq!(read::<StreamWindow>(None, Some(1441), None), Err("minutes"));
+        assert_eq!(read::<PeriodDays>(None, None, Some(91)), Err("days"));
+        let request = RequestParams {
+            limit: Some(0),
+            ..Default::default()
         };
-        assert_eq!(window(None), Ok(StreamWindow(10)));
-        assert_eq!(window(Some(1440)), Ok(StreamWindow(1440)));
-        for bad in [0, 1441] {
-            assert_eq!(window(Some(bad)).map_err(|e| e.field), Err("minutes"));
-        }
-        let days = |days| {
-            PeriodDays::from_request(&RequestParams {
-                days,
-                ..RequestParams::default()
-            })
-        };
-        assert_eq!(days(None), Ok(PeriodDays(7)));
-        assert_eq!(days(Some(91)).map_err(|e| e.field), Err("days"));
+        let message = RowLimit::from_request(&request).map_err(|e| e.message);
+        assert_eq!(message, Err("limit must be from 1 to 1000".to_string()));
     }
 }

@@ -5,7 +5,7 @@ use super::lake_fixture::{
     data_path, expected, hours, lake_rows, read, remove_manifest, replace,
     replace_with_valid_manifest, write,
 };
-use super::{hours_answered, refresh, Subject};
+use super::{dimensions_merged, hours_answered, refresh, Subject};
 use crate::model::Table;
 
 /// A file that does not match its manifest (a changed byte: crc32c; cut short: size), or that
@@ -165,11 +165,7 @@ pub async fn a_corrupt_newest_dimension_falls_back_to_the_next_newest(s: &dyn Su
     );
     let file = data_path(Table::ProductCatalog, all[2]);
     assert!(failure.path.ends_with(&file), "{failure} names {file}");
-    let merged: Vec<_> = report
-        .dimensions_merged
-        .iter()
-        .map(|d| (d.table, d.hour))
-        .collect();
+    let merged = dimensions_merged(&report);
     assert_eq!(
         merged,
         [(Table::ProductCatalog, all[1]), (Table::Stores, all[2])],

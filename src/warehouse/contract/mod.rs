@@ -21,8 +21,8 @@ use super::{DateFilter, RefreshReport, Warehouse};
 use crate::lake::Lake;
 use crate::model::{PartitionHour, Table};
 use crate::warehouse::analytics::{
-    BasketStatsQuery, RevenueByStore, RowLimit, RunAnalytics, SalesByCategory, SalesByHour,
-    StockByHour, TopProducts,
+    AnalyticsQuery, BasketStatsQuery, RevenueByStore, RowLimit, RunAnalytics, SalesByCategory,
+    SalesByHour, StockByHour, TopProducts,
 };
 use async_trait::async_trait;
 use lake_fixture::{data_path, expected, ReadLog};
@@ -75,31 +75,39 @@ async fn refresh(s: &dyn Subject) -> RefreshReport {
 
 /// Everything the analytics answer without a filter, as text: equal snapshots, equal answers.
 async fn analytics(w: &dyn Warehouse) -> String {
-    let all = || DateFilter::all().into();
+    [
+        answer::<SalesByCategory>(w, &()).await,
+        answer::<SalesByHour>(w, &()).await,
+        answer::<RevenueByStore>(w, &()).await,
+        answer::<TopProducts>(w, &RowLimit(5)).await,
+        answer::<StockByHour>(w, &()).await,
+        answer::<BasketStatsQuery>(w, &()).await,
+    ]
+    .join("\n")
+}
+
+/// `Q`'s rows over every date, as text.
+async fn answer<Q: AnalyticsQuery>(w: &dyn Warehouse, params: &Q::Params) -> String
+where
+    Q::Row: std::fmt::Debug,
+{
+    let rows = w.analytics::<Q>(&DateFilter::all().into(), params).await;
     format!(
-        "{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
-        w.analytics::<SalesByCategory>(&all(), &())
-            .await
-            .expect("sales_by_category"),
-        w.analytics::<SalesByHour>(&all(), &())
-            .await
-            .expect("sales_by_hour"),
-        w.analytics::<RevenueByStore>(&all(), &())
-            .await
-            .expect("revenue_by_store"),
-        w.analytics::<TopProducts>(&all(), &RowLimit(5))
-            .await
-            .expect("top_products"),
-        w.analytics::<StockByHour>(&all(), &())
-            .await
-            .expect("stock_by_hour"),
-        w.analytics::<BasketStatsQuery>(&all(), &())
-            .await
-            .expect("basket_stats"),
+        "{:?}",
+        rows.unwrap_or_else(|e| panic!("{}: {e:?}", Q::NAME))
     )
 }
 
 /// The hours the analytics see: each loaded hour once in `stock_by_hour`.
+/// The dimension partitions a refresh merged, as (table, hour).
+fn dimensions_merged(report: &RefreshReport) -> Vec<(Table, PartitionHour)> {
+    report
+        .dimensions_merged
+        .iter()
+        .map(|d| (d.table, d.hour))
+        .collect()
+}
+
 async fn hours_answered(w: &dyn Warehouse) -> Vec<PartitionHour> {
     let rows = w
         .analytics::<StockByHour>(&DateFilter::all().into(), &())
@@ -150,11 +158,7 @@ pub async fn loads_every_complete_hour_and_answers(s: &dyn Subject) {
     for (i, table) in Table::ALL.into_iter().enumerate() {
         assert_eq!(report.rows_of(table), want[i], "{table} rows reported");
     }
-    let merged: Vec<_> = report
-        .dimensions_merged
-        .iter()
-        .map(|d| (d.table, d.hour))
-        .collect();
+    let merged = dimensions_merged(&report);
     assert_eq!(
         merged,
         [(Table::ProductCatalog, all[3]), (Table::Stores, all[3])],

@@ -103,12 +103,7 @@ fn load_partition(
     ingested_at: &str,
     count_check: bool,
 ) -> Result<u64, PartitionFailure> {
-    let fail = |reason: String| PartitionFailure {
-        hour: part.hour,
-        table: part.table,
-        path: part.paths(),
-        reason: reason.into(),
-    };
+    let fail = failure(part);
     let staged = Staged::write(staging, part).map_err(fail)?;
     let vars = partition_vars(part, &sql::files(&staged.paths), ingested_at);
     run(tx, sql::merge(part.table), &vars).map_err(|e| fail(staged.explain(part, &e)))?;
@@ -204,6 +199,16 @@ fn load_hours(
     Ok(all)
 }
 
+/// The failure of `part`, for the reason given.
+fn failure(part: &VerifiedPartition) -> impl Fn(String) -> PartitionFailure + Copy + '_ {
+    |reason| PartitionFailure {
+        hour: part.hour,
+        table: part.table,
+        path: part.paths(),
+        reason: reason.into(),
+    }
+}
+
 /// Merges one dimension partition into its current-state table, in one transaction.
 pub fn merge_dimension(
     conn: &mut Connection,
@@ -211,12 +216,7 @@ pub fn merge_dimension(
     part: &VerifiedPartition,
     ingested_at: &str,
 ) -> Result<u64, PartitionFailure> {
-    let fail = |reason: String| PartitionFailure {
-        hour: part.hour,
-        table: part.table,
-        path: part.paths(),
-        reason: reason.into(),
-    };
+    let fail = failure(part);
     let tx = conn.transaction().map_err(|e| fail(e.to_string()))?;
     // No count check: the table holds every id ever seen, not one partition's rows.
     let rows = load_partition(&tx, staging, part, ingested_at, false)?;

@@ -29,17 +29,27 @@ pub const SETUP: [(&str, &str); 4] = [
 /// tables is rebuilt (`stream::drop_stream_keys`).
 pub const EVENT_TABLES: &str = include_str!("../../../sql/duckdb/03_event_tables.sql");
 
+/// The file of `table` among `sql/duckdb/<dir>/<table><suffix>.sql`, embedded.
+macro_rules! per_table {
+    ($table:expr, $dir:literal, $suffix:literal) => {
+        match $table {
+            Table::ProductCatalog => per_table!(@file $dir, "product_catalog", $suffix),
+            Table::Stores => per_table!(@file $dir, "stores", $suffix),
+            Table::SalesData => per_table!(@file $dir, "sales_data", $suffix),
+            Table::InventoryData => per_table!(@file $dir, "inventory_data", $suffix),
+            Table::NegativeInventoryAlerts => {
+                per_table!(@file $dir, "negative_inventory_alerts", $suffix)
+            }
+        }
+    };
+    (@file $dir:literal, $name:literal, $suffix:literal) => {
+        include_str!(concat!("../../../sql/duckdb/", $dir, "/", $name, $suffix, ".sql"))
+    };
+}
+
 /// `<table>_ext` view over the lake; `{{lake}}` is the lake directory.
 pub fn ext_view(table: Table) -> &'static str {
-    match table {
-        Table::ProductCatalog => include_str!("../../../sql/duckdb/ext/product_catalog_ext.sql"),
-        Table::Stores => include_str!("../../../sql/duckdb/ext/stores_ext.sql"),
-        Table::SalesData => include_str!("../../../sql/duckdb/ext/sales_data_ext.sql"),
-        Table::InventoryData => include_str!("../../../sql/duckdb/ext/inventory_data_ext.sql"),
-        Table::NegativeInventoryAlerts => {
-            include_str!("../../../sql/duckdb/ext/negative_inventory_alerts_ext.sql")
-        }
-    }
+    per_table!(table, "ext", "_ext")
 }
 
 /// The stand-in for an `_ext` view while its lake table has no files.
@@ -47,15 +57,7 @@ pub const EXT_EMPTY: &str = include_str!("../../../sql/duckdb/ext/empty.sql");
 
 /// Loads one partition of `table` into its managed table.
 pub fn merge(table: Table) -> &'static str {
-    match table {
-        Table::ProductCatalog => include_str!("../../../sql/duckdb/merge/product_catalog.sql"),
-        Table::Stores => include_str!("../../../sql/duckdb/merge/stores.sql"),
-        Table::SalesData => include_str!("../../../sql/duckdb/merge/sales_data.sql"),
-        Table::InventoryData => include_str!("../../../sql/duckdb/merge/inventory_data.sql"),
-        Table::NegativeInventoryAlerts => {
-            include_str!("../../../sql/duckdb/merge/negative_inventory_alerts.sql")
-        }
-    }
+    per_table!(table, "merge", "")
 }
 
 pub const RECORD_PARTITION: &str = include_str!("../../../sql/duckdb/state/record_partition.sql");
