@@ -332,13 +332,19 @@ pub fn files_below(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Every file below `dir` with its bytes, by path relative to `dir` (empty if it does not
-/// exist).
+/// exist). A file gone between the listing and the read is left out: only a writer still
+/// running does that (a store's temp file renamed into place), and tests that watch a live
+/// directory poll again.
 pub fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     files_below(dir)
         .into_iter()
-        .map(|p| {
+        .filter_map(|p| {
             let rel = p.strip_prefix(dir).expect("under").to_string_lossy();
-            (rel.into_owned(), std::fs::read(&p).expect("read"))
+            match std::fs::read(&p) {
+                Ok(bytes) => Some((rel.into_owned(), bytes)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => panic!("read {}: {e}", p.display()),
+            }
         })
         .collect()
 }
