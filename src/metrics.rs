@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 #[derive(Debug, Default)]
 pub struct Metrics {
-    rows_generated: [AtomicU64; 5],
+    rows_generated: [AtomicU64; Table::COUNT],
     pub bytes_written: AtomicU64,
     pub hours_generated: AtomicU64,
     pub alerts_published: AtomicU64,
@@ -19,7 +19,7 @@ pub struct Metrics {
     pub http_requests: AtomicU64,
     pub http_client_errors: AtomicU64,
     pub http_server_errors: AtomicU64,
-    refresh_rows: [AtomicU64; 5],
+    refresh_rows: [AtomicU64; Table::COUNT],
     pub refresh_failures: AtomicU64,
 }
 

@@ -5,7 +5,7 @@ use super::plan::{weeks_in, work_units, WorkUnit};
 use crate::bus::{publish_alerts, Publisher};
 use crate::generate::{encode_hour_as, EncodeError, NegativeStockAlert, ShopSim, TableFile, World};
 use crate::lake::{Lake, LakeError, LakeIdentity};
-use crate::model::{LakeFormat, PartitionHour};
+use crate::model::{LakeFormat, PartitionHour, Table};
 use futures::StreamExt;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -54,7 +54,7 @@ pub struct RunSummary {
     /// Hours written.
     pub hours: u64,
     /// Rows per table, in `Table::ALL` order.
-    pub rows: [u64; 5],
+    pub rows: [u64; Table::COUNT],
     pub bytes: u64,
     /// True when the run stopped early on cancellation; what was written is complete.
     pub cancelled: bool,
@@ -268,7 +268,7 @@ pub async fn publish_pending_alerts(
     let pending = lake.pending_alert_hours().await?;
     let mut done = Republished::default();
     for (i, &hour) in pending.iter().enumerate() {
-        let table = crate::model::Table::NegativeInventoryAlerts;
+        let table = Table::NegativeInventoryAlerts;
         let Some(manifest) = lake.manifest(table, hour).await? else {
             // Not sealed: the run that writes this hour publishes its alerts.
             done.still_pending += 1;

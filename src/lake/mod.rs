@@ -49,7 +49,7 @@ pub enum LakeError {
 /// Figures of one written hour.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HourWritten {
-    pub rows: [u64; 5],
+    pub rows: [u64; Table::COUNT],
     pub bytes: u64,
 }
 

@@ -15,8 +15,12 @@ pub enum Table {
 }
 
 impl Table {
+    /// How many tables there are: the size of every per-table array, so that a new table
+    /// fails to compile where a count is kept rather than panicking on an index at run time.
+    pub const COUNT: usize = 5;
+
     /// Every table written for each hour, in the order they are written.
-    pub const ALL: [Table; 5] = [
+    pub const ALL: [Table; Table::COUNT] = [
         Table::ProductCatalog,
         Table::Stores,
         Table::SalesData,

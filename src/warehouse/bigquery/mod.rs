@@ -14,7 +14,7 @@ use super::analytics::{self, AnalyticsSql, Cell};
 use super::{RefreshReport, Warehouse, WarehouseError};
 use crate::gcp::GcpHttp;
 use crate::lake::Lake;
-use crate::model::PartitionHour;
+use crate::model::{PartitionHour, Table};
 use crate::warehouse::stream_tables;
 use async_trait::async_trait;
 use client::{BqClient, BqError, Param};
@@ -26,7 +26,7 @@ pub const DEFAULT_ENDPOINT: &str = "https://bigquery.googleapis.com";
 pub const DEFAULT_DATASET: &str = "retail_ds";
 
 /// The managed tables in `Table::ALL` order, as `table_rows` lists them.
-pub const MANAGED_TABLES: [&str; 5] = [
+pub const MANAGED_TABLES: [&str; Table::COUNT] = [
     "product_catalog_managed",
     "stores_managed",
     "sales_data_managed",
