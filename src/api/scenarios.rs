@@ -165,7 +165,7 @@ async fn start(
     spec: ScenarioSpec,
     seed: Option<u64>,
 ) -> Result<(StatusCode, Json<ScenarioAccepted>), AppError> {
-    let started = crate::service::start_scenario_off_thread(&app.0, spec, seed).await?;
+    let started = crate::service::start_scenario(&app.0, spec, seed).await?;
     let job = started.job;
     let (status, Json(accepted)) = JobAccepted::response(&job, false);
     Ok((

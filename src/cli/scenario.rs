@@ -71,9 +71,7 @@ pub async fn scenario(config: Config, args: ScenarioArgs) -> anyhow::Result<Outc
         ..ServiceSettings::default()
     };
     let app = start_app(config, settings).await?;
-    let job = crate::service::start_scenario_off_thread(&app, spec, seed)
-        .await?
-        .job;
+    let job = crate::service::start_scenario(&app, spec, seed).await?.job;
     let cancel = cancel_on_signals();
     let bar = ProgressBar::new(job.view().target);
     bar.set_style(

@@ -66,7 +66,7 @@ pub fn start_refresh(app: &Arc<App>) -> Result<Option<(Arc<Job>, bool)>, StartEr
 /// Starts a scenario, planned on a blocking thread (a flash sale's plan looks at up to
 /// `MAX_FLASH_WINDOW_EVENTS` events); refused while another one runs, or when its incidents
 /// name ids the world does not have (before anything is admitted).
-pub async fn start_scenario_off_thread(
+pub async fn start_scenario(
     app: &Arc<App>,
     spec: ScenarioSpec,
     seed: Option<u64>,
@@ -76,16 +76,6 @@ pub async fn start_scenario_off_thread(
         .await
         .map_err(StartError::Planner)??;
     admit_scenario(app, work)
-}
-
-/// Starts a scenario, planned on the calling thread: for specs without incidents, whose plan
-/// takes constant time (seed 003's); `start_scenario_off_thread` for any other.
-pub fn start_scenario(
-    app: &Arc<App>,
-    spec: ScenarioSpec,
-    seed: Option<u64>,
-) -> Result<StartedScenario, StartError> {
-    admit_scenario(app, ScenarioJob::new(app, spec, seed)?)
 }
 
 /// Admits a planned scenario; refused while another one runs.

@@ -198,7 +198,7 @@ pub async fn seed003_generate_start(
         }
     })?;
     let total = spec.total_events();
-    let job = uses::start_scenario(&app, &configs, spec, Some(config.clone()))?;
+    let job = uses::start_scenario(&app, &configs, spec, Some(config.clone())).await?;
     Ok(Json(Started {
         status: "started",
         task_id: job.id.clone(),

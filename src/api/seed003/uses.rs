@@ -46,13 +46,15 @@ impl TaskConfigs {
 
 /// Starts `spec` as our scenario job (one at a time: 409 while another runs), remembering the
 /// configuration the client sent.
-pub fn start_scenario(
+pub async fn start_scenario(
     app: &AppState,
     configs: &TaskConfigs,
     spec: ScenarioSpec,
     config: Option<GenerationConfig>,
 ) -> Result<Arc<Job>, AppError> {
-    let job = crate::service::start_scenario(&app.0, spec, None)?.job;
+    let job = crate::service::start_scenario(&app.0, spec, None)
+        .await?
+        .job;
     if let Some(config) = config {
         configs.remember(&job.id, config);
     }
