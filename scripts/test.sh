@@ -55,6 +55,8 @@ cargo test --locked "$@"
 if [ "$#" -eq 0 ]; then
     echo "== OpenAPI document (openapi-spec-validator)" >&2
     scripts/check-openapi.sh "$CARGO_TARGET_DIR/debug/retail-pipeline"
+    echo "== Parquet lake (pyarrow)" >&2
+    scripts/check-parquet.sh "$CARGO_TARGET_DIR/debug/retail-pipeline"
     echo "== API fuzzing (schemathesis)" >&2
     scripts/fuzz-api.sh "$CARGO_TARGET_DIR/debug/retail-pipeline"
     # One minute of the soak (scripts/soak.sh --minutes 10 is the full one): memory and file

@@ -68,14 +68,14 @@ pub fn encode_table_as(
     }
 }
 
-/// A Parquet file could not be assembled: the schema and the values disagree, which is a bug
-/// in this crate, never a matter of input.
+/// A Parquet file could not be assembled: zstd refused to compress a page (it only fails
+/// when it cannot allocate), never a matter of input.
 #[derive(Debug, thiserror::Error)]
 #[error("encoding {table} as parquet: {source}")]
 pub struct EncodeError {
     pub table: Table,
     #[source]
-    pub source: ::parquet::errors::ParquetError,
+    pub source: std::io::Error,
 }
 
 /// Writes `table`'s rows of the hour to `sink`; returns the number of rows.
