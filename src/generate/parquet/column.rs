@@ -37,25 +37,23 @@ const DICTIONARY_PAGE: i32 = 2;
 pub trait Value: Copy + Eq + Hash + Ord {
     /// Appends the PLAIN encoding.
     fn plain(self, out: &mut Vec<u8>);
-    /// The value as statistics carry it (PLAIN, without a byte array's length).
-    fn stat_bytes(self) -> Vec<u8>;
+    /// The value as statistics carry it: PLAIN, without a byte array's length.
+    fn stat_bytes(self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.plain(&mut out);
+        out
+    }
 }
 
 impl Value for i32 {
     fn plain(self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.to_le_bytes());
     }
-    fn stat_bytes(self) -> Vec<u8> {
-        self.to_le_bytes().to_vec()
-    }
 }
 
 impl Value for i64 {
     fn plain(self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.to_le_bytes());
-    }
-    fn stat_bytes(self) -> Vec<u8> {
-        self.to_le_bytes().to_vec()
     }
 }
 
@@ -157,7 +155,7 @@ pub struct Chunk<'a, V> {
 impl<V: Value> Chunk<'_, V> {
     /// Appends the chunk's pages to `file`.
     pub fn write(&self, file: &mut Vec<u8>) -> std::io::Result<ChunkMeta> {
-        let (dictionary, indices) = dictionary(self.values).unzip();
+        let dictionary = dictionary(self.values);
         let mut meta = ChunkMeta {
             physical: self.physical,
             dictionary: dictionary.is_some(),
@@ -170,22 +168,20 @@ impl<V: Value> Chunk<'_, V> {
             null_count: (self.rows - self.values.len()) as i64,
             bounds: None,
         };
-        let bound_values = dictionary.as_deref().unwrap_or(self.values);
+        let bound_values = dictionary
+            .as_ref()
+            .map_or(self.values, |d| d.distinct.as_slice());
         if let (Some(min), Some(max)) = (bound_values.iter().min(), bound_values.iter().max()) {
             let (min, max) = (min.stat_bytes(), max.stat_bytes());
             if min.len() <= MAX_STAT_BYTES && max.len() <= MAX_STAT_BYTES {
                 meta.bounds = Some((min, max));
             }
         }
-        let mut body = Vec::new();
         if let Some(dict) = &dictionary {
-            for v in dict {
-                v.plain(&mut body);
-            }
             meta.dictionary_page_offset = Some(file.len() as i64);
-            self.page(file, &mut meta, &body, DICTIONARY_PAGE, |w| {
+            self.page(file, &mut meta, &dict.page, DICTIONARY_PAGE, |w| {
                 w.begin(7)
-                    .i32(1, dict.len() as i32)
+                    .i32(1, dict.distinct.len() as i32)
                     .i32(2, PLAIN_DICTIONARY)
                     .bool(3, false)
                     .end();
@@ -197,9 +193,10 @@ impl<V: Value> Chunk<'_, V> {
         } else {
             PLAIN
         };
-        let bit_width = dictionary
-            .as_ref()
-            .map_or(0, |d| rle::bit_width(d.len().saturating_sub(1) as u32));
+        let bit_width = dictionary.as_ref().map_or(0, |d| {
+            rle::bit_width(d.distinct.len().saturating_sub(1) as u32)
+        });
+        let mut body = Vec::new();
         let mut value_at = 0;
         let mut row = 0;
         while row < self.rows {
@@ -219,10 +216,10 @@ impl<V: Value> Chunk<'_, V> {
             };
             let page_values = value_at..value_at + present;
             value_at += present;
-            match &indices {
-                Some(indices) => {
+            match &dictionary {
+                Some(dict) => {
                     body.push(bit_width);
-                    rle::encode(&indices[page_values], bit_width, &mut body);
+                    rle::encode(&dict.indices[page_values], bit_width, &mut body);
                 }
                 None => {
                     for v in &self.values[page_values] {
@@ -277,10 +274,19 @@ impl<V: Value> Chunk<'_, V> {
     }
 }
 
-/// The distinct values in order of first appearance and each value's index among them, or
-/// `None` when a dictionary would not pay: more than half the values distinct, or a
-/// dictionary page over `MAX_DICTIONARY_BYTES`.
-fn dictionary<V: Value>(values: &[V]) -> Option<(Vec<V>, Vec<u32>)> {
+/// A column chunk's dictionary.
+struct Dictionary<V> {
+    /// The distinct values, in order of first appearance.
+    distinct: Vec<V>,
+    /// Each value's index in `distinct`.
+    indices: Vec<u32>,
+    /// The dictionary page's body: `distinct` PLAIN-encoded.
+    page: Vec<u8>,
+}
+
+/// The dictionary of `values`, or `None` when one would not pay: more than half the values
+/// distinct, or a dictionary page over `MAX_DICTIONARY_BYTES`.
+fn dictionary<V: Value>(values: &[V]) -> Option<Dictionary<V>> {
     let most = (values.len() / 2).max(1);
     let mut index: HashMap<V, u32, foldhash::fast::FixedState> =
         HashMap::with_hasher(foldhash::fast::FixedState::with_seed(0));
@@ -304,5 +310,9 @@ fn dictionary<V: Value>(values: &[V]) -> Option<(Vec<V>, Vec<u32>)> {
             return None;
         }
     }
-    Some((distinct, indices))
+    Some(Dictionary {
+        distinct,
+        indices,
+        page,
+    })
 }

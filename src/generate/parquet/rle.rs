@@ -1,6 +1,8 @@
 //! Parquet's RLE / bit-packing hybrid, for dictionary indices and definition levels.
 //! Spec: parquet-format's `Encodings.md`, "Run Length Encoding / Bit-Packing Hybrid".
 
+use super::thrift::varint;
+
 /// Most groups of 8 in one bit-packed run: parquet-mr's limit (its header is one byte),
 /// which every reader accepts.
 const MAX_GROUPS: usize = 63;
@@ -39,14 +41,6 @@ pub fn encode(values: &[u32], bit_width: u8, out: &mut Vec<u8>) {
 fn run_length(values: &[u32], at: usize) -> usize {
     let v = values[at];
     values[at..].iter().take_while(|&&x| x == v).count()
-}
-
-fn varint(mut v: u64, out: &mut Vec<u8>) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
 }
 
 fn rle_run(value: u32, count: usize, bit_width: u8, out: &mut Vec<u8>) {

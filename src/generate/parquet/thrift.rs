@@ -12,6 +12,15 @@ const BINARY: u8 = 8;
 const LIST: u8 = 9;
 const STRUCT: u8 = 12;
 
+/// Appends `v` as a ULEB128 varint (Thrift's and Parquet's RLE headers' integer encoding).
+pub fn varint(mut v: u64, out: &mut Vec<u8>) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
 /// Writes one Thrift value into `out`. Fields must be written in increasing id order inside
 /// each struct (as the compact protocol's field deltas assume).
 pub struct Writer<'a> {
@@ -26,12 +35,8 @@ impl<'a> Writer<'a> {
         Self { out, last: vec![0] }
     }
 
-    fn varint(&mut self, mut v: u64) {
-        while v >= 0x80 {
-            self.out.push((v as u8) | 0x80);
-            v >>= 7;
-        }
-        self.out.push(v as u8);
+    fn varint(&mut self, v: u64) {
+        varint(v, self.out);
     }
 
     fn zigzag(&mut self, v: i64) {
