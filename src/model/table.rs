@@ -106,6 +106,12 @@ impl Table {
         }
     }
 
+    /// Whether the table's files carry their partition's `date` and `hour` as columns (the
+    /// alerts do, by the data contract). The others take them from the partition's path.
+    pub fn carries_partition(self) -> bool {
+        self.columns().contains(&"date")
+    }
+
     /// The logical type of each column of `columns()`, in the same order: a new column adds
     /// its name there and its type here (a test holds the two to the same length), and every
     /// file format derives its encoding from these.

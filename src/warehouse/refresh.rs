@@ -21,6 +21,29 @@ pub const FACT_TABLES: [Table; 3] = [
     Table::NegativeInventoryAlerts,
 ];
 
+/// The verified bytes a batch may hold in memory before it is loaded, whatever
+/// `RefreshSteps::batch_hours` allows: a week of Parquet at the default scale is about 20 MB,
+/// a week of CSV about 135 MB, an hour of CSV at the large scale about 50 MB.
+const BATCH_BYTES: usize = 256 << 20;
+
+/// Verified hours waiting to be loaded, and their size.
+#[derive(Default)]
+struct Batch {
+    hours: Vec<HourParts>,
+    bytes: usize,
+}
+
+impl Batch {
+    fn push(&mut self, hour: PartitionHour, parts: Vec<VerifiedPartition>) {
+        self.bytes += parts
+            .iter()
+            .flat_map(|p| &p.contents)
+            .map(|c| c.len())
+            .sum::<usize>();
+        self.hours.push((hour, parts));
+    }
+}
+
 /// What the warehouse has loaded, read at the start of a refresh.
 #[derive(Debug, Default)]
 pub(crate) struct LoadState {
@@ -40,7 +63,7 @@ pub(crate) type HourOutcome = (PartitionHour, Result<Vec<(Table, u64)>, Partitio
 /// warehouse cannot be used at all); a `PartitionFailure` fails one hour or partition only.
 #[async_trait]
 pub(crate) trait RefreshSteps: Warehouse {
-    /// Hours handed to `load_hours` at once.
+    /// Hours handed to `load_hours` at once, at most (`BATCH_BYTES` may close a batch first).
     fn batch_hours(&self) -> usize;
 
     async fn load_state(&self) -> Result<LoadState, WarehouseError>;
@@ -82,18 +105,20 @@ pub(crate) async fn refresh<B: RefreshSteps>(
     report.hours_incomplete = lake_hours.incomplete.len();
 
     let pending = pending_hours(&lake_hours.complete, &state.loaded);
-    for chunk in pending.chunks(backend.batch_hours().max(1)) {
-        let mut batch = Vec::with_capacity(chunk.len());
-        for &hour in chunk {
-            if let Some(parts) = fetch_hour(lake, hour, &mut report.failures).await {
-                batch.push((hour, parts));
-            }
+    let mut batch = Batch::default();
+    for (i, &hour) in pending.iter().enumerate() {
+        if let Some(parts) = fetch_hour(lake, hour, &mut report.failures).await {
+            batch.push(hour, parts);
         }
-        if batch.is_empty() {
+        let last = i + 1 == pending.len();
+        if batch.hours.is_empty()
+            || !(last || batch.hours.len() >= backend.batch_hours() || batch.bytes >= BATCH_BYTES)
+        {
             continue;
         }
+        let hours = std::mem::take(&mut batch).hours;
         let batch_started = Instant::now();
-        let outcomes = backend.load_hours(batch).await?;
+        let outcomes = backend.load_hours(hours).await?;
         tracing::debug!(
             hours = outcomes.len(),
             ms = batch_started.elapsed().as_millis() as u64,

@@ -1,8 +1,10 @@
--- Replaces one hour of sales_data_managed with the rows of its verified lake files.
--- Runs inside the caller's per-hour transaction. Delete-then-insert makes it idempotent:
--- running it again, or after a crash halfway, leaves exactly one copy of the hour.
-DELETE FROM sales_data_managed WHERE date = {{date}} AND hour = {{hour}};
+-- Replaces a batch of hours of sales_data_managed with the rows of their verified lake files,
+-- read in one call: the files are staged in Hive layout, so each row gets its partition's
+-- date and hour from its path. Runs inside the caller's transaction. Delete-then-insert
+-- makes it idempotent: running it again, or after a crash halfway, leaves exactly one copy
+-- of each hour. The partitions placeholder is the batch's (date, hour) pairs as a predicate.
+DELETE FROM sales_data_managed WHERE {{partitions}};
 
 INSERT INTO sales_data_managed BY NAME
-SELECT *, {{date}} AS date, {{hour}} AS hour, {{ingested_at}} AS ingested_at
+SELECT *, {{ingested_at}} AS ingested_at
 FROM {{reader}}({{files}});

@@ -1,3 +1,4 @@
--- Records one lake partition as loaded, with the manifest's row count and checksum.
+-- Records lake partitions as loaded, with the manifests' row counts and checksums:
+-- the placeholder below is one `(table, date, hour, rows, crc32c, loaded_at)` tuple per partition.
 INSERT OR REPLACE INTO partition_state (table_name, date, hour, rows, crc32c, loaded_at)
-VALUES ({{table}}, {{date}}, {{hour}}, {{rows}}, {{crc32c}}, {{ingested_at}});
+VALUES {{loaded}};

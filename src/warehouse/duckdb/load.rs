@@ -1,12 +1,18 @@
-//! Loading verified partitions: fact hours in batches of one transaction each (falling back
-//! to one per hour when a batch fails), one transaction per dimension merge.
+//! Loading verified partitions: a batch of fact hours in one transaction (falling back to one
+//! transaction per hour when the batch fails), one transaction per dimension merge.
+//!
+//! A batch stores each of its big fact tables with one DELETE and one INSERT that reads every
+//! staged file of the batch at once, and lets DuckDB store rows out of insertion order while
+//! it loads, so that both threads store. Per hour, the INSERT's pipeline and the commit's
+//! write were most of a first refresh (see the refresh figures in benches/PERFORMANCE.md).
 //! Blocking DuckDB calls; the async side runs them on `spawn_blocking`.
 
 use super::sql;
 use crate::model::{PartitionHour, Table};
-use crate::warehouse::refresh::{HourOutcome, HourParts};
+use crate::warehouse::refresh::{HourOutcome, HourParts, FACT_TABLES};
 use crate::warehouse::{PartitionFailure, VerifiedPartition};
 use duckdb::Connection;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// The managed table a lake table loads into.
@@ -22,38 +28,45 @@ pub fn managed(table: Table) -> &'static str {
 
 /// Verified bytes copied to files DuckDB reads, removed when dropped. DuckDB reads these
 /// copies rather than the lake, so what it loads is exactly what was checked, whatever the
-/// lake's backend.
+/// lake's backend. They are laid out as in the lake (`<table>/date=<d>/hour=<hh>/`): the
+/// readers take each row's partition from its path.
 struct Staged {
-    dir: PathBuf,
-    paths: Vec<PathBuf>,
+    root: PathBuf,
+    /// Each staged copy, and the lake file it copies (for messages).
+    files: Vec<(PathBuf, String)>,
 }
 
 impl Staged {
-    fn write(dir: &Path, part: &VerifiedPartition) -> Result<Self, String> {
-        std::fs::create_dir_all(dir).map_err(|e| format!("staging in {}: {e}", dir.display()))?;
-        let mut staged = Staged {
-            dir: dir.to_path_buf(),
-            paths: Vec::new(),
-        };
-        for (i, bytes) in part.contents.iter().enumerate() {
-            let path = dir.join(format!(
-                "{}-{}-{:02}-{i}.{}",
-                part.table,
-                part.hour.date_string(),
-                part.hour.hour(),
-                part.format().extension()
-            ));
-            std::fs::write(&path, bytes).map_err(|e| format!("staging {}: {e}", path.display()))?;
-            staged.paths.push(path);
+    fn new(root: &Path) -> Self {
+        Staged {
+            root: root.to_path_buf(),
+            files: Vec::new(),
         }
-        Ok(staged)
+    }
+
+    /// Stages `part`'s files; returns their paths.
+    fn add(&mut self, part: &VerifiedPartition) -> Result<Vec<PathBuf>, String> {
+        let dir = self
+            .root
+            .join(part.table.name())
+            .join(format!("date={}", part.hour.date_string()))
+            .join(format!("hour={:02}", part.hour.hour()));
+        std::fs::create_dir_all(&dir).map_err(|e| format!("staging in {}: {e}", dir.display()))?;
+        let mut paths = Vec::with_capacity(part.contents.len());
+        for (i, (bytes, file)) in part.contents.iter().zip(&part.manifest.files).enumerate() {
+            let path = dir.join(format!("part-{i}.{}", part.format().extension()));
+            std::fs::write(&path, bytes).map_err(|e| format!("staging {}: {e}", path.display()))?;
+            self.files.push((path.clone(), file.path.clone()));
+            paths.push(path);
+        }
+        Ok(paths)
     }
 
     /// DuckDB's messages name the staged copy; the user knows the lake's file.
-    fn explain(&self, part: &VerifiedPartition, e: &duckdb::Error) -> String {
+    fn explain(&self, e: &duckdb::Error) -> String {
         let mut message = e.to_string();
-        for (staged, file) in self.paths.iter().zip(&part.manifest.files) {
-            message = message.replace(&*staged.to_string_lossy(), &file.path);
+        for (staged, file) in &self.files {
+            message = message.replace(&*staged.to_string_lossy(), file);
         }
         message
     }
@@ -61,32 +74,16 @@ impl Staged {
 
 impl Drop for Staged {
     fn drop(&mut self) {
-        for path in &self.paths {
+        for (path, _) in &self.files {
             let _ = std::fs::remove_file(path);
+            // The hour, date and table directories, then the root: leaves nothing empty
+            // behind, and fails harmlessly while other files remain.
+            for dir in path.ancestors().skip(1).take(3) {
+                let _ = std::fs::remove_dir(dir);
+            }
         }
-        // Leaves no empty directory behind; fails harmlessly while other files remain.
-        let _ = std::fs::remove_dir(&self.dir);
+        let _ = std::fs::remove_dir(&self.root);
     }
-}
-
-fn partition_vars(
-    part: &VerifiedPartition,
-    files: &str,
-    ingested_at: &str,
-) -> Vec<(&'static str, String)> {
-    vec![
-        ("date", sql::date(part.hour.date())),
-        ("hour", part.hour.hour().to_string()),
-        ("files", files.to_string()),
-        (
-            "reader",
-            format!("{}_{}", part.table.name(), part.format().name()),
-        ),
-        ("ingested_at", ingested_at.to_string()),
-        ("table", sql::string(part.table.name())),
-        ("rows", part.manifest.rows.to_string()),
-        ("crc32c", sql::string(&part.crc32c())),
-    ]
 }
 
 fn run(tx: &Connection, template: &str, vars: &[(&'static str, String)]) -> duckdb::Result<()> {
@@ -94,46 +91,116 @@ fn run(tx: &Connection, template: &str, vars: &[(&'static str, String)]) -> duck
     tx.execute_batch(&sql::render(template, &vars))
 }
 
-/// Loads one partition inside the caller's transaction: replace its rows, check the count
-/// against the manifest, record it in partition_state. Returns the rows loaded.
-fn load_partition(
+/// Loads `parts` of one table inside the caller's transaction, replacing their rows: one read
+/// of all their staged files, each row's partition taken from its path.
+fn load_table(
     tx: &Connection,
-    staging: &Path,
-    part: &VerifiedPartition,
+    staged: &mut Staged,
+    parts: &[&VerifiedPartition],
     ingested_at: &str,
-    count_check: bool,
-) -> Result<u64, PartitionFailure> {
-    let fail = failure(part);
-    let staged = Staged::write(staging, part).map_err(fail)?;
-    let vars = partition_vars(part, &sql::files(&staged.paths), ingested_at);
-    run(tx, sql::merge(part.table), &vars).map_err(|e| fail(staged.explain(part, &e)))?;
-    if count_check {
-        let loaded: i64 = tx
-            .query_row(
-                &format!(
-                    "SELECT count(*) FROM {} WHERE date = ? AND hour = ?",
-                    managed(part.table)
-                ),
-                duckdb::params![part.hour.date_string(), i32::from(part.hour.hour())],
-                |row| row.get(0),
-            )
-            .map_err(|e| fail(e.to_string()))?;
+) -> Result<(), PartitionFailure> {
+    let Some(&first) = parts.first() else {
+        return Ok(());
+    };
+    let mut files = Vec::new();
+    for &part in parts {
+        files.extend(staged.add(part).map_err(failure(part))?);
+    }
+    let vars = [
+        ("partitions", sql::partitions(parts.iter().map(|p| p.hour))),
+        ("files", sql::files(&files)),
+        (
+            "reader",
+            format!("{}_{}", first.table.name(), first.format().name()),
+        ),
+        ("ingested_at", ingested_at.to_string()),
+    ];
+    run(tx, sql::merge(first.table), &vars).map_err(|e| failure(first)(staged.explain(&e)))
+}
+
+/// Holds the rows now in the managed table for each of `parts` to its manifest's count.
+fn check_counts(tx: &Connection, parts: &[&VerifiedPartition]) -> Result<(), PartitionFailure> {
+    let Some(&first) = parts.first() else {
+        return Ok(());
+    };
+    let query = format!(
+        "SELECT strftime(date, '%Y-%m-%d'), hour, count(*) FROM {} WHERE {} GROUP BY ALL",
+        managed(first.table),
+        sql::partitions(parts.iter().map(|p| p.hour))
+    );
+    let counted = (|| {
+        let mut statement = tx.prepare(&query)?;
+        let rows = statement.query_map([], |row| {
+            Ok((
+                (row.get::<_, String>(0)?, row.get::<_, i32>(1)?),
+                row.get::<_, i64>(2)?,
+            ))
+        })?;
+        rows.collect::<duckdb::Result<HashMap<_, _>>>()
+    })()
+    .map_err(|e| failure(first)(e.to_string()))?;
+    for &part in parts {
+        let key = (part.hour.date_string(), i32::from(part.hour.hour()));
+        let loaded = counted.get(&key).copied().unwrap_or(0);
         if loaded as u64 != part.manifest.rows {
-            return Err(fail(format!(
+            return Err(failure(part)(format!(
                 "loaded {loaded} rows, the manifest says {}",
                 part.manifest.rows
             )));
         }
     }
-    run(tx, sql::RECORD_PARTITION, &vars).map_err(|e| fail(e.to_string()))?;
-    Ok(part.manifest.rows)
+    Ok(())
 }
 
-/// Loads `hours` in one transaction: one commit, so one WAL sync, for all of them (a commit per
-/// hour made a long first refresh wait on the disk most of its time). If any hour fails the
-/// whole transaction rolls back and the hours are loaded again one per transaction, so only
-/// the bad hour fails and every other one loads.
+/// Records `parts` in partition_state, with their manifests' counts and checksums.
+fn record(
+    tx: &Connection,
+    parts: &[&VerifiedPartition],
+    ingested_at: &str,
+) -> Result<(), PartitionFailure> {
+    let Some(&first) = parts.first() else {
+        return Ok(());
+    };
+    let loaded: Vec<String> = parts
+        .iter()
+        .map(|p| {
+            format!(
+                "({}, {}, {}, {}, {}, {ingested_at})",
+                sql::string(p.table.name()),
+                sql::date(p.hour.date()),
+                p.hour.hour(),
+                p.manifest.rows,
+                sql::string(&p.crc32c())
+            )
+        })
+        .collect();
+    run(tx, sql::RECORD_PARTITION, &[("loaded", loaded.join(",\n"))])
+        .map_err(|e| failure(first)(e.to_string()))
+}
+
+/// Loads `hours` in one transaction: one commit for all of them (a commit per hour made a long
+/// first refresh wait on the disk most of its time). If any hour fails the whole transaction
+/// rolls back and the hours are loaded again one per transaction, so only the bad hour fails
+/// and every other one loads.
 pub fn load_batch(
+    conn: &mut Connection,
+    staging: &Path,
+    hours: &[HourParts],
+    ingested_at: &str,
+) -> Vec<HourOutcome> {
+    // Rows of one batch need no order among themselves (the zone maps that keep partition
+    // deletes cheap are per date, and a batch is whole dates); in order, one thread stores.
+    let unordered = conn.execute_batch("SET preserve_insertion_order = false");
+    let outcomes = load_each(conn, staging, hours, ingested_at);
+    if unordered.is_ok() {
+        if let Err(e) = conn.execute_batch("RESET preserve_insertion_order") {
+            tracing::warn!(error = %e, "insertion order not restored");
+        }
+    }
+    outcomes
+}
+
+fn load_each(
     conn: &mut Connection,
     staging: &Path,
     hours: &[HourParts],
@@ -172,31 +239,32 @@ fn load_hours(
         path: crate::lake::layout::partition(hour),
         reason: reason.into(),
     };
-    let Some(&(first, _)) = hours.first() else {
+    let Some(newest) = hours.iter().map(|(hour, _)| *hour).max() else {
         return Ok(Vec::new());
     };
     let tx = conn
         .transaction()
-        .map_err(|e| whole_hour(first, e.to_string()))?;
-    let mut all = Vec::with_capacity(hours.len());
-    for (hour, parts) in hours {
-        let mut rows = Vec::with_capacity(parts.len());
-        for part in parts {
-            rows.push((
-                part.table,
-                load_partition(&tx, staging, part, ingested_at, true)?,
-            ));
-        }
-        let vars = [
-            ("date", sql::date(hour.date())),
-            ("hour", hour.hour().to_string()),
-            ("ingested_at", ingested_at.to_string()),
-        ];
-        run(&tx, sql::ADVANCE_WATERMARK, &vars).map_err(|e| whole_hour(*hour, e.to_string()))?;
-        all.push(rows);
+        .map_err(|e| whole_hour(newest, e.to_string()))?;
+    let mut staged = Staged::new(staging);
+    let all: Vec<&VerifiedPartition> = hours.iter().flat_map(|(_, parts)| parts).collect();
+    for table in FACT_TABLES {
+        let parts: Vec<&VerifiedPartition> =
+            all.iter().copied().filter(|p| p.table == table).collect();
+        load_table(&tx, &mut staged, &parts, ingested_at)?;
+        check_counts(&tx, &parts)?;
     }
-    tx.commit().map_err(|e| whole_hour(first, e.to_string()))?;
-    Ok(all)
+    record(&tx, &all, ingested_at)?;
+    let vars = [
+        ("date", sql::date(newest.date())),
+        ("hour", newest.hour().to_string()),
+        ("ingested_at", ingested_at.to_string()),
+    ];
+    run(&tx, sql::ADVANCE_WATERMARK, &vars).map_err(|e| whole_hour(newest, e.to_string()))?;
+    tx.commit().map_err(|e| whole_hour(newest, e.to_string()))?;
+    Ok(hours
+        .iter()
+        .map(|(_, parts)| parts.iter().map(|p| (p.table, p.manifest.rows)).collect())
+        .collect())
 }
 
 /// The failure of `part`, for the reason given.
@@ -218,8 +286,10 @@ pub fn merge_dimension(
 ) -> Result<u64, PartitionFailure> {
     let fail = failure(part);
     let tx = conn.transaction().map_err(|e| fail(e.to_string()))?;
+    let mut staged = Staged::new(staging);
     // No count check: the table holds every id ever seen, not one partition's rows.
-    let rows = load_partition(&tx, staging, part, ingested_at, false)?;
+    load_table(&tx, &mut staged, &[part], ingested_at)?;
+    record(&tx, &[part], ingested_at)?;
     tx.commit().map_err(|e| fail(e.to_string()))?;
-    Ok(rows)
+    Ok(part.manifest.rows)
 }

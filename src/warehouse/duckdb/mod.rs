@@ -6,14 +6,15 @@
 //! answering while a refresh loads.
 
 mod load;
-mod parquet;
 mod query;
+mod readers;
 mod refresh;
 mod sql;
 mod stream;
 mod views;
 
 pub use load::managed;
+pub use readers::reader_macros;
 pub use stream::{DuckDbEventSink, STREAM_TABLES};
 
 use super::analytics::{AnalyticsSql, Cell, Param};
@@ -101,8 +102,8 @@ impl DuckDbWarehouse {
             conn.execute_batch(text)
                 .map_err(|e| query_error(name, &e))?;
         }
-        conn.execute_batch(&parquet::reader_macros())
-            .map_err(|e| query_error("parquet readers", &e))?;
+        conn.execute_batch(&readers::reader_macros())
+            .map_err(|e| query_error("lake readers", &e))?;
         let stream_writer = conn
             .try_clone()
             .map_err(|e| query_error("connect", &e))

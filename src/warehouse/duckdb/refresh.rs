@@ -9,9 +9,11 @@ use crate::warehouse::{PartitionFailure, RefreshReport, VerifiedPartition, Wareh
 use async_trait::async_trait;
 use std::sync::atomic::Ordering;
 
-/// Hours loaded per transaction: a day's worth bounds what one commit holds (about 20 MB of
-/// CSV at the default scale) while saving all but one WAL sync per day.
-const BATCH_HOURS: usize = 24;
+/// Hours loaded per transaction: a week. Past a few hundred thousand rows DuckDB writes a
+/// transaction's rows straight to the database file instead of the WAL, so its commit is
+/// cheap (on a 30-day lake, day-sized batches spent 40% of the load committing, week-sized
+/// ones 3%); the refresh loop's byte bound keeps a batch's verified bytes in memory small.
+const BATCH_HOURS: usize = 168;
 
 impl DuckDbWarehouse {
     /// `Warehouse::refresh`: see the trait for the contract.

@@ -3,19 +3,17 @@
 //! literals stay untouched); every value substituted is formatted here from a typed value,
 //! so no user text reaches the SQL unescaped.
 
-use crate::model::Table;
+use crate::model::{PartitionHour, Table};
 use chrono::{DateTime, NaiveDate, Utc};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Run in this order at every open; each is idempotent and never drops a table.
-pub const SETUP: [(&str, &str); 4] = [
+/// The lake readers are not a file: `readers.rs` derives them from the table declarations.
+pub const SETUP: [(&str, &str); 3] = [
     (
         "01_schema.sql",
         include_str!("../../../sql/duckdb/01_schema.sql"),
-    ),
-    (
-        "02_csv_readers.sql",
-        include_str!("../../../sql/duckdb/02_csv_readers.sql"),
     ),
     ("03_event_tables.sql", EVENT_TABLES),
     // Views only, over the tables above; after them because a view reads the stream tables.
@@ -47,15 +45,11 @@ macro_rules! per_table {
     };
 }
 
-/// `<table>_ext` view over the lake; `{{lake}}` is the lake directory.
-pub fn ext_view(table: Table) -> &'static str {
-    per_table!(table, "ext", "_ext")
-}
-
 /// The stand-in for an `_ext` view while its lake table has no files.
 pub const EXT_EMPTY: &str = include_str!("../../../sql/duckdb/ext/empty.sql");
 
-/// Loads one partition of `table` into its managed table.
+/// Loads partitions of `table` into its managed table: a batch of fact hours, or a
+/// dimension's partition.
 pub fn merge(table: Table) -> &'static str {
     per_table!(table, "merge", "")
 }
@@ -86,6 +80,31 @@ pub fn timestamp(t: DateTime<Utc>) -> String {
     format!("TIMESTAMP '{}'", t.format("%Y-%m-%d %H:%M:%S%.6f"))
 }
 
+/// The predicate selecting the partitions of `hours` in a managed table: the dates' range
+/// first (the zone maps prune on it), then each date's hours.
+pub fn partitions(hours: impl IntoIterator<Item = PartitionHour>) -> String {
+    let mut by_date: BTreeMap<NaiveDate, Vec<String>> = BTreeMap::new();
+    for hour in hours {
+        by_date
+            .entry(hour.date())
+            .or_default()
+            .push(hour.hour().to_string());
+    }
+    let (Some(first), Some(last)) = (by_date.keys().next(), by_date.keys().next_back()) else {
+        return "false".to_string();
+    };
+    let each: Vec<String> = by_date
+        .iter()
+        .map(|(d, hours)| format!("(date = {} AND hour IN ({}))", date(*d), hours.join(", ")))
+        .collect();
+    format!(
+        "date BETWEEN {} AND {} AND ({})",
+        date(*first),
+        date(*last),
+        each.join(" OR ")
+    )
+}
+
 /// A list of file paths, as `read_csv` takes them.
 pub fn files(paths: &[impl AsRef<Path>]) -> String {
     let items: Vec<String> = paths
@@ -108,12 +127,14 @@ mod tests {
             ("reader", "sales_data_csv"),
             ("ingested_at", "TIMESTAMP '2026-11-20 05:00:00'"),
             ("table", "'sales_data'"),
-            ("rows", "1"),
-            ("crc32c", "'00000000'"),
+            ("partitions", "date = DATE '2026-11-20' AND hour = 5"),
+            (
+                "loaded",
+                "('sales_data', DATE '2026-11-20', 5, 1, '0', now())",
+            ),
         ];
         for table in Table::ALL {
             render(merge(table), &partition);
-            render(ext_view(table), &[("lake", "/tmp/lake")]);
         }
         render(RECORD_PARTITION, &partition);
         render(ADVANCE_WATERMARK, &partition);
@@ -130,5 +151,14 @@ mod tests {
         );
         let d = NaiveDate::from_ymd_opt(2026, 11, 20).expect("valid date");
         assert_eq!(date(d), "DATE '2026-11-20'");
+        let hours = [23, 0, 1].map(|h| PartitionHour::new(d, h).expect("valid hour"));
+        let next = PartitionHour::new(d.succ_opt().expect("a next day"), 0).expect("valid hour");
+        assert_eq!(
+            partitions(hours.into_iter().chain([next])),
+            "date BETWEEN DATE '2026-11-20' AND DATE '2026-11-21' AND \
+             ((date = DATE '2026-11-20' AND hour IN (23, 0, 1)) OR \
+             (date = DATE '2026-11-21' AND hour IN (0)))"
+        );
+        assert_eq!(partitions([]), "false");
     }
 }

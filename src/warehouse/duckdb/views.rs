@@ -25,12 +25,7 @@ impl Inner {
         let mut all_ready = true;
         for table in Table::ALL {
             let view = format!("{}_ext", table.name());
-            let real = match format {
-                LakeFormat::Csv => sql::render(sql::ext_view(table), &[("lake", lake)]),
-                LakeFormat::Parquet => {
-                    sql::render(&super::parquet::ext_view(table), &[("lake", lake)])
-                }
-            };
+            let real = sql::render(&super::readers::ext_view(format, table), &[("lake", lake)]);
             let stamp = format!(
                 "retail-pipeline {}",
                 crate::lake::crc32c_hex(real.as_bytes())
