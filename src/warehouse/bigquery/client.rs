@@ -40,14 +40,20 @@ impl Param {
 /// One result row: each cell as BigQuery's JSON gives it (a string, or null).
 pub type Row = Vec<Option<String>>;
 
-/// Why a call failed: BigQuery's own message, never a credential.
-#[derive(Debug, Clone)]
-pub struct BqError(pub String);
-
-impl From<GcpError> for BqError {
-    fn from(e: GcpError) -> Self {
-        Self(e.to_string())
-    }
+/// Why a call failed: the HTTP call's error (kept as its source) or BigQuery's own message
+/// about the job, never a credential.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum BqError {
+    #[error(transparent)]
+    Http(#[from] GcpError),
+    /// The job ran and failed: BigQuery's message (and its next one, for a load's detail).
+    #[error("{0}")]
+    Job(String),
+    /// BigQuery's answer lacked what the protocol promises (a job reference, a row count).
+    #[error("{0}")]
+    Protocol(String),
+    #[error("job {job_id} not complete after {}s", JOB_DEADLINE.as_secs())]
+    Deadline { job_id: String },
 }
 
 #[derive(Debug, Clone)]
@@ -103,21 +109,11 @@ impl BqClient {
             body["parameterMode"] = json!("NAMED");
             body["queryParameters"] = Value::Array(params.iter().map(Param::to_json).collect());
         }
-        let body = Bytes::from(serde_json::to_vec(&body).map_err(|e| BqError(e.to_string()))?);
         let url = format!("{}/queries", self.api());
         let started = Instant::now();
-        let mut page: Value = self
-            .http
-            .json(what, |c| {
-                c.post(&url)
-                    .header("content-type", "application/json")
-                    .body(body.clone())
-            })
+        let (mut page, job_id) = self
+            .post_job(what, &url, "application/json", body.to_string().into())
             .await?;
-        let job_id = page["jobReference"]["jobId"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
         let mut rows = Vec::new();
         loop {
             if page["jobComplete"].as_bool() == Some(true) {
@@ -132,10 +128,7 @@ impl BqClient {
                 }
             } else {
                 if started.elapsed() > JOB_DEADLINE {
-                    return Err(BqError(format!(
-                        "job {job_id} not complete after {}s",
-                        JOB_DEADLINE.as_secs()
-                    )));
+                    return Err(BqError::Deadline { job_id });
                 }
                 page = self.results(what, &job_id, None).await?;
             }
@@ -150,7 +143,9 @@ impl BqClient {
         token: Option<&str>,
     ) -> Result<Value, BqError> {
         if job_id.is_empty() {
-            return Err(BqError("BigQuery returned no job reference".into()));
+            return Err(BqError::Protocol(
+                "BigQuery returned no job reference".into(),
+            ));
         }
         let mut url = format!(
             "{}/queries/{}?location={}&timeoutMs={WAIT_MS}&maxResults={PAGE_ROWS}",
@@ -175,15 +170,39 @@ impl BqClient {
             .unwrap_or("query failed")
             .to_string();
         if job_id.is_empty() {
-            return Err(BqError(reported));
+            return Err(BqError::Job(reported));
         }
         match self.job(what, job_id).await {
             Ok(job) => match job["status"]["errorResult"]["message"].as_str() {
-                Some(message) => Err(BqError(message.to_string())),
+                Some(message) => Err(BqError::Job(message.to_string())),
                 None => Ok(()),
             },
-            Err(_) => Err(BqError(reported)),
+            Err(_) => Err(BqError::Job(reported)),
         }
+    }
+
+    /// Posts a job (`jobs.query`, or a load by upload) and returns BigQuery's first answer and
+    /// the job's id (empty if BigQuery gave none; the caller says what that means).
+    async fn post_job(
+        &self,
+        what: &str,
+        url: &str,
+        content_type: &str,
+        body: Bytes,
+    ) -> Result<(Value, String), BqError> {
+        let answer: Value = self
+            .http
+            .json(what, |c| {
+                c.post(url)
+                    .header("content-type", content_type)
+                    .body(body.clone())
+            })
+            .await?;
+        let job_id = answer["jobReference"]["jobId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        Ok((answer, job_id))
     }
 
     /// `jobs.get`.
@@ -320,21 +339,10 @@ impl BqClient {
         );
         let content_type = format!("multipart/related; boundary={boundary}");
         let started = Instant::now();
-        let mut job: Value = self
-            .http
-            .json(what, |c| {
-                c.post(&url)
-                    .header("content-type", &content_type)
-                    .body(body.clone())
-            })
-            .await?;
-        let job_id = job["jobReference"]["jobId"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
+        let (mut job, job_id) = self.post_job(what, &url, &content_type, body).await?;
         while job["status"]["state"].as_str() != Some("DONE") {
             if job_id.is_empty() || started.elapsed() > JOB_DEADLINE {
-                return Err(BqError(format!("load job {job_id} did not finish")));
+                return Err(BqError::Deadline { job_id });
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
             job = self.job(what, &job_id).await?;
@@ -345,13 +353,13 @@ impl BqClient {
                 .and_then(|e| e.iter().filter_map(|e| e["message"].as_str()).nth(1))
                 .map(|m| format!(" ({m})"))
                 .unwrap_or_default();
-            return Err(BqError(format!("{message}{detail}")));
+            return Err(BqError::Job(format!("{message}{detail}")));
         }
         let rows = &job["statistics"]["load"]["outputRows"];
         rows.as_str()
             .and_then(|s| s.parse().ok())
             .or_else(|| rows.as_u64())
-            .ok_or_else(|| BqError(format!("load job {job_id} reported no outputRows")))
+            .ok_or_else(|| BqError::Protocol(format!("load job {job_id} reported no outputRows")))
     }
 
     /// `tables.delete`; a table already gone is fine.

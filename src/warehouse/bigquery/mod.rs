@@ -257,7 +257,7 @@ impl BigQueryWarehouse {
 fn query_error(name: &str, e: BqError) -> WarehouseError {
     WarehouseError::Query {
         query: name.to_string(),
-        message: e.0,
+        message: e.to_string(),
     }
 }
 

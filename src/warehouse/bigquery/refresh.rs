@@ -106,7 +106,7 @@ impl BigQueryWarehouse {
                 loaded: rows,
                 expected: part.manifest.rows,
             }),
-            Err(e) => Err(PartitionReason::Load(e.0)),
+            Err(e) => Err(PartitionReason::Load(e.to_string())),
         };
         match checked {
             Ok(()) => Ok(stage),
@@ -125,7 +125,7 @@ impl BigQueryWarehouse {
                 .delete_table("dropping a staging table", &self.names.dataset, stage)
                 .await
             {
-                tracing::warn!(table = %stage, error = %e.0, "staging table not dropped");
+                tracing::warn!(table = %stage, error = %e, "staging table not dropped");
             }
         }
     }

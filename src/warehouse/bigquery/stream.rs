@@ -35,7 +35,7 @@ impl BigQueryWarehouse {
         let dataset = &self.names.dataset;
         let fail = |e: super::client::BqError| SinkError::Remote {
             table: format!("{}.{dataset}.{}", self.names.project, table.name),
-            message: e.0,
+            message: e.to_string(),
         };
         let columns = table.columns();
         let schema: Vec<(&str, &str)> = columns
