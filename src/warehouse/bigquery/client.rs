@@ -1,6 +1,7 @@
 //! The BigQuery REST calls the warehouse makes: `jobs.query` (with named, typed parameters,
-//! polled through `getQueryResults` and paged), CSV and NDJSON load jobs by multipart upload (polled through
-//! `jobs.get`), and `tables.delete`. Built on `crate::gcp::GcpHttp`.
+//! polled through `getQueryResults` and paged), CSV, Parquet and NDJSON load jobs by
+//! multipart upload (polled through `jobs.get`), and `tables.delete`. Built on
+//! `crate::gcp::GcpHttp`.
 
 use crate::gcp::{encode, GcpError, GcpHttp};
 use bytes::Bytes;
@@ -34,6 +35,42 @@ impl Param {
             None => json!({}),
         };
         json!({ "name": self.name, "parameterType": { "type": self.kind }, "parameterValue": value })
+    }
+}
+
+/// What a load job reads.
+#[derive(Debug, Clone, Copy)]
+pub enum LoadSource {
+    /// CSV with one header line.
+    Csv,
+    /// One Parquet file, which carries its own column types (`schema` must accept them);
+    /// `append` adds to the table, for a partition's later files.
+    Parquet { append: bool },
+    /// Newline-delimited JSON: one object per line, keys = column names; a nested object or
+    /// array is taken whole by a `JSON` column.
+    Ndjson,
+}
+
+impl LoadSource {
+    /// The source-format keys of the load configuration, and the upload's media type.
+    fn configuration(self) -> (Value, &'static str) {
+        match self {
+            LoadSource::Csv => (
+                json!({ "sourceFormat": "CSV", "skipLeadingRows": 1, "allowQuotedNewlines": true }),
+                "text/csv",
+            ),
+            LoadSource::Parquet { append } => {
+                let mut format = json!({ "sourceFormat": "PARQUET" });
+                if append {
+                    format["writeDisposition"] = json!("WRITE_APPEND");
+                }
+                (format, "application/octet-stream")
+            }
+            LoadSource::Ndjson => (
+                json!({ "sourceFormat": "NEWLINE_DELIMITED_JSON" }),
+                "application/octet-stream",
+            ),
+        }
     }
 }
 
@@ -216,92 +253,20 @@ impl BqClient {
         Ok(self.http.json(what, |c| c.get(&url)).await?)
     }
 
-    /// Loads CSV bytes (with one header line) into `dataset.table`, replacing its contents and
-    /// creating it with `schema` (`(column, type)` pairs) if needed. Waits for the job and
-    /// returns the rows it loaded. Replacing makes a retried upload harmless.
-    pub async fn load_csv(
+    /// Loads `data` into `dataset.table` by one multipart upload, replacing its contents (or,
+    /// for `Parquet { append: true }`, adding to them) and creating it with `schema`
+    /// (`(column, type)` pairs) if needed. Waits for the job and returns the rows it loaded.
+    /// Replacing makes a retried upload harmless.
+    pub async fn load(
         &self,
         what: &str,
         dataset: &str,
         table: &str,
         schema: &[(&str, &str)],
-        csv: Bytes,
-    ) -> Result<u64, BqError> {
-        let format = json!({
-            "sourceFormat": "CSV",
-            "skipLeadingRows": 1,
-            "allowQuotedNewlines": true,
-        });
-        self.load(what, dataset, table, schema, format, "text/csv", csv)
-            .await
-    }
-
-    /// Loads one Parquet file into `dataset.table` as `load_csv` does (replacing its contents,
-    /// or with `append` adding to them, for a partition's later files); the file carries its
-    /// own column types, which `schema` must accept. Returns the rows loaded.
-    pub async fn load_parquet(
-        &self,
-        what: &str,
-        dataset: &str,
-        table: &str,
-        schema: &[(&str, &str)],
-        parquet: Bytes,
-        append: bool,
-    ) -> Result<u64, BqError> {
-        let mut format = json!({ "sourceFormat": "PARQUET" });
-        if append {
-            format["writeDisposition"] = json!("WRITE_APPEND");
-        }
-        self.load(
-            what,
-            dataset,
-            table,
-            schema,
-            format,
-            "application/octet-stream",
-            parquet,
-        )
-        .await
-    }
-
-    /// Loads newline-delimited JSON (one object per line, keys = column names; a nested
-    /// object or array is taken whole by a `JSON` column) into `dataset.table`, as `load_csv`
-    /// does: replacing its contents, creating it with `schema` if needed, returning the rows
-    /// loaded.
-    pub async fn load_ndjson(
-        &self,
-        what: &str,
-        dataset: &str,
-        table: &str,
-        schema: &[(&str, &str)],
-        ndjson: Bytes,
-    ) -> Result<u64, BqError> {
-        let format = json!({ "sourceFormat": "NEWLINE_DELIMITED_JSON" });
-        self.load(
-            what,
-            dataset,
-            table,
-            schema,
-            format,
-            "application/octet-stream",
-            ndjson,
-        )
-        .await
-    }
-
-    /// One load job by multipart upload: `format` holds the source-format keys of the load
-    /// configuration; the rest (destination, truncate, create, schema) is common.
-    #[allow(clippy::too_many_arguments)]
-    async fn load(
-        &self,
-        what: &str,
-        dataset: &str,
-        table: &str,
-        schema: &[(&str, &str)],
-        format: Value,
-        media_type: &str,
+        source: LoadSource,
         data: Bytes,
     ) -> Result<u64, BqError> {
+        let (format, media_type) = source.configuration();
         let fields: Vec<Value> = schema
             .iter()
             .map(|(name, kind)| json!({ "name": name, "type": kind, "mode": "NULLABLE" }))

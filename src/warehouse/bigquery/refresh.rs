@@ -1,7 +1,7 @@
 //! BigQuery's steps of the one refresh loop (`warehouse::refresh`): per pending hour, the
 //! verified bytes staged with load jobs and one transaction; a dimension staged and merged.
 
-use super::client::request_id;
+use super::client::{request_id, LoadSource};
 use super::{sql, BigQueryWarehouse, STAGING_PREFIX};
 use crate::lake::layout;
 use crate::lake::Lake;
@@ -77,7 +77,14 @@ impl BigQueryWarehouse {
         let result = match part.format() {
             LakeFormat::Csv => {
                 self.client
-                    .load_csv(&what, dataset, &stage, &schema, one_csv(part))
+                    .load(
+                        &what,
+                        dataset,
+                        &stage,
+                        &schema,
+                        LoadSource::Csv,
+                        one_csv(part),
+                    )
                     .await
             }
             // Parquet files cannot be joined end to end: one load job per file, the first
@@ -85,9 +92,10 @@ impl BigQueryWarehouse {
             LakeFormat::Parquet => {
                 let mut total = Ok(0);
                 for (i, bytes) in part.contents.iter().enumerate() {
+                    let source = LoadSource::Parquet { append: i > 0 };
                     let loaded = self
                         .client
-                        .load_parquet(&what, dataset, &stage, &schema, bytes.clone(), i > 0)
+                        .load(&what, dataset, &stage, &schema, source, bytes.clone())
                         .await;
                     match loaded {
                         Ok(rows) => total = total.map(|sum| sum + rows),

@@ -6,7 +6,7 @@
 //! staging table is dropped. (A load straight into the table would need its modes and types
 //! in the load's schema; the insert casts, and keeps a half-loaded batch out of the table.)
 
-use super::client::request_id;
+use super::client::{request_id, LoadSource};
 use super::{BigQueryWarehouse, STAGING_PREFIX};
 use crate::bus::sink::{dead_letter_key, jsonl, on_blocking_pool};
 use crate::bus::{EventSink, SinkBatch, SinkError};
@@ -14,7 +14,6 @@ use crate::warehouse::stream_tables::{
     StreamTable, DEAD_LETTER_EVENTS, INVENTORY_EVENTS, ORDER_EVENTS, USER_ACTIVITY_EVENTS,
 };
 use async_trait::async_trait;
-use bytes::Bytes;
 use std::sync::Arc;
 
 /// The insert of the staged rows into `table`, every column by name.
@@ -45,7 +44,14 @@ impl BigQueryWarehouse {
         let what = format!("staging {} rows", table.name);
         let loaded = self
             .client
-            .load_ndjson(&what, dataset, &stage, &schema, Bytes::from(ndjson))
+            .load(
+                &what,
+                dataset,
+                &stage,
+                &schema,
+                LoadSource::Ndjson,
+                ndjson.into(),
+            )
             .await;
         let result = match loaded {
             Ok(_) => {
