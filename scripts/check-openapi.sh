@@ -10,10 +10,11 @@
 # Without PyPI the check says SKIPPED and passes on a laptop, and fails where CI=true.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib/python-venv.sh
+. scripts/lib/python-venv.sh
 target="${CARGO_TARGET_DIR:-$HOME/.cache/retail-pipeline/target}"
 binary="${1:-$target/debug/retail-pipeline}"
 cache="${RP_OPENAPI_CACHE:-$HOME/.cache/retail-pipeline/openapi-check}"
-venv="$cache/venv"
 reqs=scripts/openapi/requirements.txt
 
 log() { echo "openapi: $*" >&2; }
@@ -22,20 +23,7 @@ if [ ! -x "$binary" ]; then
     log "no binary at $binary; build it first (cargo build)"
     exit 1
 fi
-if ! { [ -f "$venv/.requirements" ] && cmp -s "$venv/.requirements" "$reqs"; }; then
-    log "installing openapi-spec-validator and openapi-python-client into $venv"
-    rm -rf "$venv"
-    if ! { python3 -m venv "$venv" &&
-        "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$reqs"; }; then
-        if [ "${CI:-}" = true ]; then
-            log "FAILED: cannot install openapi-spec-validator from PyPI ($reqs), and CI=true"
-            exit 1
-        fi
-        log "SKIPPED: cannot install openapi-spec-validator from PyPI ($reqs)"
-        exit 0
-    fi
-    cp "$reqs" "$venv/.requirements"
-fi
+python_venv openapi "$cache/venv" "$reqs"
 
 work=$(mktemp -d)
 pid=""

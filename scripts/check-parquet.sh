@@ -9,10 +9,11 @@
 # Without PyPI the check says SKIPPED and passes on a laptop, and fails where CI=true.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib/python-venv.sh
+. scripts/lib/python-venv.sh
 target="${CARGO_TARGET_DIR:-$HOME/.cache/retail-pipeline/target}"
 binary="${1:-$target/debug/retail-pipeline}"
 cache="${RP_PARQUET_CHECK_CACHE:-$HOME/.cache/retail-pipeline/parquet-check}"
-venv="$cache/venv"
 reqs=scripts/parquet/requirements.txt
 
 log() { echo "parquet: $*" >&2; }
@@ -21,20 +22,7 @@ if [ ! -x "$binary" ]; then
     log "no binary at $binary; build it first (cargo build)"
     exit 1
 fi
-if ! { [ -f "$venv/.requirements" ] && cmp -s "$venv/.requirements" "$reqs"; }; then
-    log "installing pyarrow into $venv"
-    rm -rf "$venv"
-    if ! { python3 -m venv "$venv" &&
-        "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$reqs"; }; then
-        if [ "${CI:-}" = true ]; then
-            log "FAILED: cannot install pyarrow from PyPI ($reqs), and CI=true"
-            exit 1
-        fi
-        log "SKIPPED: cannot install pyarrow from PyPI ($reqs)"
-        exit 0
-    fi
-    cp "$reqs" "$venv/.requirements"
-fi
+python_venv parquet "$cache/venv" "$reqs"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

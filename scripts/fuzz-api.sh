@@ -6,12 +6,15 @@
 #
 #   scripts/fuzz-api.sh [BINARY]   # default: $CARGO_TARGET_DIR/debug/retail-pipeline
 #   RP_FUZZ_EXAMPLES=N             # examples per operation (default 40)
+#
+# Without PyPI the check says SKIPPED and passes on a laptop, and fails where CI=true.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib/python-venv.sh
+. scripts/lib/python-venv.sh
 target="${CARGO_TARGET_DIR:-$HOME/.cache/retail-pipeline/target}"
 binary="${1:-$target/debug/retail-pipeline}"
 cache="${RP_FUZZ_CACHE:-$HOME/.cache/retail-pipeline/fuzz}"
-venv="$cache/venv"
 reqs=scripts/fuzz/requirements.txt
 examples="${RP_FUZZ_EXAMPLES:-40}"
 
@@ -21,16 +24,7 @@ if [ ! -x "$binary" ]; then
     log "no binary at $binary; build it first (cargo build)"
     exit 1
 fi
-if ! { [ -f "$venv/.requirements" ] && cmp -s "$venv/.requirements" "$reqs"; }; then
-    log "installing schemathesis into $venv"
-    rm -rf "$venv"
-    if ! { python3 -m venv "$venv" &&
-        "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$reqs"; }; then
-        log "SKIPPED: cannot install schemathesis from PyPI ($reqs)"
-        exit 0
-    fi
-    cp "$reqs" "$venv/.requirements"
-fi
+python_venv fuzz "$cache/venv" "$reqs"
 
 work=$(mktemp -d)
 pid=""

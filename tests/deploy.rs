@@ -190,7 +190,7 @@ fn terraform_is_formatted_and_parses() {
 #[test]
 fn shell_scripts_pass_shellcheck() {
     let mut scripts = vec![".ci/run".to_string()];
-    for dir in ["scripts", "benches"] {
+    for dir in ["scripts", "scripts/lib", "benches"] {
         for entry in std::fs::read_dir(Path::new(ROOT).join(dir)).unwrap() {
             let path = entry.unwrap().path();
             if path.extension().is_some_and(|e| e == "sh") {
