@@ -43,6 +43,19 @@ impl Table {
         }
     }
 
+    /// The warehouse's table the lake table loads into, the same name in DuckDB and BigQuery
+    /// (the facts and dimensions `<name>_managed`, as seed 000 named them; the alerts keep
+    /// their own name).
+    pub fn managed(self) -> &'static str {
+        match self {
+            Table::ProductCatalog => "product_catalog_managed",
+            Table::Stores => "stores_managed",
+            Table::SalesData => "sales_data_managed",
+            Table::InventoryData => "inventory_data_managed",
+            Table::NegativeInventoryAlerts => "negative_inventory_alerts",
+        }
+    }
+
     /// The header row of the table's CSV files. Names are part of the data contract.
     pub fn columns(self) -> &'static [&'static str] {
         match self {

@@ -25,15 +25,6 @@ pub const DEFAULT_ENDPOINT: &str = "https://bigquery.googleapis.com";
 /// The dataset the interface contract names as `--bq-dataset`'s default.
 pub const DEFAULT_DATASET: &str = "retail_ds";
 
-/// The managed tables in `Table::ALL` order, as `table_rows` lists them.
-pub const MANAGED_TABLES: [&str; Table::COUNT] = [
-    "product_catalog_managed",
-    "stores_managed",
-    "sales_data_managed",
-    "inventory_data_managed",
-    "negative_inventory_alerts",
-];
-
 /// The dataset of the seeds' compatibility views (`sql/bigquery/08_seed_compat.sql`) is the
 /// warehouse's dataset name followed by this: seed 000's table names are our managed tables'.
 pub const SEED_COMPAT_SUFFIX: &str = "_seed_compat";
@@ -193,9 +184,10 @@ impl BigQueryWarehouse {
         self.names.fill(ddl).replace("${bucket}", bucket)
     }
 
-    /// Rows in each managed table, in `Table::ALL` order (`MANAGED_TABLES`).
+    /// Rows in each managed table (`Table::managed`), in `Table::ALL` order.
     pub async fn table_rows(&self) -> Result<Vec<(String, u64)>, WarehouseError> {
-        self.counts("state/table_rows.sql", sql::TABLE_ROWS, &MANAGED_TABLES)
+        let order = Table::ALL.map(Table::managed);
+        self.counts("state/table_rows.sql", sql::TABLE_ROWS, &order)
             .await
     }
 

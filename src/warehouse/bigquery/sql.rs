@@ -166,6 +166,17 @@ pub fn staging_schema(table: Table) -> Vec<(&'static str, &'static str)> {
 mod tests {
     use super::*;
 
+    /// `table_rows` reads one count per `Table::managed`; a table missing from the file would
+    /// fail every status call at run time.
+    #[test]
+    fn table_rows_counts_every_managed_table() {
+        for table in crate::model::Table::ALL {
+            let name = table.managed();
+            assert!(TABLE_ROWS.contains(&format!("'{name}'")), "{name}");
+            assert!(TABLE_ROWS.contains(&format!(".{name}`")), "{name}");
+        }
+    }
+
     #[test]
     fn every_template_renders_with_its_callers_placeholders() {
         let names = Names::new("p".into(), "d".into(), "US".into()).expect("names");

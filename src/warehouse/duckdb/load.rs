@@ -15,17 +15,6 @@ use duckdb::Connection;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-/// The managed table a lake table loads into.
-pub fn managed(table: Table) -> &'static str {
-    match table {
-        Table::ProductCatalog => "product_catalog_managed",
-        Table::Stores => "stores_managed",
-        Table::SalesData => "sales_data_managed",
-        Table::InventoryData => "inventory_data_managed",
-        Table::NegativeInventoryAlerts => "negative_inventory_alerts",
-    }
-}
-
 /// Verified bytes copied to files DuckDB reads, removed when dropped. DuckDB reads these
 /// copies rather than the lake, so what it loads is exactly what was checked, whatever the
 /// lake's backend. They are laid out as in the lake (`<table>/date=<d>/hour=<hh>/`): the
@@ -125,7 +114,7 @@ fn check_counts(tx: &Connection, parts: &[&VerifiedPartition]) -> Result<(), Par
     };
     let query = format!(
         "SELECT strftime(date, '%Y-%m-%d'), hour, count(*) FROM {} WHERE {} GROUP BY ALL",
-        managed(first.table),
+        first.table.managed(),
         sql::partitions(parts.iter().map(|p| p.hour))
     );
     let counted = (|| {

@@ -13,7 +13,6 @@ mod sql;
 mod stream;
 mod views;
 
-pub use load::managed;
 pub use readers::reader_macros;
 pub use stream::{DuckDbEventSink, STREAM_TABLES};
 
@@ -250,10 +249,10 @@ impl DuckDbWarehouse {
             Table::ALL
                 .iter()
                 .map(|&table| {
-                    let text = sql::render(sql::TABLE_SUMMARY, &[("table", managed(table))]);
+                    let text = sql::render(sql::TABLE_SUMMARY, &[("table", table.managed())]);
                     conn.query_row(&text, [], |r| {
                         Ok(TableSummary {
-                            table: managed(table),
+                            table: table.managed(),
                             rows: r.get(0)?,
                             fingerprint: r.get(1)?,
                         })

@@ -1,6 +1,6 @@
 //! The `_ext` views over the lake.
 
-use super::{managed, query_error, sql, Inner};
+use super::{query_error, sql, Inner};
 use crate::lake::{layout, LakeIdentity};
 use crate::model::{LakeFormat, Table};
 use crate::warehouse::WarehouseError;
@@ -44,7 +44,7 @@ impl Inner {
                     all_ready = false;
                     let stub = sql::render(
                         sql::EXT_EMPTY,
-                        &[("view", view.as_str()), ("managed", managed(table))],
+                        &[("view", view.as_str()), ("managed", table.managed())],
                     );
                     conn.execute_batch(&stub)
                         .map_err(|e| query_error("ext/empty.sql", &e))?;
