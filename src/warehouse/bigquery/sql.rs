@@ -166,6 +166,19 @@ pub fn staging_schema(table: Table) -> Vec<(&'static str, &'static str)> {
 mod tests {
     use super::*;
 
+    /// The refresh merges each of `Table::DIMENSIONS` from the partition this query names.
+    #[test]
+    fn dimension_sources_lists_every_dimension() {
+        let listed: Vec<String> = crate::model::Table::DIMENSIONS
+            .iter()
+            .map(|t| format!("'{}'", t.name()))
+            .collect();
+        assert!(
+            DIMENSION_SOURCES.contains(&format!("IN ({})", listed.join(", "))),
+            "state/dimension_sources.sql must list exactly Table::DIMENSIONS"
+        );
+    }
+
     /// `table_rows` reads one count per `Table::managed`; a table missing from the file would
     /// fail every status call at run time.
     #[test]

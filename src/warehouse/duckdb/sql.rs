@@ -118,6 +118,19 @@ pub fn files(paths: &[impl AsRef<Path>]) -> String {
 mod tests {
     use super::*;
 
+    /// The refresh merges each of `Table::DIMENSIONS` from the partition this query names.
+    #[test]
+    fn dimension_sources_lists_every_dimension() {
+        let listed: Vec<String> = crate::model::Table::DIMENSIONS
+            .iter()
+            .map(|t| format!("'{}'", t.name()))
+            .collect();
+        assert!(
+            DIMENSION_SOURCES.contains(&format!("IN ({})", listed.join(", "))),
+            "state/dimension_sources.sql must list exactly Table::DIMENSIONS"
+        );
+    }
+
     #[test]
     fn every_template_renders_with_its_callers_placeholders() {
         let partition = [
