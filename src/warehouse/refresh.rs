@@ -42,6 +42,11 @@ impl Batch {
             .sum::<usize>();
         self.hours.push((hour, parts));
     }
+
+    /// Whether to load the batch now: it holds `max_hours` hours, or `BATCH_BYTES`.
+    fn is_full(&self, max_hours: usize) -> bool {
+        self.hours.len() >= max_hours.max(1) || self.bytes >= BATCH_BYTES
+    }
 }
 
 /// What the warehouse has loaded, read at the start of a refresh.
@@ -111,9 +116,7 @@ pub(crate) async fn refresh<B: RefreshSteps>(
             batch.push(hour, parts);
         }
         let last = i + 1 == pending.len();
-        if batch.hours.is_empty()
-            || !(last || batch.hours.len() >= backend.batch_hours() || batch.bytes >= BATCH_BYTES)
-        {
+        if batch.hours.is_empty() || !(last || batch.is_full(backend.batch_hours())) {
             continue;
         }
         let hours = std::mem::take(&mut batch).hours;
@@ -188,4 +191,55 @@ async fn fetch_hour(
         }
     }
     Some(parts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lake::Manifest;
+    use bytes::Bytes;
+
+    fn hour_of(bytes: usize, h: u8) -> (PartitionHour, Vec<VerifiedPartition>) {
+        let hour: PartitionHour = format!("2026-11-20T{h:02}").parse().expect("an hour");
+        let part = VerifiedPartition {
+            table: Table::SalesData,
+            hour,
+            manifest: Manifest {
+                table: "sales_data".into(),
+                date: "2026-11-20".into(),
+                hour: h,
+                rows: 1,
+                files: Vec::new(),
+                seed: 42,
+                generator_version: 3,
+            },
+            contents: vec![Bytes::from(vec![0; bytes])],
+        };
+        (hour, vec![part])
+    }
+
+    /// A batch closes at its backend's hour count, or earlier at `BATCH_BYTES` (the large
+    /// scale's CSV hours, about 50 MB each, must not all sit in memory at once).
+    #[test]
+    fn a_batch_closes_at_its_hours_or_its_bytes() {
+        let mut small = Batch::default();
+        for h in 0..3 {
+            let (hour, parts) = hour_of(1000, h);
+            small.push(hour, parts);
+            assert_eq!(small.is_full(3), h == 2, "after {} hours", h + 1);
+        }
+        assert!(
+            small.is_full(0),
+            "a backend asking for 0 hours gets one at a time"
+        );
+
+        let mut big = Batch::default();
+        let (hour, parts) = hour_of(BATCH_BYTES / 2, 0);
+        big.push(hour, parts);
+        assert!(!big.is_full(168));
+        let (hour, parts) = hour_of(BATCH_BYTES / 2, 1);
+        big.push(hour, parts);
+        assert_eq!(big.bytes, BATCH_BYTES);
+        assert!(big.is_full(168), "two hours of half the bound fill it");
+    }
 }
