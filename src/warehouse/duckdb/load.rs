@@ -177,8 +177,10 @@ pub fn load_batch(
     hours: &[HourParts],
     ingested_at: &str,
 ) -> Vec<HourOutcome> {
-    // Rows of one batch need no order among themselves (the zone maps that keep partition
-    // deletes cheap are per date, and a batch is whole dates); in order, one thread stores.
+    // Rows of one batch need no order among themselves: a partition's delete finds its rows
+    // through the zone maps of date, which a batch (at most a week of hours, usually
+    // consecutive) keeps narrow either way; correctness never depends on them. Kept in
+    // order, DuckDB stores an INSERT's rows on one thread.
     let unordered = conn.execute_batch("SET preserve_insertion_order = false");
     let outcomes = load_each(conn, staging, hours, ingested_at);
     if unordered.is_ok() {
