@@ -349,6 +349,21 @@ fn landed(addr: &str) -> BTreeMap<String, i64> {
 /// Chromium renders it: the per-type counts add up to the events the scenario published, and
 /// the funnel and the per-store counts equal the analytics endpoints'.
 fn stream_panels_show_what_the_scenario_sent(bin: &Path, out: &Path, addr: &str, job: &str) {
+    // Each chart below needs its type to have landed: at burst_test's 5 events a second over
+    // three types, a fast Chromium run can end before the first order (the scenario's seed is
+    // random), and the orders chart then rightly says "No data".
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !["order", "inventory", "user_activity"]
+        .iter()
+        .all(|ty| landed(addr).get(*ty).is_some_and(|n| *n > 0))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "not every type landed: {:?}",
+            landed(addr)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
     let (status, body) = http(addr, "POST", &format!("/jobs/{job}/cancel"), "");
     assert!(status == 200 || status == 202, "{status} {body}");
     let deadline = Instant::now() + Duration::from_secs(60);
