@@ -39,7 +39,15 @@ pub async fn refresh(config: &Config, args: RefreshArgs) -> anyhow::Result<Outco
             _ => return Err(e).context("opening the warehouse"),
         },
     };
-    let report = warehouse.refresh(&lake).await.context("refresh failed")?;
+    // A bar on a terminal (hours tried of those pending, rows per second), log lines otherwise.
+    let progress = crate::jobs::RunProgress::new();
+    let reporter = super::progress::ProgressReporter::start(progress.clone());
+    let report = warehouse
+        .refresh_with_progress(&lake, &*progress)
+        .await
+        .context("refresh failed");
+    reporter.finish();
+    let report = report?;
 
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);

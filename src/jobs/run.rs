@@ -345,6 +345,18 @@ fn generate_units(
     }
 }
 
+/// A refresh's hours, as a run's: the API's counts, rate and ETA and the CLI's bar.
+impl crate::warehouse::RefreshProgress for RunProgress {
+    fn pending(&self, hours: u64) {
+        self.hours_total.store(hours, Ordering::Relaxed);
+    }
+
+    fn tried(&self, hours: u64, rows: u64) {
+        self.hours_done.fetch_add(hours, Ordering::Relaxed);
+        self.rows.fetch_add(rows, Ordering::Relaxed);
+    }
+}
+
 impl crate::jobs::registry::JobProgress for RunProgress {
     fn done(&self) -> u64 {
         self.hours_done.load(Ordering::Relaxed)

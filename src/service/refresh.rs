@@ -4,15 +4,15 @@
 
 use super::job::{BackgroundJob, Ended};
 use crate::app::App;
-use crate::jobs::{Admission, Counters, Job, JobKind, JobProgress};
+use crate::jobs::{Admission, Job, JobKind, JobProgress, RunProgress};
 use crate::warehouse::{RefreshReport, Warehouse};
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 pub struct RefreshJob {
     pub app: Arc<App>,
     pub warehouse: Arc<dyn Warehouse>,
-    pub progress: Arc<Counters>,
+    /// Hours tried of those pending, and rows loaded, as the refresh goes.
+    pub progress: Arc<RunProgress>,
 }
 
 impl RefreshJob {
@@ -21,7 +21,7 @@ impl RefreshJob {
         Some(Self {
             warehouse: app.warehouse.clone()?,
             app,
-            progress: Arc::default(),
+            progress: RunProgress::new(),
         })
     }
 }
@@ -43,12 +43,13 @@ impl BackgroundJob for RefreshJob {
 
     async fn run(self, job: Arc<Job>) -> anyhow::Result<Ended<RefreshReport>> {
         let app = &self.app;
-        let outcome = self.warehouse.refresh(&app.lake).await;
+        let outcome = self
+            .warehouse
+            .refresh_with_progress(&app.lake, &*self.progress)
+            .await;
         app.freshness.refresh_ended();
         let report = outcome?;
         let loaded = report.hours_loaded.len() as u64;
-        self.progress.target.store(loaded, Ordering::Relaxed);
-        self.progress.done.store(loaded, Ordering::Relaxed);
         app.metrics.add_refresh(&report);
         // Hours the warehouse is behind the lake: what the deployed alert policy on the
         // watermark reads from this line (deploy/operations.tf).

@@ -32,6 +32,19 @@ use async_trait::async_trait;
 use std::fmt;
 use std::path::PathBuf;
 
+/// What a refresh reports while it runs (`Warehouse::refresh_with_progress`). `()` ignores it.
+pub trait RefreshProgress: Send + Sync {
+    /// The hours this refresh will try to load, known once the lake is listed.
+    fn pending(&self, hours: u64);
+    /// `hours` more were tried (loaded or failed), `rows` rows loaded with them.
+    fn tried(&self, hours: u64, rows: u64);
+}
+
+impl RefreshProgress for () {
+    fn pending(&self, _hours: u64) {}
+    fn tried(&self, _hours: u64, _rows: u64) {}
+}
+
 /// File name of the embedded warehouse inside the data directory.
 pub const WAREHOUSE_FILE: &str = "warehouse.duckdb";
 
@@ -89,7 +102,17 @@ pub trait Warehouse: Send + Sync + fmt::Debug {
     ///
     /// Concurrent calls on one warehouse run one after the other.
     /// Errors only when the lake cannot be listed or the warehouse cannot be read at all.
-    async fn refresh(&self, lake: &Lake) -> Result<RefreshReport, WarehouseError>;
+    async fn refresh(&self, lake: &Lake) -> Result<RefreshReport, WarehouseError> {
+        self.refresh_with_progress(lake, &()).await
+    }
+
+    /// `refresh`, telling `progress` the hours it will try once the lake is listed and each
+    /// batch's hours as they end (loaded or failed), for a progress bar or a job's counts.
+    async fn refresh_with_progress(
+        &self,
+        lake: &Lake,
+        progress: &dyn RefreshProgress,
+    ) -> Result<RefreshReport, WarehouseError>;
 
     /// The newest fact hour loaded, `None` before the first load. Hours older than it may
     /// still be missing (a late or failed hour); `refresh` loads them when they are complete.

@@ -5,7 +5,8 @@
 
 use super::{
     dimension_candidates, fetch_partition, list_lake_hours, pending_hours, settled_dates,
-    DimensionMerge, PartitionFailure, RefreshReport, VerifiedPartition, Warehouse, WarehouseError,
+    DimensionMerge, PartitionFailure, RefreshProgress, RefreshReport, VerifiedPartition, Warehouse,
+    WarehouseError,
 };
 use crate::lake::Lake;
 use crate::model::{PartitionHour, Table};
@@ -95,6 +96,7 @@ pub(crate) trait RefreshSteps: Warehouse {
 pub(crate) async fn refresh<B: RefreshSteps>(
     backend: &B,
     lake: &Lake,
+    progress: &dyn RefreshProgress,
 ) -> Result<RefreshReport, WarehouseError> {
     let started = Instant::now();
     let state = backend.load_state().await?;
@@ -110,6 +112,8 @@ pub(crate) async fn refresh<B: RefreshSteps>(
     report.hours_incomplete = lake_hours.incomplete.len();
 
     let pending = pending_hours(&lake_hours.complete, &state.loaded);
+    progress.pending(pending.len() as u64);
+    let mut reported = 0;
     let mut batch = Batch::default();
     for (i, &hour) in pending.iter().enumerate() {
         if let Some(parts) = fetch_hour(lake, hour, &mut report.failures).await {
@@ -127,17 +131,25 @@ pub(crate) async fn refresh<B: RefreshSteps>(
             ms = batch_started.elapsed().as_millis() as u64,
             "hours loaded"
         );
+        let mut batch_rows = 0;
         for (hour, loaded) in outcomes {
             match loaded {
                 Ok(rows) => {
                     report.hours_loaded.push(hour);
                     for (table, n) in rows {
                         report.add_rows(table, n);
+                        batch_rows += n;
                     }
                 }
                 Err(failure) => report.failures.push(failure),
             }
         }
+        // Hours that failed to verify were tried too: everything up to this one.
+        progress.tried((i + 1 - reported) as u64, batch_rows);
+        reported = i + 1;
+    }
+    if pending.len() > reported {
+        progress.tried((pending.len() - reported) as u64, 0);
     }
 
     for table in Table::DIMENSIONS {

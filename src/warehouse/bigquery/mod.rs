@@ -11,7 +11,7 @@ mod stream;
 pub use stream::BigQueryEventSink;
 
 use super::analytics::{self, AnalyticsSql, Cell};
-use super::{RefreshReport, Warehouse, WarehouseError};
+use super::{RefreshProgress, RefreshReport, Warehouse, WarehouseError};
 use crate::gcp::GcpHttp;
 use crate::lake::Lake;
 use crate::model::{PartitionHour, Table};
@@ -259,8 +259,12 @@ impl Warehouse for BigQueryWarehouse {
     /// jobs, then one multi-statement transaction replaces the hour and records it in
     /// `partition_state` (atomic per hour; a failed hour leaves nothing). Idempotent; the
     /// watermark lives in `refresh_watermark`.
-    async fn refresh(&self, lake: &Lake) -> Result<RefreshReport, WarehouseError> {
-        self.refresh_lake(lake).await
+    async fn refresh_with_progress(
+        &self,
+        lake: &Lake,
+        progress: &dyn RefreshProgress,
+    ) -> Result<RefreshReport, WarehouseError> {
+        self.refresh_lake(lake, progress).await
     }
 
     /// The newest fact hour in `refresh_watermark`; `None` before the first load.

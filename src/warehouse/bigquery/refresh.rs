@@ -8,7 +8,8 @@ use crate::lake::Lake;
 use crate::model::{LakeFormat, PartitionHour, Table};
 use crate::warehouse::refresh::{self, HourOutcome, HourParts, LoadState, RefreshSteps};
 use crate::warehouse::{
-    PartitionFailure, PartitionReason, RefreshReport, VerifiedPartition, Warehouse, WarehouseError,
+    PartitionFailure, PartitionReason, RefreshProgress, RefreshReport, VerifiedPartition,
+    Warehouse, WarehouseError,
 };
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -56,9 +57,13 @@ fn failure(part: &VerifiedPartition, reason: PartitionReason) -> PartitionFailur
 
 impl BigQueryWarehouse {
     /// `Warehouse::refresh`: see the trait for the contract.
-    pub(super) async fn refresh_lake(&self, lake: &Lake) -> Result<RefreshReport, WarehouseError> {
+    pub(super) async fn refresh_lake(
+        &self,
+        lake: &Lake,
+        progress: &dyn RefreshProgress,
+    ) -> Result<RefreshReport, WarehouseError> {
         let _one_at_a_time = self.refresh_lock.lock().await;
-        refresh::refresh(self, lake).await
+        refresh::refresh(self, lake, progress).await
     }
 
     /// Loads one partition's bytes into a new staging table and checks the rows loaded

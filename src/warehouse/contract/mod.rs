@@ -59,6 +59,7 @@ pub async fn run_all(backend: &dyn Backend) {
         ),
         check(backend, incomplete_hours_wait_for_their_manifests),
         check(backend, a_refresh_reads_only_the_new_hours),
+        check(backend, a_refresh_reports_its_progress),
     );
 }
 
@@ -96,6 +97,59 @@ where
         "{:?}",
         rows.unwrap_or_else(|e| panic!("{}: {e:?}", Q::NAME))
     )
+}
+
+/// What a refresh told its progress, in order.
+#[derive(Default)]
+struct Recorded(std::sync::Mutex<Vec<(&'static str, u64, u64)>>);
+
+impl crate::warehouse::RefreshProgress for Recorded {
+    fn pending(&self, hours: u64) {
+        self.0.lock().expect("record").push(("pending", hours, 0));
+    }
+    fn tried(&self, hours: u64, rows: u64) {
+        self.0.lock().expect("record").push(("tried", hours, rows));
+    }
+}
+
+impl Recorded {
+    /// The hours pending, then the hours and rows tried in all.
+    fn totals(&self) -> (Vec<(&'static str, u64, u64)>, u64, u64) {
+        let events = self.0.lock().expect("record").clone();
+        let tried = events.iter().filter(|e| e.0 == "tried");
+        let (hours, rows) = tried.fold((0, 0), |(h, r), e| (h + e.1, r + e.2));
+        (events, hours, rows)
+    }
+}
+
+/// Progress as a bar or a job shows it: the pending hours first, once the lake is listed,
+/// then every one of them tried, with the fact rows loaded; a refresh with nothing new
+/// reports nothing pending.
+pub async fn a_refresh_reports_its_progress(s: &dyn Subject) {
+    let all = hours("2026-11-21T05", 3);
+    write(s.lake(), &all).await;
+    let progress = Recorded::default();
+    let report = s
+        .warehouse()
+        .refresh_with_progress(s.lake(), &progress)
+        .await
+        .expect("refresh");
+    let (events, hours, rows) = progress.totals();
+    assert_eq!(events.first(), Some(&("pending", 3, 0)), "{events:?}");
+    assert_eq!(hours, 3, "every pending hour tried: {events:?}");
+    let facts: u64 = crate::warehouse::refresh::FACT_TABLES
+        .iter()
+        .map(|t| report.rows_of(*t))
+        .sum();
+    assert!(facts > 0);
+    assert_eq!(rows, facts, "the fact rows loaded: {events:?}");
+
+    let again = Recorded::default();
+    s.warehouse()
+        .refresh_with_progress(s.lake(), &again)
+        .await
+        .expect("refresh");
+    assert_eq!(again.totals().0, [("pending", 0, 0)], "nothing new");
 }
 
 /// The hours the analytics see: each loaded hour once in `stock_by_hour`.

@@ -17,7 +17,7 @@ pub use readers::reader_macros;
 pub use stream::{DuckDbEventSink, STREAM_TABLES};
 
 use super::analytics::{AnalyticsSql, Cell, Param};
-use super::{RefreshReport, Warehouse, WarehouseError};
+use super::{RefreshProgress, RefreshReport, Warehouse, WarehouseError};
 use crate::lake::Lake;
 use crate::model::{parse_date, PartitionHour, Table};
 use async_trait::async_trait;
@@ -343,8 +343,12 @@ fn utc_now_literal() -> String {
 
 #[async_trait]
 impl Warehouse for DuckDbWarehouse {
-    async fn refresh(&self, lake: &Lake) -> Result<RefreshReport, WarehouseError> {
-        self.refresh_lake(lake).await
+    async fn refresh_with_progress(
+        &self,
+        lake: &Lake,
+        progress: &dyn RefreshProgress,
+    ) -> Result<RefreshReport, WarehouseError> {
+        self.refresh_lake(lake, progress).await
     }
 
     async fn stream_rows(&self) -> Result<Vec<(String, u64)>, WarehouseError> {

@@ -5,7 +5,9 @@
 use super::{load, query, read_watermark, sql, utc_now_literal, DuckDbWarehouse};
 use crate::lake::Lake;
 use crate::warehouse::refresh::{self, HourOutcome, HourParts, LoadState, RefreshSteps};
-use crate::warehouse::{PartitionFailure, RefreshReport, VerifiedPartition, WarehouseError};
+use crate::warehouse::{
+    PartitionFailure, RefreshProgress, RefreshReport, VerifiedPartition, WarehouseError,
+};
 use async_trait::async_trait;
 use std::sync::atomic::Ordering;
 
@@ -17,9 +19,13 @@ const BATCH_HOURS: usize = 168;
 
 impl DuckDbWarehouse {
     /// `Warehouse::refresh`: see the trait for the contract.
-    pub(super) async fn refresh_lake(&self, lake: &Lake) -> Result<RefreshReport, WarehouseError> {
+    pub(super) async fn refresh_lake(
+        &self,
+        lake: &Lake,
+        progress: &dyn RefreshProgress,
+    ) -> Result<RefreshReport, WarehouseError> {
         let _one_at_a_time = self.refresh_lock.lock().await;
-        refresh::refresh(self, lake).await
+        refresh::refresh(self, lake, progress).await
     }
 }
 
