@@ -72,6 +72,10 @@ pub(crate) trait RefreshSteps: Warehouse {
     /// Hours handed to `load_hours` at once, at most (`BATCH_BYTES` may close a batch first).
     fn batch_hours(&self) -> usize;
 
+    /// Held for a whole refresh: refreshes of one warehouse run one at a time (two would
+    /// load the same hours twice over).
+    fn refresh_lock(&self) -> &tokio::sync::Mutex<()>;
+
     async fn load_state(&self) -> Result<LoadState, WarehouseError>;
 
     /// Loads verified fact hours (time order), each atomically with its record in the state
@@ -91,13 +95,13 @@ pub(crate) trait RefreshSteps: Warehouse {
     }
 }
 
-/// `Warehouse::refresh` on any backend; see the trait for the contract. The caller keeps
-/// refreshes of one warehouse one at a time.
+/// `Warehouse::refresh_with_progress` on any backend; see the trait for the contract.
 pub(crate) async fn refresh<B: RefreshSteps>(
     backend: &B,
     lake: &Lake,
     progress: &dyn RefreshProgress,
 ) -> Result<RefreshReport, WarehouseError> {
+    let _one_at_a_time = backend.refresh_lock().lock().await;
     let started = Instant::now();
     let state = backend.load_state().await?;
     let settled = settled_dates(&state.loaded, &state.dimension_sources);

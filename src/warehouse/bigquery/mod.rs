@@ -264,7 +264,7 @@ impl Warehouse for BigQueryWarehouse {
         lake: &Lake,
         progress: &dyn RefreshProgress,
     ) -> Result<RefreshReport, WarehouseError> {
-        self.refresh_lake(lake, progress).await
+        super::refresh::refresh(self, lake, progress).await
     }
 
     /// The newest fact hour in `refresh_watermark`; `None` before the first load.

@@ -4,12 +4,10 @@
 use super::client::{request_id, LoadSource};
 use super::{sql, BigQueryWarehouse, STAGING_PREFIX};
 use crate::lake::layout;
-use crate::lake::Lake;
 use crate::model::{LakeFormat, PartitionHour, Table};
-use crate::warehouse::refresh::{self, HourOutcome, HourParts, LoadState, RefreshSteps};
+use crate::warehouse::refresh::{HourOutcome, HourParts, LoadState, RefreshSteps};
 use crate::warehouse::{
-    PartitionFailure, PartitionReason, RefreshProgress, RefreshReport, VerifiedPartition,
-    Warehouse, WarehouseError,
+    PartitionFailure, PartitionReason, VerifiedPartition, Warehouse, WarehouseError,
 };
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -56,16 +54,6 @@ fn failure(part: &VerifiedPartition, reason: PartitionReason) -> PartitionFailur
 }
 
 impl BigQueryWarehouse {
-    /// `Warehouse::refresh`: see the trait for the contract.
-    pub(super) async fn refresh_lake(
-        &self,
-        lake: &Lake,
-        progress: &dyn RefreshProgress,
-    ) -> Result<RefreshReport, WarehouseError> {
-        let _one_at_a_time = self.refresh_lock.lock().await;
-        refresh::refresh(self, lake, progress).await
-    }
-
     /// Loads one partition's bytes into a new staging table and checks the rows loaded
     /// against the manifest. Returns the staging table's name.
     async fn stage(&self, part: &VerifiedPartition) -> Result<String, PartitionFailure> {
@@ -213,6 +201,10 @@ impl RefreshSteps for BigQueryWarehouse {
     /// One hour per transaction: each is its own load jobs and script already.
     fn batch_hours(&self) -> usize {
         1
+    }
+
+    fn refresh_lock(&self) -> &tokio::sync::Mutex<()> {
+        &self.refresh_lock
     }
 
     async fn load_state(&self) -> Result<LoadState, WarehouseError> {

@@ -348,7 +348,7 @@ impl Warehouse for DuckDbWarehouse {
         lake: &Lake,
         progress: &dyn RefreshProgress,
     ) -> Result<RefreshReport, WarehouseError> {
-        self.refresh_lake(lake, progress).await
+        super::refresh::refresh(self, lake, progress).await
     }
 
     async fn stream_rows(&self) -> Result<Vec<(String, u64)>, WarehouseError> {

@@ -1,13 +1,10 @@
-//! DuckDB's steps of the one refresh loop (`warehouse::refresh`): the pending hours loaded a
-//! day at a time and each dimension merged, each in a transaction of its own on a blocking
-//! thread.
+//! DuckDB's steps of the one refresh loop (`warehouse::refresh`): the pending hours loaded up
+//! to a week at a time and each dimension merged, each in a transaction of its own on a
+//! blocking thread.
 
 use super::{load, query, read_watermark, sql, utc_now_literal, DuckDbWarehouse};
-use crate::lake::Lake;
-use crate::warehouse::refresh::{self, HourOutcome, HourParts, LoadState, RefreshSteps};
-use crate::warehouse::{
-    PartitionFailure, RefreshProgress, RefreshReport, VerifiedPartition, WarehouseError,
-};
+use crate::warehouse::refresh::{HourOutcome, HourParts, LoadState, RefreshSteps};
+use crate::warehouse::{PartitionFailure, RefreshReport, VerifiedPartition, WarehouseError};
 use async_trait::async_trait;
 use std::sync::atomic::Ordering;
 
@@ -17,22 +14,14 @@ use std::sync::atomic::Ordering;
 /// ones 3%); the refresh loop's byte bound keeps a batch's verified bytes in memory small.
 const BATCH_HOURS: usize = 168;
 
-impl DuckDbWarehouse {
-    /// `Warehouse::refresh`: see the trait for the contract.
-    pub(super) async fn refresh_lake(
-        &self,
-        lake: &Lake,
-        progress: &dyn RefreshProgress,
-    ) -> Result<RefreshReport, WarehouseError> {
-        let _one_at_a_time = self.refresh_lock.lock().await;
-        refresh::refresh(self, lake, progress).await
-    }
-}
-
 #[async_trait]
 impl RefreshSteps for DuckDbWarehouse {
     fn batch_hours(&self) -> usize {
         BATCH_HOURS
+    }
+
+    fn refresh_lock(&self) -> &tokio::sync::Mutex<()> {
+        &self.refresh_lock
     }
 
     async fn load_state(&self) -> Result<LoadState, WarehouseError> {
