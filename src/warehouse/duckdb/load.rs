@@ -7,7 +7,7 @@
 //! write were most of a first refresh (see the refresh figures in benches/PERFORMANCE.md).
 //! Blocking DuckDB calls; the async side runs them on `spawn_blocking`.
 
-use super::sql;
+use super::{readers, sql};
 use crate::model::{PartitionHour, Table};
 use crate::warehouse::refresh::{HourOutcome, HourParts, FACT_TABLES};
 use crate::warehouse::{PartitionFailure, VerifiedPartition};
@@ -81,11 +81,13 @@ fn run(tx: &Connection, template: &str, vars: &[(&'static str, String)]) -> duck
 }
 
 /// Loads `parts` of one table inside the caller's transaction, replacing their rows: one read
-/// of all their staged files, each row's partition taken from its path.
+/// of all their staged files, each row's partition taken from its path. `partitions` is
+/// their hours as `sql::partitions` gives them.
 fn load_table(
     tx: &Connection,
     staged: &mut Staged,
     parts: &[&VerifiedPartition],
+    partitions: &str,
     ingested_at: &str,
 ) -> Result<(), PartitionFailure> {
     let Some(&first) = parts.first() else {
@@ -96,26 +98,26 @@ fn load_table(
         files.extend(staged.add(part).map_err(failure(part))?);
     }
     let vars = [
-        ("partitions", sql::partitions(parts.iter().map(|p| p.hour))),
+        ("partitions", partitions.to_string()),
         ("files", sql::files(&files)),
-        (
-            "reader",
-            format!("{}_{}", first.table.name(), first.format().name()),
-        ),
+        ("reader", readers::reader_name(first.format(), first.table)),
         ("ingested_at", ingested_at.to_string()),
     ];
     run(tx, sql::merge(first.table), &vars).map_err(|e| failure(first)(staged.explain(&e)))
 }
 
 /// Holds the rows now in the managed table for each of `parts` to its manifest's count.
-fn check_counts(tx: &Connection, parts: &[&VerifiedPartition]) -> Result<(), PartitionFailure> {
+fn check_counts(
+    tx: &Connection,
+    parts: &[&VerifiedPartition],
+    partitions: &str,
+) -> Result<(), PartitionFailure> {
     let Some(&first) = parts.first() else {
         return Ok(());
     };
     let query = format!(
-        "SELECT strftime(date, '%Y-%m-%d'), hour, count(*) FROM {} WHERE {} GROUP BY ALL",
+        "SELECT strftime(date, '%Y-%m-%d'), hour, count(*) FROM {} WHERE {partitions} GROUP BY ALL",
         first.table.managed(),
-        sql::partitions(parts.iter().map(|p| p.hour))
     );
     let counted = (|| {
         let mut statement = tx.prepare(&query)?;
@@ -238,11 +240,13 @@ fn load_hours(
         .map_err(|e| whole_hour(newest, e.to_string()))?;
     let mut staged = Staged::new(staging);
     let all: Vec<&VerifiedPartition> = hours.iter().flat_map(|(_, parts)| parts).collect();
+    // Every fact table of the batch has the same hours.
+    let partitions = sql::partitions(hours.iter().map(|(hour, _)| *hour));
     for table in FACT_TABLES {
         let parts: Vec<&VerifiedPartition> =
             all.iter().copied().filter(|p| p.table == table).collect();
-        load_table(&tx, &mut staged, &parts, ingested_at)?;
-        check_counts(&tx, &parts)?;
+        load_table(&tx, &mut staged, &parts, &partitions, ingested_at)?;
+        check_counts(&tx, &parts, &partitions)?;
     }
     record(&tx, &all, ingested_at)?;
     let vars = [
@@ -279,7 +283,8 @@ pub fn merge_dimension(
     let tx = conn.transaction().map_err(|e| fail(e.to_string()))?;
     let mut staged = Staged::new(staging);
     // No count check: the table holds every id ever seen, not one partition's rows.
-    load_table(&tx, &mut staged, &[part], ingested_at)?;
+    let partitions = sql::partitions([part.hour]);
+    load_table(&tx, &mut staged, &[part], &partitions, ingested_at)?;
     record(&tx, &[part], ingested_at)?;
     tx.commit().map_err(|e| fail(e.to_string()))?;
     Ok(part.manifest.rows)

@@ -80,6 +80,11 @@ fn read(format: LakeFormat, table: Table, files: &str, hive: bool) -> String {
     }
 }
 
+/// The name of `table`'s reader macro for `format`: `<table>_<format>`.
+pub fn reader_name(format: LakeFormat, table: Table) -> String {
+    format!("{}_{}", table.name(), format.name())
+}
+
 /// `CREATE MACRO <table>_<format>(files)`, which the refresh calls on staged partitions.
 pub fn reader_macro(format: LakeFormat, table: Table) -> String {
     let mut cols = select_list(format, table, "");
@@ -87,9 +92,8 @@ pub fn reader_macro(format: LakeFormat, table: Table) -> String {
         cols = format!("{cols}, {PATH_PARTITION}");
     }
     format!(
-        "CREATE OR REPLACE MACRO {t}_{f}(files) AS TABLE\nSELECT {cols}\nFROM {read};\n",
-        t = table.name(),
-        f = format.name(),
+        "CREATE OR REPLACE MACRO {name}(files) AS TABLE\nSELECT {cols}\nFROM {read};\n",
+        name = reader_name(format, table),
         read = read(format, table, "files", !table.carries_partition()),
     )
 }
