@@ -130,6 +130,20 @@ pub fn dimension_candidates(
         .collect()
 }
 
+/// Holds a backend's `state/dimension_sources.sql` to `Table::DIMENSIONS`: the query must
+/// list exactly them, or `settled_dates` and the dimension merges miss one.
+#[cfg(test)]
+pub(crate) fn assert_lists_the_dimensions(sql: &str) {
+    let listed: Vec<String> = Table::DIMENSIONS
+        .iter()
+        .map(|t| format!("'{}'", t.name()))
+        .collect();
+    assert!(
+        sql.contains(&format!("IN ({})", listed.join(", "))),
+        "state/dimension_sources.sql must list exactly Table::DIMENSIONS"
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

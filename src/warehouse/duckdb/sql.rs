@@ -121,14 +121,7 @@ mod tests {
     /// The refresh merges each of `Table::DIMENSIONS` from the partition this query names.
     #[test]
     fn dimension_sources_lists_every_dimension() {
-        let listed: Vec<String> = crate::model::Table::DIMENSIONS
-            .iter()
-            .map(|t| format!("'{}'", t.name()))
-            .collect();
-        assert!(
-            DIMENSION_SOURCES.contains(&format!("IN ({})", listed.join(", "))),
-            "state/dimension_sources.sql must list exactly Table::DIMENSIONS"
-        );
+        crate::warehouse::plan::assert_lists_the_dimensions(DIMENSION_SOURCES);
     }
 
     #[test]
