@@ -56,11 +56,9 @@ async fn a_slow_subscriber_holds_publishers_back_within_capacity() {
 async fn publishing_nowhere_is_refused_not_dropped() {
     let bus = LocalBus::new(8);
     let err = bus.publish("nobody", vec![msg(1)]).await.unwrap_err();
-    assert_eq!(
-        err,
-        BusError::NoSubscription {
-            topic: "nobody".into()
-        }
+    assert!(
+        matches!(&err, BusError::NoSubscription { topic } if topic == "nobody"),
+        "{err:?}"
     );
     let sub = bus.subscribe("nobody");
     drop(sub);

@@ -108,7 +108,7 @@ fn event_schema_version(event: &Event) -> u32 {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum BusError {
     /// Nothing would receive the messages. Refused rather than dropped.
     #[error("topic '{topic}' has no subscription: its messages would be lost")]
@@ -120,8 +120,39 @@ pub enum BusError {
         delivered: usize,
         total: usize,
     },
-    #[error("bus backend error on topic '{topic}': {message}")]
-    Backend { topic: String, message: String },
+    /// The topic does not exist on the bus's service (`name`: the service's full name).
+    #[error("topic {name} does not exist")]
+    NoTopic { topic: String, name: String },
+    /// A subscription the service would deliver through exists with other settings; kept,
+    /// not changed, as someone else may rely on them.
+    #[error("topic '{topic}': {problem}")]
+    Misconfigured { topic: String, problem: String },
+    /// The bus's service failed a request (no answer, or an error status).
+    #[cfg(feature = "gcp")]
+    #[error("topic '{topic}': {source}")]
+    Service {
+        topic: String,
+        #[source]
+        source: crate::gcp::GcpError,
+    },
+    /// The service answered a publish in a way its API does not (`problem` says how).
+    #[error("topic '{topic}': {problem}")]
+    Protocol { topic: String, problem: String },
+    /// A publish call failed after the service had accepted `accepted` of its `total`
+    /// messages; retry the whole call (consumers drop the duplicates).
+    #[error(
+        "{accepted} of {total} messages to topic '{topic}' accepted before the failure: {source}"
+    )]
+    Partial {
+        topic: String,
+        accepted: usize,
+        total: usize,
+        #[source]
+        source: Box<BusError>,
+    },
+    /// The publisher takes no more messages (its permits were closed; nothing closes them today).
+    #[error("the publisher of topic '{topic}' is shut down")]
+    ShutDown { topic: String },
 }
 
 /// Publishes messages to named topics. Held as `Arc<dyn Publisher>`; every method may be

@@ -86,9 +86,13 @@ pub enum SinkError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Warehouse(#[from] crate::warehouse::WarehouseError),
-    /// A table of a remote warehouse refused the rows; `message` is the service's answer.
-    #[error("writing {table}: {message}")]
-    Remote { table: String, message: String },
+    /// A table of a remote warehouse refused the rows; the source is the service's answer.
+    #[error("writing {table}: {source}")]
+    Remote {
+        table: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     #[error("the batch's ingestion time {at} is out of range")]
     TimeOutOfRange { at: String },
     #[error("a sink encoding task failed")]

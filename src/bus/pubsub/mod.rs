@@ -167,7 +167,7 @@ impl PubSubBus {
         {
             Ok(_) => Ok(()),
             Err(e) if e.status() == Some(409) => Ok(()),
-            Err(e) => Err(backend(topic, e.to_string())),
+            Err(e) => Err(service(topic, e)),
         }
     }
 
@@ -198,7 +198,7 @@ impl PubSubBus {
         match created {
             Ok(_) => return Ok(()),
             Err(e) if e.status() == Some(409) => {}
-            Err(e) => return Err(backend(topic, e.to_string())),
+            Err(e) => return Err(service(topic, e)),
         }
         #[derive(serde::Deserialize)]
         struct Existing {
@@ -212,21 +212,21 @@ impl PubSubBus {
             .http
             .json(&what, |c| c.get(&url))
             .await
-            .map_err(|e| backend(topic, e.to_string()))?;
+            .map_err(|e| service(topic, e))?;
+        let misconfigured = |problem| BusError::Misconfigured {
+            topic: topic.to_string(),
+            problem,
+        };
         if existing.topic != topic_name {
-            return Err(backend(
-                topic,
-                format!(
-                    "subscription {name} exists on another topic, {}",
-                    existing.topic
-                ),
-            ));
+            return Err(misconfigured(format!(
+                "subscription {name} exists on another topic, {}",
+                existing.topic
+            )));
         }
         if !existing.ordering {
-            return Err(backend(
-                topic,
-                format!("subscription {name} exists without message ordering"),
-            ));
+            return Err(misconfigured(format!(
+                "subscription {name} exists without message ordering"
+            )));
         }
         Ok(())
     }
@@ -278,15 +278,15 @@ impl PubSubBus {
                 })
             }
             Err(e) if e.is_not_found() => {
-                return Err(backend(
-                    topic,
-                    format!("pubsub topic {name} does not exist"),
-                ))
+                return Err(BusError::NoTopic {
+                    topic: topic.to_string(),
+                    name,
+                })
             }
             Err(e) if e.status() == Some(403) => {
                 tracing::warn!(topic = %name, error = %e, "pubsub topic check not permitted; skipped");
             }
-            Err(e) => return Err(backend(topic, e.to_string())),
+            Err(e) => return Err(service(topic, e)),
         }
         self.verified_lock().insert(topic.to_string());
         Ok(())
@@ -300,7 +300,12 @@ impl PubSubBus {
     }
 
     /// Sends one publish request; Ok once the service has accepted all its messages.
-    async fn publish_body(&self, topic: &str, url: &str, body: &wire::Body) -> Result<(), String> {
+    async fn publish_body(
+        &self,
+        topic: &str,
+        url: &str,
+        body: &wire::Body,
+    ) -> Result<(), BusError> {
         let what = format!("publishing to pubsub topic {}", self.topic_name(topic));
         let response = self
             .http
@@ -310,31 +315,34 @@ impl PubSubBus {
                     .body(body.json.clone())
             })
             .await
-            .map_err(|e| {
-                if e.is_not_found() {
-                    format!("pubsub topic {} does not exist", self.topic_name(topic))
-                } else {
-                    e.to_string()
-                }
+            .map_err(|e| match e.is_not_found() {
+                true => BusError::NoTopic {
+                    topic: topic.to_string(),
+                    name: self.topic_name(topic),
+                },
+                false => service(topic, e),
             })?;
         let answer: PublishResponse = crate::gcp::http::read_json(&what, response)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| service(topic, e))?;
         if answer.message_ids.len() != body.count {
-            return Err(format!(
-                "{what}: {} message ids for {} messages",
-                answer.message_ids.len(),
-                body.count
-            ));
+            return Err(BusError::Protocol {
+                topic: topic.to_string(),
+                problem: format!(
+                    "{what}: {} message ids for {} messages",
+                    answer.message_ids.len(),
+                    body.count
+                ),
+            });
         }
         Ok(())
     }
 }
 
-fn backend(topic: &str, message: String) -> BusError {
-    BusError::Backend {
+fn service(topic: &str, source: GcpError) -> BusError {
+    BusError::Service {
         topic: topic.to_string(),
-        message,
+        source,
     }
 }
 
@@ -381,7 +389,7 @@ impl Publisher for PubSubBus {
     /// no later message of a key overtakes a lost one. Each request waits for permits for its
     /// messages (back-pressure over all callers) and is retried on transient errors by
     /// `GcpHttp` (at least once: consumers deduplicate). The first publish to a topic checks
-    /// that it exists (else `Backend`, not retried, naming the topic) and has a subscription
+    /// that it exists (else `NoTopic`, not retried) and has a subscription
     /// (else `NoSubscription`). A failure says how many messages of the call were accepted;
     /// retry the whole batch before publishing more with the same keys, or their order breaks.
     async fn publish(&self, topic: &str, messages: Vec<Message>) -> Result<(), BusError> {
@@ -403,17 +411,21 @@ impl Publisher for PubSubBus {
                 .permits
                 .acquire_many(u32::try_from(body.count).unwrap_or(u32::MAX))
                 .await
-                .map_err(|e| backend(topic, e.to_string()))?;
+                .map_err(|_closed| BusError::ShutDown {
+                    topic: topic.to_string(),
+                })?;
             let flight = FlightGuard::enter(self, body.count);
             let sent = self.publish_body(topic, &url, &body).await;
             drop(flight);
             drop(permits);
             if let Err(e) = sent {
                 tracing::warn!(topic, accepted, total, error = %e, "pubsub publish failed");
-                return Err(backend(
-                    topic,
-                    format!("{accepted} of {total} messages accepted before the failure: {e}"),
-                ));
+                return Err(BusError::Partial {
+                    topic: topic.to_string(),
+                    accepted,
+                    total,
+                    source: Box::new(e),
+                });
             }
             accepted += body.count;
             self.requests.fetch_add(1, Ordering::AcqRel);

@@ -34,7 +34,7 @@ impl BigQueryWarehouse {
         let dataset = &self.names.dataset;
         let fail = |e: super::client::BqError| SinkError::Remote {
             table: format!("{}.{dataset}.{}", self.names.project, table.name),
-            message: e.to_string(),
+            source: Box::new(e),
         };
         let columns = table.columns();
         let schema: Vec<(&str, &str)> = columns
