@@ -54,10 +54,20 @@ pub const WAREHOUSE_FILE: &str = "warehouse.duckdb";
 pub enum WarehouseError {
     #[error("the warehouse file {path} is locked by another process ({detail}); stop the other retail-pipeline (serve or refresh) or use another --data-dir")]
     Locked { path: PathBuf, detail: String },
-    #[error("cannot open the warehouse file {path}: {message}")]
-    Open { path: PathBuf, message: String },
-    #[error("warehouse query {query} failed: {message}")]
-    Query { query: String, message: String },
+    #[error("cannot open the warehouse file {path}: {source}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A statement failed, or its answer was not what the query declares; the source is the
+    /// engine's or service's own error, or says what was wrong with the answer.
+    #[error("warehouse query {query} failed: {source}")]
+    Query {
+        query: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     #[error("reading the lake: {0}")]
     Lake(#[from] LakeError),
     #[error("warehouse storage error at {path}: {source}")]

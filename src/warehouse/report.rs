@@ -83,7 +83,7 @@ impl Eq for PartitionReason {}
 
 fn warehouse_message(e: &WarehouseError) -> String {
     match e {
-        WarehouseError::Query { message, .. } => message.clone(),
+        WarehouseError::Query { source, .. } => source.to_string(),
         other => other.to_string(),
     }
 }

@@ -28,7 +28,7 @@ impl<'a> Cells<'a> {
     pub fn invalid(&self, i: usize, what: &str) -> WarehouseError {
         WarehouseError::Query {
             query: self.query.to_string(),
-            message: format!("column {i} is not {what}: {:?}", self.cells.get(i)),
+            source: format!("column {i} is not {what}: {:?}", self.cells.get(i)).into(),
         }
     }
 

@@ -82,12 +82,11 @@ impl BigQueryWarehouse {
         dataset: String,
         location: String,
     ) -> Result<Self, WarehouseError> {
-        let names = sql::Names::new(project, dataset, location).map_err(|message| {
-            WarehouseError::Query {
+        let names =
+            sql::Names::new(project, dataset, location).map_err(|e| WarehouseError::Query {
                 query: "open".into(),
-                message,
-            }
-        })?;
+                source: Box::new(e),
+            })?;
         let base = endpoint.unwrap_or_else(|| DEFAULT_ENDPOINT.to_string());
         let client = BqClient::new(http, base, names.project.clone(), names.location.clone());
         let warehouse = Self {
@@ -142,11 +141,12 @@ impl BigQueryWarehouse {
             if n != 0 {
                 return Err(WarehouseError::Query {
                     query: table.clone(),
-                    message: format!(
+                    source: format!(
                         "{dataset}.{table} has the old stream shape (event_date, ingestion_time) \
                          and holds {n} rows: copy them elsewhere and drop the table, and the \
                          service makes it anew in the shape Pub/Sub's subscriptions write"
-                    ),
+                    )
+                    .into(),
                 });
             }
             tracing::info!(table = %table, "dropping an empty stream table of the old shape");
@@ -238,7 +238,7 @@ impl BigQueryWarehouse {
                 .and_then(|n| n.parse::<u64>().ok())
                 .ok_or_else(|| WarehouseError::Query {
                     query: name.to_string(),
-                    message: format!("no row count for {table}"),
+                    source: format!("no row count for {table}").into(),
                 })?;
             counts.push(((*table).to_string(), n));
         }
@@ -249,7 +249,7 @@ impl BigQueryWarehouse {
 fn query_error(name: &str, e: BqError) -> WarehouseError {
     WarehouseError::Query {
         query: name.to_string(),
-        message: e.to_string(),
+        source: Box::new(e),
     }
 }
 

@@ -83,25 +83,42 @@ pub struct Names {
     pub location: String,
 }
 
+/// A name that BigQuery would refuse, or that could not stand in SQL text as it is.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid BigQuery {what} '{value}' ({allowed})")]
+pub struct InvalidName {
+    pub what: &'static str,
+    pub value: String,
+    pub allowed: &'static str,
+}
+
 impl Names {
-    pub fn new(project: String, dataset: String, location: String) -> Result<Self, String> {
-        let ok = |s: &str, extra: &[char], max: usize| {
-            !s.is_empty()
-                && s.len() <= max
-                && s.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || extra.contains(&c))
+    pub fn new(project: String, dataset: String, location: String) -> Result<Self, InvalidName> {
+        let check = |what, value: &str, extra: &[char], max: usize, allowed| {
+            let ok = !value.is_empty()
+                && value.len() <= max
+                && value
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || extra.contains(&c));
+            match ok {
+                true => Ok(()),
+                false => Err(InvalidName {
+                    what,
+                    value: value.to_string(),
+                    allowed,
+                }),
+            }
         };
-        if !ok(&project, &['-', ':', '.'], 128) {
-            return Err(format!("invalid BigQuery project id '{project}'"));
-        }
-        if !ok(&dataset, &[], 1024) {
-            return Err(format!(
-                "invalid BigQuery dataset name '{dataset}' (letters, digits, underscores)"
-            ));
-        }
-        if !ok(&location, &['-'], 64) {
-            return Err(format!("invalid BigQuery location '{location}'"));
-        }
+        let project_chars = "letters, digits, '_', '-', ':', '.'";
+        check("project id", &project, &['-', ':', '.'], 128, project_chars)?;
+        check("dataset name", &dataset, &[], 1024, "letters, digits, '_'")?;
+        check(
+            "location",
+            &location,
+            &['-'],
+            64,
+            "letters, digits, '_', '-'",
+        )?;
         Ok(Self {
             project,
             dataset,
@@ -210,8 +227,13 @@ mod tests {
     #[test]
     fn names_are_checked_and_literals_escaped() {
         assert!(Names::new("my-proj".into(), "retail_ds".into(), "EU".into()).is_ok());
-        assert!(Names::new("p".into(), "d`; DROP".into(), "US".into()).is_err());
-        assert!(Names::new("p q".into(), "d".into(), "US".into()).is_err());
+        let refused = |p: &str, d: &str, l: &str| {
+            let e = Names::new(p.into(), d.into(), l.into()).expect_err("refused");
+            (e.what, e.value)
+        };
+        assert_eq!(refused("p", "d`; DROP", "US"), ("dataset name", "d`; DROP".into()));
+        assert_eq!(refused("p q", "d", "US"), ("project id", "p q".into()));
+        assert_eq!(refused("p", "d", "U S"), ("location", "U S".into()));
         assert_eq!(string("it's \\"), "'it\\'s \\\\'");
         let d = NaiveDate::from_ymd_opt(2026, 11, 20).expect("date");
         assert_eq!(date(d), "DATE '2026-11-20'");

@@ -93,19 +93,18 @@ impl DuckDbWarehouse {
                 source,
             })?;
         }
-        let conn = Connection::open(path).map_err(|e| open_error(path, &e))?;
+        let conn = Connection::open(path).map_err(|e| open_error(path, e))?;
         conn.execute_batch(LIMITS)
-            .map_err(|e| query_error("memory limit", &e))?;
+            .map_err(|e| query_error("memory limit", e))?;
         stream::upgrade_stream_tables(&conn)?;
         for (name, text) in sql::SETUP {
-            conn.execute_batch(text)
-                .map_err(|e| query_error(name, &e))?;
+            conn.execute_batch(text).map_err(|e| query_error(name, e))?;
         }
         conn.execute_batch(&readers::reader_macros())
-            .map_err(|e| query_error("lake readers", &e))?;
+            .map_err(|e| query_error("lake readers", e))?;
         let stream_writer = conn
             .try_clone()
-            .map_err(|e| query_error("connect", &e))
+            .map_err(|e| query_error("connect", e))
             .and_then(stream::StreamWriter::open)?;
         let stream_rows = stream_writer.counts();
         let watermark = read_watermark(&conn)?;
@@ -151,7 +150,7 @@ impl DuckDbWarehouse {
         self.with_conn(move |conn, _| {
             // A number we format ourselves: nothing from outside reaches the SQL text.
             conn.execute_batch(&format!("SET memory_limit = '{mib}MiB';"))
-                .map_err(|e| query_error("memory limit", &e))
+                .map_err(|e| query_error("memory limit", e))
         })
         .await
     }
@@ -161,7 +160,7 @@ impl DuckDbWarehouse {
     pub async fn release_freed_memory(&self) -> Result<(), WarehouseError> {
         self.with_conn(|conn, _| {
             conn.execute_batch(RELEASE_FREED)
-                .map_err(|e| query_error("allocator settings", &e))
+                .map_err(|e| query_error("allocator settings", e))
         })
         .await
     }
@@ -172,13 +171,13 @@ impl DuckDbWarehouse {
         self.with_conn(|conn, _| {
             let text = "SELECT tag, memory_usage_bytes FROM duckdb_memory() \
                         WHERE memory_usage_bytes > 0 ORDER BY tag";
-            let mut stmt = conn.prepare(text).map_err(|e| query_error("memory", &e))?;
+            let mut stmt = conn.prepare(text).map_err(|e| query_error("memory", e))?;
             let rows = stmt
                 .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
-                .map_err(|e| query_error("memory", &e))?;
+                .map_err(|e| query_error("memory", e))?;
             rows.map(|r| {
                 r.map(|(tag, n)| (tag, n.max(0) as u64))
-                    .map_err(|e| query_error("memory", &e))
+                    .map_err(|e| query_error("memory", e))
             })
             .collect()
         })
@@ -191,7 +190,7 @@ impl DuckDbWarehouse {
         let text = text.to_string();
         self.with_conn(move |conn, _| {
             conn.query_row(&text, [], |r| r.get(0))
-                .map_err(|e| query_error(&text, &e))
+                .map_err(|e| query_error(&text, e))
         })
         .await
     }
@@ -204,15 +203,15 @@ impl DuckDbWarehouse {
         // Every column cast to text by DuckDB itself, whatever its type.
         let text = format!("SELECT CAST(COLUMNS(*) AS VARCHAR) FROM ({text})");
         self.with_conn(move |conn, _| {
-            let mut stmt = conn.prepare(&text).map_err(|e| query_error(&name, &e))?;
-            let mut rows = stmt.query([]).map_err(|e| query_error(&name, &e))?;
+            let mut stmt = conn.prepare(&text).map_err(|e| query_error(&name, e))?;
+            let mut rows = stmt.query([]).map_err(|e| query_error(&name, e))?;
             let mut out = Vec::new();
-            while let Some(row) = rows.next().map_err(|e| query_error(&name, &e))? {
+            while let Some(row) = rows.next().map_err(|e| query_error(&name, e))? {
                 let width = row.as_ref().column_count();
                 let cells = (0..width)
                     .map(|i| row.get::<_, Option<String>>(i))
                     .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| query_error(&name, &e))?;
+                    .map_err(|e| query_error(&name, e))?;
                 out.push(cells);
             }
             Ok(out)
@@ -226,7 +225,7 @@ impl DuckDbWarehouse {
         self.with_conn(|conn, _| {
             let text = "SELECT table_name, column_name, data_type FROM information_schema.columns \
                         WHERE table_schema = 'main' ORDER BY table_name, ordinal_position";
-            let mut stmt = conn.prepare(text).map_err(|e| query_error("columns", &e))?;
+            let mut stmt = conn.prepare(text).map_err(|e| query_error("columns", e))?;
             let rows = stmt
                 .query_map([], |r| {
                     Ok(ColumnInfo {
@@ -235,9 +234,9 @@ impl DuckDbWarehouse {
                         data_type: r.get(2)?,
                     })
                 })
-                .map_err(|e| query_error("columns", &e))?;
+                .map_err(|e| query_error("columns", e))?;
             rows.collect::<Result<Vec<_>, _>>()
-                .map_err(|e| query_error("columns", &e))
+                .map_err(|e| query_error("columns", e))
         })
         .await
     }
@@ -257,7 +256,7 @@ impl DuckDbWarehouse {
                             fingerprint: r.get(1)?,
                         })
                     })
-                    .map_err(|e| query_error("state/table_summary.sql", &e))
+                    .map_err(|e| query_error("state/table_summary.sql", e))
                 })
                 .collect()
         })
@@ -301,7 +300,7 @@ impl Inner {
 
     fn connection(&self) -> Result<Connection, WarehouseError> {
         let conn = self.conn.lock().map_err(|_| WarehouseError::Poisoned)?;
-        conn.try_clone().map_err(|e| query_error("connect", &e))
+        conn.try_clone().map_err(|e| query_error("connect", e))
     }
 }
 
@@ -312,7 +311,7 @@ fn staging_dir(path: &Path) -> PathBuf {
 }
 
 /// DuckDB holds an exclusive lock on its file while open; another process gets this.
-fn open_error(path: &Path, e: &duckdb::Error) -> WarehouseError {
+fn open_error(path: &Path, e: duckdb::Error) -> WarehouseError {
     let message = e.to_string();
     if message.contains("Could not set lock") || message.contains("Conflicting lock") {
         let detail = message
@@ -326,14 +325,14 @@ fn open_error(path: &Path, e: &duckdb::Error) -> WarehouseError {
     }
     WarehouseError::Open {
         path: path.to_path_buf(),
-        message,
+        source: Box::new(e),
     }
 }
 
-fn query_error(name: &str, e: &duckdb::Error) -> WarehouseError {
+fn query_error(name: &str, e: duckdb::Error) -> WarehouseError {
     WarehouseError::Query {
         query: name.to_string(),
-        message: e.to_string(),
+        source: Box::new(e),
     }
 }
 
@@ -362,7 +361,7 @@ impl Warehouse for DuckDbWarehouse {
     async fn ping(&self) -> Result<(), WarehouseError> {
         self.with_conn(|conn, _| {
             conn.execute_batch("SELECT 1")
-                .map_err(|e| query_error("ping", &e))
+                .map_err(|e| query_error("ping", e))
         })
         .await
     }
@@ -411,7 +410,7 @@ mod tests {
         let limit: String = w
             .with_conn(|conn, _| {
                 conn.query_row("SELECT current_setting('memory_limit')", [], |r| r.get(0))
-                    .map_err(|e| query_error("memory_limit", &e))
+                    .map_err(|e| query_error("memory_limit", e))
             })
             .await
             .expect("reads the cap");
@@ -437,7 +436,7 @@ mod tests {
                     [],
                     |r| r.get::<_, String>(0),
                 )
-                .map_err(|e| query_error("allocator_flush_threshold", &e))
+                .map_err(|e| query_error("allocator_flush_threshold", e))
             })
             .await
             .expect("reads the setting")

@@ -17,13 +17,13 @@ pub(super) fn rows<T, P: Params>(
     params: P,
     map: impl FnMut(&Row<'_>) -> duckdb::Result<T>,
 ) -> Result<Vec<T>, WarehouseError> {
-    let mut stmt = conn.prepare(text).map_err(|e| query_error(name, &e))?;
+    let mut stmt = conn.prepare(text).map_err(|e| query_error(name, e))?;
     let mapped = stmt
         .query_map(params, map)
-        .map_err(|e| query_error(name, &e))?;
+        .map_err(|e| query_error(name, e))?;
     mapped
         .collect::<Result<Vec<T>, _>>()
-        .map_err(|e| query_error(name, &e))
+        .map_err(|e| query_error(name, e))
 }
 
 /// A state query returning `(date, hour)` rows.
@@ -39,7 +39,7 @@ pub fn hours(
         .map(|(date, hour)| {
             partition_hour(&date, hour).ok_or_else(|| WarehouseError::Query {
                 query: name.to_string(),
-                message: format!("invalid partition {date} hour {hour} in the state tables"),
+                source: format!("invalid partition {date} hour {hour} in the state tables").into(),
             })
         })
         .collect()
@@ -62,7 +62,7 @@ pub fn dimension_sources(
     for (table, date, hour) in raw {
         let hour = partition_hour(&date, hour).ok_or_else(|| WarehouseError::Query {
             query: name.to_string(),
-            message: format!("invalid partition {date} hour {hour} for {table}"),
+            source: format!("invalid partition {date} hour {hour} for {table}").into(),
         })?;
         sources.insert(table, hour);
     }
@@ -77,19 +77,19 @@ pub fn analytics(
     params: &[Param],
 ) -> Result<Vec<Vec<Cell>>, WarehouseError> {
     let values: Vec<Value> = params.iter().map(|p| value(&p.value)).collect();
-    let mut stmt = conn.prepare(text).map_err(|e| query_error(name, &e))?;
+    let mut stmt = conn.prepare(text).map_err(|e| query_error(name, e))?;
     let mut rows = stmt
         .query(duckdb::params_from_iter(values))
-        .map_err(|e| query_error(name, &e))?;
+        .map_err(|e| query_error(name, e))?;
     let mut out = Vec::new();
-    while let Some(row) = rows.next().map_err(|e| query_error(name, &e))? {
+    while let Some(row) = rows.next().map_err(|e| query_error(name, e))? {
         let width = row.as_ref().column_count();
         let cells = (0..width)
             .map(|i| {
-                let value = row.get_ref(i).map_err(|e| query_error(name, &e))?;
+                let value = row.get_ref(i).map_err(|e| query_error(name, e))?;
                 cell(value).ok_or_else(|| WarehouseError::Query {
                     query: name.to_string(),
-                    message: format!("column {i} is not text or a number: {value:?}"),
+                    source: format!("column {i} is not text or a number: {value:?}").into(),
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;

@@ -40,7 +40,7 @@ impl StreamRowCounts {
         for (table, n) in STREAM_TABLES.iter().zip(&counts.0) {
             let rows: i64 = conn
                 .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
-                .map_err(|e| query_error(table, &e))?;
+                .map_err(|e| query_error(table, e))?;
             n.store(rows.max(0) as u64, Ordering::Release);
         }
         Ok(counts)
@@ -91,7 +91,7 @@ impl StreamWriter {
                 "CREATE OR REPLACE TEMP TABLE {} ({ddl})",
                 stage(table)
             ))
-            .map_err(|e| query_error(table, &e))?;
+            .map_err(|e| query_error(table, e))?;
             columns.insert(table, names);
         }
         Ok(Self {
@@ -118,7 +118,7 @@ impl StreamWriter {
         }
         self.conn
             .execute_batch("BEGIN TRANSACTION")
-            .map_err(|e| query_error("begin", &e))?;
+            .map_err(|e| query_error("begin", e))?;
         // One place to undo: any step's failure rolls back the whole batch.
         let inserted = self.write_in_transaction(&tables).inspect_err(|_| {
             let _ = self.conn.execute_batch("ROLLBACK");
@@ -142,7 +142,7 @@ impl StreamWriter {
                 .get(table)
                 .ok_or_else(|| WarehouseError::Query {
                     query: (*table).to_string(),
-                    message: "not a stream table".into(),
+                    source: "not a stream table".into(),
                 })?;
             // Empty: each commit below and each rollback leaves it so.
             let stage = stage(table);
@@ -153,7 +153,7 @@ impl StreamWriter {
                         [],
                     )
                 })
-                .map_err(|e| query_error(table, &e))?;
+                .map_err(|e| query_error(table, e))?;
             inserted.push((*table, n as u64));
         }
         // Emptied before the commit, so the staged text does not wait in memory for the next
@@ -163,7 +163,7 @@ impl StreamWriter {
             .map(|(table, _)| format!("DELETE FROM temp.main.{};", stage(table)))
             .collect::<String>();
         conn.execute_batch(&format!("{text} COMMIT"))
-            .map_err(|e| query_error("commit", &e))?;
+            .map_err(|e| query_error("commit", e))?;
         Ok(inserted)
     }
 }
@@ -278,7 +278,7 @@ pub(super) fn upgrade_stream_tables(conn: &Connection) -> Result<(), WarehouseEr
     text += "COMMIT;";
     conn.execute_batch(&text).map_err(|e| {
         let _ = conn.execute_batch("ROLLBACK");
-        query_error("upgrading the stream tables", &e)
+        query_error("upgrading the stream tables", e)
     })?;
     tracing::info!(tables = ?old, "stream tables rebuilt in the subscription shape");
     Ok(())

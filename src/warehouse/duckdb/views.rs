@@ -39,7 +39,7 @@ impl Inner {
                         "COMMENT ON VIEW {view} IS {}",
                         sql::string(&stamp)
                     ))
-                    .map_err(|e| query_error(&format!("ext/{view}.sql"), &e))?,
+                    .map_err(|e| query_error(&format!("ext/{view}.sql"), e))?,
                 Err(e) if e.to_string().contains("No files found") => {
                     all_ready = false;
                     let stub = sql::render(
@@ -47,9 +47,9 @@ impl Inner {
                         &[("view", view.as_str()), ("managed", table.managed())],
                     );
                     conn.execute_batch(&stub)
-                        .map_err(|e| query_error("ext/empty.sql", &e))?;
+                        .map_err(|e| query_error("ext/empty.sql", e))?;
                 }
-                Err(e) => return Err(query_error(&format!("ext/{view}.sql"), &e)),
+                Err(e) => return Err(query_error(&format!("ext/{view}.sql"), e)),
             }
         }
         self.ext_views_ready.store(all_ready, Ordering::Relaxed);
@@ -62,15 +62,15 @@ fn view_comments(conn: &Connection) -> Result<BTreeMap<String, String>, Warehous
     let name = "duckdb_views";
     let mut stmt = conn
         .prepare("SELECT view_name, comment FROM duckdb_views() WHERE NOT internal")
-        .map_err(|e| query_error(name, &e))?;
+        .map_err(|e| query_error(name, e))?;
     let rows = stmt
         .query_map([], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
         })
-        .map_err(|e| query_error(name, &e))?;
+        .map_err(|e| query_error(name, e))?;
     let mut comments = BTreeMap::new();
     for row in rows {
-        let (view, comment) = row.map_err(|e| query_error(name, &e))?;
+        let (view, comment) = row.map_err(|e| query_error(name, e))?;
         if let Some(comment) = comment {
             comments.insert(view, comment);
         }
