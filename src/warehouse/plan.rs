@@ -130,23 +130,32 @@ pub fn dimension_candidates(
         .collect()
 }
 
-/// Holds a backend's `state/dimension_sources.sql` to `Table::DIMENSIONS`: the query must
-/// list exactly them, or `settled_dates` and the dimension merges miss one.
-#[cfg(test)]
-pub(crate) fn assert_lists_the_dimensions(sql: &str) {
-    let listed: Vec<String> = Table::DIMENSIONS
-        .iter()
-        .map(|t| format!("'{}'", t.name()))
-        .collect();
-    assert!(
-        sql.contains(&format!("IN ({})", listed.join(", "))),
-        "state/dimension_sources.sql must list exactly Table::DIMENSIONS"
-    );
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each backend's `state/dimension_sources.sql` must list exactly `Table::DIMENSIONS`, or
+    /// `settled_dates` and the dimension merges miss one.
+    #[test]
+    fn every_backend_reads_the_sources_of_every_dimension() {
+        let listed: Vec<String> = Table::DIMENSIONS
+            .iter()
+            .map(|t| format!("'{}'", t.name()))
+            .collect();
+        let want = format!("IN ({})", listed.join(", "));
+        for (backend, sql) in [
+            (
+                "duckdb",
+                include_str!("../../sql/duckdb/state/dimension_sources.sql"),
+            ),
+            (
+                "bigquery",
+                include_str!("../../sql/bigquery/state/dimension_sources.sql"),
+            ),
+        ] {
+            assert!(sql.contains(&want), "{backend}: {want}");
+        }
+    }
 
     fn h(s: &str) -> PartitionHour {
         s.parse().expect("valid hour")

@@ -183,12 +183,6 @@ pub fn staging_schema(table: Table) -> Vec<(&'static str, &'static str)> {
 mod tests {
     use super::*;
 
-    /// The refresh merges each of `Table::DIMENSIONS` from the partition this query names.
-    #[test]
-    fn dimension_sources_lists_every_dimension() {
-        crate::warehouse::plan::assert_lists_the_dimensions(DIMENSION_SOURCES);
-    }
-
     /// `table_rows` reads one count per `Table::managed`; a table missing from the file would
     /// fail every status call at run time.
     #[test]
@@ -231,7 +225,10 @@ mod tests {
             let e = Names::new(p.into(), d.into(), l.into()).expect_err("refused");
             (e.what, e.value)
         };
-        assert_eq!(refused("p", "d`; DROP", "US"), ("dataset name", "d`; DROP".into()));
+        assert_eq!(
+            refused("p", "d`; DROP", "US"),
+            ("dataset name", "d`; DROP".into())
+        );
         assert_eq!(refused("p q", "d", "US"), ("project id", "p q".into()));
         assert_eq!(refused("p", "d", "U S"), ("location", "U S".into()));
         assert_eq!(string("it's \\"), "'it\\'s \\\\'");

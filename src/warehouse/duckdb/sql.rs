@@ -118,12 +118,6 @@ pub fn files(paths: &[impl AsRef<Path>]) -> String {
 mod tests {
     use super::*;
 
-    /// The refresh merges each of `Table::DIMENSIONS` from the partition this query names.
-    #[test]
-    fn dimension_sources_lists_every_dimension() {
-        crate::warehouse::plan::assert_lists_the_dimensions(DIMENSION_SOURCES);
-    }
-
     #[test]
     fn every_template_renders_with_its_callers_placeholders() {
         let partition = [
