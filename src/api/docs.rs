@@ -47,9 +47,8 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
         super::seed003::seed003_status_task,
         super::seed003::seed003_stop_all,
         super::seed003::seed003_stop_task,
-        super::seed003::seed003_stop_task_by_status_path,
     ),
-    modifiers(&BearerAuth, &AnalyticsPaths),
+    modifiers(&BearerAuth, &AnalyticsPaths, &StopAlias),
     tags(
         (name = "pipeline", description = "Generate hours into the lake"),
         (name = "jobs", description = "Follow and cancel background jobs"),
@@ -118,6 +117,35 @@ impl Modify for AnalyticsPaths {
             }
         }
         for_each_query(&mut Add(openapi));
+    }
+}
+
+/// `DELETE /generate/status/{task_id}`: the deployment guide's spelling of a stop ("Stop
+/// specific task"), which seed 003's own service answers 405. Here it is the same handler as
+/// `DELETE /generate/stop/{task_id}`, so it gets that operation under its own id and summary.
+struct StopAlias;
+
+impl Modify for StopAlias {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let stop = openapi
+            .paths
+            .paths
+            .get("/generate/stop/{task_id}")
+            .and_then(|item| item.delete.clone());
+        // Only absent if the stop route's own documentation is; the surface snapshot shows it.
+        let Some(mut alias) = stop else { return };
+        alias.operation_id = Some("seed003_stop_task_by_status_path".into());
+        alias.summary = Some(
+            "The deployment guide's spelling of a stop (\"Stop specific task\"), which seed 003's \
+             own service answers 405: here it stops the task, as `DELETE /generate/stop/{task_id}`."
+                .into(),
+        );
+        alias.description = None;
+        openapi.paths.add_path_operation(
+            "/generate/status/{task_id}",
+            vec![HttpMethod::Delete],
+            alias,
+        );
     }
 }
 

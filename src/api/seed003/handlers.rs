@@ -288,25 +288,6 @@ pub async fn seed003_stop_task(
     stop_one(&app, &configs, &id).await
 }
 
-/// The deployment guide's spelling of a stop ("Stop specific task"), which seed 003's own
-/// service answers 405: here it stops the task, as `DELETE /generate/stop/{task_id}`.
-#[utoipa::path(delete, path = "/generate/status/{task_id}", tag = "seed003",
-    params(("task_id" = String, Path, description = "The task to stop", example = "scn-1")),
-    responses(
-        (status = 200, description = "The task was stopped (a finished one is left as it ended)", body = StoppedOne),
-        (status = 400, description = "A task id that is not UTF-8", body = ErrorBody),
-        (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
-        (status = 404, description = "No such task", body = ErrorBody),
-    ),
-    security(("bearer" = [])))]
-pub async fn seed003_stop_task_by_status_path(
-    State(app): State<AppState>,
-    configs: Configs,
-    ApiPath(id): ApiPath<String>,
-) -> Result<Json<StoppedOne>, AppError> {
-    stop_one(&app, &configs, &id).await
-}
-
 async fn stop_one(
     app: &AppState,
     configs: &Configs,

@@ -43,8 +43,6 @@ pub fn mutating() -> Router<AppState> {
         .route("/generate/start", post(seed003_generate_start))
         .route("/generate/stop", delete(seed003_stop_all))
         .route("/generate/stop/{task_id}", delete(seed003_stop_task))
-        .route(
-            "/generate/status/{task_id}",
-            delete(seed003_stop_task_by_status_path),
-        )
+        // The deployment guide's spelling of the same stop (`docs::StopAlias`).
+        .route("/generate/status/{task_id}", delete(seed003_stop_task))
 }
