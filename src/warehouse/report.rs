@@ -54,15 +54,16 @@ pub enum PartitionReason {
     /// The warehouse refused the load: its own message (a query's, without the query name).
     #[error("{}", warehouse_message(.0))]
     Warehouse(#[source] Arc<WarehouseError>),
-    /// A loader's own description of what failed (the DuckDB load path, the BigQuery load
-    /// client's message).
+    /// The warehouse engine or service refused the load: its own error (DuckDB's, with the
+    /// lake's file named where DuckDB named the staged copy; BigQuery's load job's).
     #[error("{0}")]
-    Load(String),
+    Load(#[source] Arc<dyn std::error::Error + Send + Sync>),
 }
 
-impl From<String> for PartitionReason {
-    fn from(text: String) -> Self {
-        Self::Load(text)
+impl PartitionReason {
+    /// `Load` of an engine's error.
+    pub fn load(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Load(Arc::new(e))
     }
 }
 

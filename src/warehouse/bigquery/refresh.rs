@@ -107,7 +107,7 @@ impl BigQueryWarehouse {
                 loaded: rows,
                 expected: part.manifest.rows,
             }),
-            Err(e) => Err(PartitionReason::Load(e.to_string())),
+            Err(e) => Err(PartitionReason::load(e)),
         };
         match checked {
             Ok(()) => Ok(stage),

@@ -10,7 +10,7 @@
 use super::{readers, sql};
 use crate::model::{PartitionHour, Table};
 use crate::warehouse::refresh::{HourOutcome, HourParts, FACT_TABLES};
-use crate::warehouse::{PartitionFailure, VerifiedPartition};
+use crate::warehouse::{PartitionFailure, PartitionReason, VerifiedPartition, WarehouseError};
 use duckdb::Connection;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -34,30 +34,41 @@ impl Staged {
     }
 
     /// Stages `part`'s files; returns their paths.
-    fn add(&mut self, part: &VerifiedPartition) -> Result<Vec<PathBuf>, String> {
+    fn add(&mut self, part: &VerifiedPartition) -> Result<Vec<PathBuf>, WarehouseError> {
         let dir = self
             .root
             .join(part.table.name())
             .join(format!("date={}", part.hour.date_string()))
             .join(format!("hour={:02}", part.hour.hour()));
-        std::fs::create_dir_all(&dir).map_err(|e| format!("staging in {}: {e}", dir.display()))?;
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| WarehouseError::Io { path, source }
+        };
+        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
         let mut paths = Vec::with_capacity(part.contents.len());
         for (i, (bytes, file)) in part.contents.iter().zip(&part.manifest.files).enumerate() {
             let path = dir.join(format!("part-{i}.{}", part.format().extension()));
-            std::fs::write(&path, bytes).map_err(|e| format!("staging {}: {e}", path.display()))?;
+            std::fs::write(&path, bytes).map_err(io(&path))?;
             self.files.push((path.clone(), file.path.clone()));
             paths.push(path);
         }
         Ok(paths)
     }
 
-    /// DuckDB's messages name the staged copy; the user knows the lake's file.
-    fn explain(&self, e: &duckdb::Error) -> String {
-        let mut message = e.to_string();
+    /// DuckDB's messages name the staged copy; the user knows the lake's file. The error is
+    /// kept as is where it names no staged file.
+    fn explain(&self, e: duckdb::Error) -> PartitionReason {
+        let text = e.to_string();
+        let mut message = text.clone();
         for (staged, file) in &self.files {
             message = message.replace(&*staged.to_string_lossy(), file);
         }
-        message
+        match message == text {
+            true => PartitionReason::load(e),
+            false => PartitionReason::Load(std::sync::Arc::from(Box::<
+                dyn std::error::Error + Send + Sync,
+            >::from(message))),
+        }
     }
 }
 
@@ -95,7 +106,7 @@ fn load_table(
     };
     let mut files = Vec::new();
     for &part in parts {
-        files.extend(staged.add(part).map_err(failure(part))?);
+        files.extend(staged.add(part).map_err(|e| failure(part)(e.into()))?);
     }
     let vars = [
         ("partitions", partitions.to_string()),
@@ -103,7 +114,7 @@ fn load_table(
         ("reader", readers::reader_name(first.format(), first.table)),
         ("ingested_at", ingested_at.to_string()),
     ];
-    run(tx, sql::merge(first.table), &vars).map_err(|e| failure(first)(staged.explain(&e)))
+    run(tx, sql::merge(first.table), &vars).map_err(|e| failure(first)(staged.explain(e)))
 }
 
 /// Holds the rows now in the managed table for each of `parts` to its manifest's count.
@@ -129,15 +140,15 @@ fn check_counts(
         })?;
         rows.collect::<duckdb::Result<HashMap<_, _>>>()
     })()
-    .map_err(|e| failure(first)(e.to_string()))?;
+    .map_err(|e| failure(first)(PartitionReason::load(e)))?;
     for &part in parts {
         let key = (part.hour.date_string(), i32::from(part.hour.hour()));
         let loaded = counted.get(&key).copied().unwrap_or(0);
         if loaded as u64 != part.manifest.rows {
-            return Err(failure(part)(format!(
-                "loaded {loaded} rows, the manifest says {}",
-                part.manifest.rows
-            )));
+            return Err(failure(part)(PartitionReason::RowCount {
+                loaded: loaded as u64,
+                expected: part.manifest.rows,
+            }));
         }
     }
     Ok(())
@@ -166,7 +177,7 @@ fn record(
         })
         .collect();
     run(tx, sql::RECORD_PARTITION, &[("loaded", loaded.join(",\n"))])
-        .map_err(|e| failure(first)(e.to_string()))
+        .map_err(|e| failure(first)(PartitionReason::load(e)))
 }
 
 /// Loads `hours` in one transaction: one commit for all of them (a commit per hour made a long
@@ -226,18 +237,16 @@ fn load_hours(
     hours: &[HourParts],
     ingested_at: &str,
 ) -> Result<Vec<Vec<(Table, u64)>>, PartitionFailure> {
-    let whole_hour = |hour: PartitionHour, reason: String| PartitionFailure {
+    let whole_hour = |hour: PartitionHour, e: duckdb::Error| PartitionFailure {
         hour,
         table: Table::SalesData,
         path: crate::lake::layout::partition(hour),
-        reason: reason.into(),
+        reason: PartitionReason::load(e),
     };
     let Some(newest) = hours.iter().map(|(hour, _)| *hour).max() else {
         return Ok(Vec::new());
     };
-    let tx = conn
-        .transaction()
-        .map_err(|e| whole_hour(newest, e.to_string()))?;
+    let tx = conn.transaction().map_err(|e| whole_hour(newest, e))?;
     let mut staged = Staged::new(staging);
     let all: Vec<&VerifiedPartition> = hours.iter().flat_map(|(_, parts)| parts).collect();
     // Every fact table of the batch has the same hours.
@@ -254,8 +263,8 @@ fn load_hours(
         ("hour", newest.hour().to_string()),
         ("ingested_at", ingested_at.to_string()),
     ];
-    run(&tx, sql::ADVANCE_WATERMARK, &vars).map_err(|e| whole_hour(newest, e.to_string()))?;
-    tx.commit().map_err(|e| whole_hour(newest, e.to_string()))?;
+    run(&tx, sql::ADVANCE_WATERMARK, &vars).map_err(|e| whole_hour(newest, e))?;
+    tx.commit().map_err(|e| whole_hour(newest, e))?;
     Ok(hours
         .iter()
         .map(|(_, parts)| parts.iter().map(|p| (p.table, p.manifest.rows)).collect())
@@ -263,12 +272,12 @@ fn load_hours(
 }
 
 /// The failure of `part`, for the reason given.
-fn failure(part: &VerifiedPartition) -> impl Fn(String) -> PartitionFailure + Copy + '_ {
+fn failure(part: &VerifiedPartition) -> impl Fn(PartitionReason) -> PartitionFailure + Copy + '_ {
     |reason| PartitionFailure {
         hour: part.hour,
         table: part.table,
         path: part.paths(),
-        reason: reason.into(),
+        reason,
     }
 }
 
@@ -280,12 +289,14 @@ pub fn merge_dimension(
     ingested_at: &str,
 ) -> Result<u64, PartitionFailure> {
     let fail = failure(part);
-    let tx = conn.transaction().map_err(|e| fail(e.to_string()))?;
+    let tx = conn
+        .transaction()
+        .map_err(|e| fail(PartitionReason::load(e)))?;
     let mut staged = Staged::new(staging);
     // No count check: the table holds every id ever seen, not one partition's rows.
     let partitions = sql::partitions([part.hour]);
     load_table(&tx, &mut staged, &[part], &partitions, ingested_at)?;
     record(&tx, &[part], ingested_at)?;
-    tx.commit().map_err(|e| fail(e.to_string()))?;
+    tx.commit().map_err(|e| fail(PartitionReason::load(e)))?;
     Ok(part.manifest.rows)
 }
