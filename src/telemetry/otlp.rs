@@ -47,8 +47,8 @@ pub enum OtlpError {
     Endpoint(String),
     #[error("--otlp-sample-ratio {0} must be between 0 and 1")]
     Ratio(f64),
-    #[error("cannot start the OTLP exporter: {0}")]
-    Exporter(String),
+    #[error("cannot start the OTLP exporter")]
+    Exporter(#[source] opentelemetry_otlp::ExporterBuildError),
 }
 
 /// Where spans are posted: `endpoint` (`http(s)://host[:port][/prefix]`) plus `/v1/traces`,
@@ -102,7 +102,7 @@ pub fn provider(
         .with_endpoint(traces_url(endpoint)?)
         .with_timeout(EXPORT_TIMEOUT)
         .build()
-        .map_err(|e| OtlpError::Exporter(e.to_string()))?;
+        .map_err(OtlpError::Exporter)?;
     Ok(builder.with_batch_exporter(exporter).build())
 }
 

@@ -54,8 +54,12 @@ pub enum BenchError {
     Run(#[from] super::ScenarioRunError),
     #[error("bench bus: {0}")]
     Bus(#[from] crate::bus::BusError),
-    #[error("bench task failed: {0}")]
-    Task(String),
+    /// A task of the bench panicked or was cancelled.
+    #[error("a bench task failed")]
+    Task(#[source] tokio::task::JoinError),
+    /// The run ended without the figures it measures.
+    #[error("bench run: {0}")]
+    Incomplete(String),
 }
 
 /// Measures the event path with `events` events (at least 1,000 gives stable figures). With
@@ -82,7 +86,7 @@ pub async fn bench_events(
             Throughput::new(events, bytes, started.elapsed())
         })
         .await
-        .map_err(|e| BenchError::Task(e.to_string()))?
+        .map_err(BenchError::Task)?
     };
 
     // Enough minutes at the top rate to hold `events`; unthrottled ignores the rate anyway.
@@ -115,7 +119,7 @@ pub async fn bench_events(
         bus.flush().await?;
         let elapsed = started.elapsed();
         drop(bus);
-        drain.await.map_err(|e| BenchError::Task(e.to_string()))?;
+        drain.await.map_err(BenchError::Task)?;
         let bytes = bytes.lock().map(|b| *b).unwrap_or(0);
         Throughput::new(sent, bytes, elapsed)
     };
@@ -136,10 +140,10 @@ pub async fn bench_events(
             bus.flush().await?;
             let elapsed = started.elapsed();
             cancel.cancel();
-            task.await.map_err(|e| BenchError::Task(e.to_string()))?;
+            task.await.map_err(BenchError::Task)?;
             let stats = subscriber.stats().snapshot();
             if !stats.reconciles() || stats.rows() != sent {
-                return Err(BenchError::Task(format!(
+                return Err(BenchError::Incomplete(format!(
                     "subscriber lost track: sent {sent}, {stats:?}"
                 )));
             }
@@ -227,12 +231,12 @@ pub async fn bench_rate_accuracy(
     bus.flush().await?;
     // The drain ends when the last handle on the bus is gone.
     drop((runner, bus));
-    drain.await.map_err(|e| BenchError::Task(e.to_string()))?;
+    drain.await.map_err(BenchError::Task)?;
     let arrivals = arrivals.lock().map(|a| a.clone()).unwrap_or_default();
     let n = arrivals.len() as u64;
     let (first, last) = match (arrivals.first(), arrivals.last()) {
         (Some(f), Some(l)) => (*f, *l),
-        _ => return Err(BenchError::Task("no event arrived".into())),
+        _ => return Err(BenchError::Incomplete("no event arrived".into())),
     };
     let span = (last - first).as_secs_f64();
     let measured = if n > 1 && span > 0.0 {

@@ -200,8 +200,9 @@ pub enum ScenarioRunError {
         #[source]
         source: BusError,
     },
-    #[error("the event generator failed: {0}")]
-    Generator(String),
+    /// A producer task panicked or was cancelled.
+    #[error("the event generator failed")]
+    Generator(#[source] tokio::task::JoinError),
     #[error("the run's incidents cannot be planned")]
     Plan(#[source] ScenarioError),
 }
@@ -409,9 +410,7 @@ impl ScenarioRunner {
         }
         drop(queues);
         for producer in producers {
-            producer
-                .await
-                .map_err(|e| ScenarioRunError::Generator(e.to_string()))?;
+            producer.await.map_err(ScenarioRunError::Generator)?;
         }
         outcome
     }
