@@ -8,6 +8,7 @@ use hcl::expr::{Expression, ObjectKey};
 use hcl::{Block, Body};
 use retail_pipeline::generate::events::EventType;
 use retail_pipeline::model::Table;
+use retail_pipeline::warehouse::bigquery::column_type;
 use retail_pipeline::warehouse::stream_tables::STREAM_TABLES;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -242,17 +243,34 @@ fn the_five_external_tables_read_the_lake_with_hive_partitioning() {
         let Expression::Array(columns) = lake[table.name()] else {
             panic!("{}: a list of columns", table.name())
         };
-        let names: Vec<String> = columns.iter().map(|c| strings(c)[0].clone()).collect();
-        // The alert files' own date and hour are renamed: the partition columns have those names.
-        let want: Vec<String> = table
+        let listed: Vec<(String, String)> = columns
+            .iter()
+            .map(|c| (strings(c)[0].clone(), strings(c)[1].clone()))
+            .collect();
+        // The alert files' own date and hour are renamed: the partition columns have those
+        // names. The types are the load jobs' (`column_type`), in the JSON schema's spelling.
+        let want: Vec<(String, String)> = table
             .columns()
             .iter()
-            .map(|c| match (table, *c) {
-                (Table::NegativeInventoryAlerts, "date" | "hour") => format!("alert_{c}"),
-                _ => c.to_string(),
+            .zip(table.column_types())
+            .map(|(c, kind)| {
+                let name = match (table, *c) {
+                    (Table::NegativeInventoryAlerts, "date" | "hour") => format!("alert_{c}"),
+                    _ => c.to_string(),
+                };
+                let ty = match column_type(*kind) {
+                    "INT64" => "INTEGER",
+                    other => other,
+                };
+                (name, ty.to_string())
             })
             .collect();
-        assert_eq!(names, want, "{}: the file's columns in order", table.name());
+        assert_eq!(
+            listed,
+            want,
+            "{}: the file's columns in order",
+            table.name()
+        );
     }
     let external = resources(&tf, "google_bigquery_table")["lake_external"].clone();
     let body = external.body();

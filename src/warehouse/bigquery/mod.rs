@@ -8,6 +8,7 @@ mod refresh;
 mod sql;
 mod stream;
 
+pub use sql::column_type;
 pub use stream::BigQueryEventSink;
 
 use super::analytics::{self, AnalyticsSql, Cell};

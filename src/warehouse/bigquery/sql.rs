@@ -183,6 +183,32 @@ pub fn staging_schema(table: Table) -> Vec<(&'static str, &'static str)> {
 mod tests {
     use super::*;
 
+    /// The console's CSV external tables (`01_external_tables.sql`, which no emulator can
+    /// run) list each lake table's columns with the types its load jobs use; the alerts'
+    /// table reads its files as they are (no Hive partition columns beside their own).
+    #[test]
+    fn the_console_external_tables_have_each_lake_tables_columns() {
+        for table in Table::ALL {
+            let head = format!("`${{project}}.${{dataset}}.{}_ext` (", table.name());
+            let at = EXTERNAL_TABLES
+                .find(&head)
+                .expect("an external table per lake table");
+            let rest = &EXTERNAL_TABLES[at + head.len()..];
+            let listed: Vec<String> = rest[..rest.find(')').expect("a column list")]
+                .split(',')
+                .map(|c| c.split_whitespace().collect::<Vec<_>>().join(" "))
+                .collect();
+            let want: Vec<String> = staging_schema(table)
+                .iter()
+                .map(|(name, ty)| format!("{name} {ty}"))
+                .collect();
+            assert_eq!(listed, want, "{}", table.name());
+            let as_they_are =
+                !rest[..rest.find(';').expect("one statement")].contains("WITH PARTITION COLUMNS");
+            assert_eq!(as_they_are, table.carries_partition(), "{}", table.name());
+        }
+    }
+
     /// `table_rows` reads one count per `Table::managed`; a table missing from the file would
     /// fail every status call at run time.
     #[test]
