@@ -43,6 +43,24 @@ async fn schema_is_stable_and_ext_views_have_the_lake_columns() {
             want.extend(["date", "hour"]);
         }
         assert_eq!(got, want, "{view}");
+        // The managed table keeps every lake column (BigQuery's are held to DuckDB's in
+        // warehouse_bigquery.rs), plus the partition and when it was loaded.
+        let managed: Vec<&str> = loaded
+            .iter()
+            .filter(|c| c.table == table.managed())
+            .map(|c| c.column.as_str())
+            .collect();
+        for column in table
+            .columns()
+            .iter()
+            .chain(&["date", "hour", "ingested_at"])
+        {
+            assert!(
+                managed.contains(column),
+                "{} lacks {column}",
+                table.managed()
+            );
+        }
     }
     assert!(
         w.query_i64("SELECT count(*) FROM sales_data_ext")
