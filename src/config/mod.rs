@@ -4,6 +4,7 @@
 mod error;
 mod gcp;
 
+pub use crate::telemetry::LogFormat;
 pub use error::ConfigError;
 pub use gcp::{Backend, GcpArgs, GcpConfig};
 
@@ -68,14 +69,6 @@ pub struct CommonArgs {
     pub warehouse_memory_mib: Option<u32>,
     #[command(flatten)]
     pub gcp: GcpArgs,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum LogFormat {
-    Auto,
-    Text,
-    Json,
 }
 
 /// The DuckDB buffer pool's default cap. DuckDB's own default is 80% of the machine's memory,

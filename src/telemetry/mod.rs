@@ -11,10 +11,19 @@ pub use trace_context::{
     parse_cloud_trace, parse_traceparent, record_response, request_span, TraceContext,
 };
 
-use crate::config::LogFormat;
 use tracing_subscriber::fmt::format::JsonFields;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::EnvFilter;
+
+/// How logs are written (`--log-format`): JSON lines for Cloud Logging, readable text for a
+/// terminal, or `auto`, JSON exactly when running on Cloud Run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Auto,
+    Text,
+    Json,
+}
 
 /// True when running on Cloud Run (a service or a job).
 pub fn on_cloud_run() -> bool {
