@@ -60,7 +60,7 @@ impl Metrics {
 
     pub fn render(&self, sources: &Sources<'_>) -> String {
         let mut out = Exposition::default();
-        let per_table = |counters: &[AtomicU64; 5]| -> Vec<(String, f64)> {
+        let per_table = |counters: &[AtomicU64; Table::COUNT]| -> Vec<(String, f64)> {
             Table::ALL
                 .iter()
                 .zip(counters)

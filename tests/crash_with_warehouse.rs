@@ -5,6 +5,7 @@
 #![cfg(feature = "duckdb")]
 
 use retail_pipeline::lake::Manifest;
+use retail_pipeline::model::Table;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -142,7 +143,7 @@ fn kill_9_in_backfill_and_in_refresh_leaves_lake_and_warehouse_consistent() {
 
     // The lake: every hour of every table sealed.
     let lake = manifests(&data.join("lake"));
-    assert_eq!(lake.len(), 5, "five tables");
+    assert_eq!(lake.len(), Table::ALL.len(), "every lake table");
     for (table, hours) in &lake {
         assert_eq!(hours.len(), HOURS, "{table}: every hour sealed");
     }

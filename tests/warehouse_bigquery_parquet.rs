@@ -12,7 +12,7 @@ use retail_pipeline::model::LakeFormat;
 use retail_pipeline::warehouse::bigquery::BigQueryWarehouse;
 use retail_pipeline::warehouse::Warehouse;
 use serde_json::Value;
-use warehouse_fixture::{hours, Fixture, MANAGED};
+use warehouse_fixture::{hours, managed_tables, Fixture};
 
 /// Every row of a managed table but its load clock (`ingested_at`), ordered by every column,
 /// as the REST API returns them.
@@ -63,7 +63,7 @@ async fn a_parquet_lake_loads_the_same_tables_as_a_csv_lake() {
     assert!(rp.failures.is_empty(), "{:#?}", rp.failures);
     assert_eq!(rp.hours_loaded, all);
     assert_eq!(rp.rows, rc.rows);
-    for table in MANAGED {
+    for table in managed_tables() {
         let (a, b) = (
             table_rows(&endpoint, &wc, table).await,
             table_rows(&endpoint, &wp, table).await,

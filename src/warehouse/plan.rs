@@ -238,8 +238,7 @@ mod tests {
             complete in proptest::collection::btree_set(0i64..240, 0..200),
             loaded_days in proptest::collection::btree_set(0i64..10, 0..10),
             loaded in proptest::collection::btree_set(0i64..240, 0..60),
-            catalog in proptest::option::of(0i64..240),
-            stores in proptest::option::of(0i64..240),
+            drawn in proptest::collection::vec(proptest::option::of(0i64..240), Table::DIMENSIONS.len()),
         ) {
             let base = h("2026-01-01T00");
             let at = |i: &i64| base.offset(*i).expect("in range");
@@ -251,9 +250,10 @@ mod tests {
             // Loaded hours were complete when loaded; the lake keeps them.
             let complete: BTreeSet<_> = complete.iter().map(at).chain(loaded.iter().copied()).collect();
             let mut sources = BTreeMap::new();
-            for (table, source) in [("product_catalog", catalog), ("stores", stores)] {
+            // Each dimension merged from some hour, or not yet.
+            for (table, source) in Table::DIMENSIONS.iter().zip(&drawn) {
                 if let Some(i) = source {
-                    sources.insert(table.to_string(), at(&i));
+                    sources.insert(table.name().to_string(), at(i));
                 }
             }
             let settled = settled_dates(&loaded, &sources);
@@ -263,7 +263,7 @@ mod tests {
                 .copied()
                 .collect();
             proptest::prop_assert_eq!(pending_hours(&listed, &loaded), pending_hours(&complete, &loaded));
-            for table in ["product_catalog", "stores"] {
+            for table in Table::DIMENSIONS.map(Table::name) {
                 let current = sources.get(table).copied();
                 proptest::prop_assert_eq!(
                     dimension_candidates(&listed, current),

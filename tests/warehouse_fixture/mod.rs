@@ -15,13 +15,9 @@ pub const SEED: u64 = 42;
 
 /// The tables a refresh merges the lake into (the managed copies of the lake's tables), which
 /// a CSV and a Parquet lake must fill alike.
-pub const MANAGED: [&str; 5] = [
-    "product_catalog_managed",
-    "stores_managed",
-    "sales_data_managed",
-    "inventory_data_managed",
-    "negative_inventory_alerts",
-];
+pub fn managed_tables() -> [&'static str; Table::COUNT] {
+    Table::ALL.map(Table::managed)
+}
 
 pub fn scale() -> Scale {
     Scale::preset(ScaleName::Small)

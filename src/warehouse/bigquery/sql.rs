@@ -206,6 +206,12 @@ mod tests {
             let as_they_are =
                 !rest[..rest.find(';').expect("one statement")].contains("WITH PARTITION COLUMNS");
             assert_eq!(as_they_are, table.carries_partition(), "{}", table.name());
+            // The Parquet twin lists no columns (the files carry them), but every table.
+            let uris = format!("uris = ['gs://${{bucket}}/{}/*']", table.name());
+            for ddl in [EXTERNAL_TABLES, EXTERNAL_TABLES_PARQUET] {
+                assert!(ddl.contains(&head.replace(" (", "")), "{}", table.name());
+                assert!(ddl.contains(&uris), "{}: {uris}", table.name());
+            }
         }
     }
 
