@@ -367,7 +367,7 @@ async fn a_cut_connection_fails_fast_and_a_republish_delivers_everything() {
     };
     assert!(cause.is_transient(), "{cause:?}");
     assert!(
-        err.to_string().contains(&format!("topics/{topic}")),
+        retail_pipeline::error_chain(&err).contains(&format!("topics/{topic}")),
         "{err}"
     );
     proxied.flush().await.unwrap();

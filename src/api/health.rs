@@ -38,7 +38,7 @@ pub async fn ready(State(app): State<AppState>) -> Result<Json<Health>, AppError
     let probe = BlobPath::new("_lake.json").map_err(|e| AppError::internal(&e))?;
     if let Some(warehouse) = &app.warehouse {
         if let Err(e) = warehouse.ping().await {
-            tracing::warn!(error = %e, "warehouse not answering");
+            tracing::warn!(error = %crate::error_chain(&e), "warehouse not answering");
             return Err(AppError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "not_ready",
@@ -54,7 +54,7 @@ pub async fn ready(State(app): State<AppState>) -> Result<Json<Health>, AppError
             "the lake has no identity file",
         )),
         Err(e) => {
-            tracing::warn!(error = %e, "lake not reachable");
+            tracing::warn!(error = %crate::error_chain(&e), "lake not reachable");
             Err(AppError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "not_ready",

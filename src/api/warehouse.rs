@@ -191,7 +191,7 @@ pub(super) fn warehouse(app: &AppState) -> Result<Arc<dyn Warehouse>, AppError> 
 }
 
 pub(super) fn failed(e: crate::warehouse::WarehouseError) -> AppError {
-    AppError::internal(&e)
+    AppError::internal(&crate::error_chain(&e))
 }
 
 /// `GET Q::PATH`: the query's rows as JSON, for every analytics query alike. Its own

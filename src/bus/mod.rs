@@ -129,7 +129,7 @@ pub enum BusError {
     Misconfigured { topic: String, problem: String },
     /// The bus's service failed a request (no answer, or an error status).
     #[cfg(feature = "gcp")]
-    #[error("topic '{topic}': {source}")]
+    #[error("the bus's service failed a request for topic '{topic}'")]
     Service {
         topic: String,
         #[source]
@@ -140,9 +140,7 @@ pub enum BusError {
     Protocol { topic: String, problem: String },
     /// A publish call failed after the service had accepted `accepted` of its `total`
     /// messages; retry the whole call (consumers drop the duplicates).
-    #[error(
-        "{accepted} of {total} messages to topic '{topic}' accepted before the failure: {source}"
-    )]
+    #[error("{accepted} of {total} messages to topic '{topic}' accepted before the failure")]
     Partial {
         topic: String,
         accepted: usize,

@@ -87,7 +87,7 @@ pub enum SinkError {
     #[error(transparent)]
     Warehouse(#[from] crate::warehouse::WarehouseError),
     /// A table of a remote warehouse refused the rows; the source is the service's answer.
-    #[error("writing {table}: {source}")]
+    #[error("writing {table} failed")]
     Remote {
         table: String,
         #[source]

@@ -124,7 +124,7 @@ impl SubscriberStats {
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .as_ref()
-                .map(|e| e.to_string()),
+                .map(|e| crate::error_chain(e.as_ref())),
         }
     }
 
@@ -276,7 +276,7 @@ impl Subscriber {
                 Ok(files) => break Ok(files),
                 Err(e) if attempt >= self.config.attempts.max(1) => break Err(e),
                 Err(e) => {
-                    tracing::warn!(error = %e, attempt, "subscriber write failed; retrying");
+                    tracing::warn!(error = %crate::error_chain(&e), attempt, "subscriber write failed; retrying");
                     self.stats.retries.fetch_add(1, Ordering::AcqRel);
                     tokio::time::sleep(delay).await;
                     delay = delay.saturating_mul(2);

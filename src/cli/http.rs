@@ -50,7 +50,7 @@ pub async fn serve(
                 Err(e) if is_connection_error(&e) => continue,
                 Err(e) => {
                     // Out of file handles, say: wait rather than spin, as axum::serve does.
-                    tracing::error!(error = %e, "accepting a connection failed");
+                    tracing::error!(error = %crate::error_chain(&e), "accepting a connection failed");
                     tokio::time::sleep(Duration::from_secs(1)).await;
                     continue;
                 }
@@ -64,7 +64,7 @@ pub async fn serve(
         tokio::spawn(async move {
             // Errors here are the client's (a reset, a timeout, a malformed head): not ours.
             if let Err(e) = connection.await {
-                tracing::debug!(error = %e, "connection ended with an error");
+                tracing::debug!(error = %crate::error_chain(&e), "connection ended with an error");
             }
         });
     }

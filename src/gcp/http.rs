@@ -155,7 +155,7 @@ impl GcpHttp {
                 }
                 Err(e) if e.is_transient() && attempt < policy.attempts => {
                     let pause = policy.backoff(attempt);
-                    tracing::debug!(what, attempt, error = %e, ?pause, "gcp request retried");
+                    tracing::debug!(what, attempt, error = %crate::error_chain(&e), ?pause, "gcp request retried");
                     tokio::time::sleep(pause).await;
                     attempt += 1;
                 }

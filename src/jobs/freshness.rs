@@ -97,7 +97,7 @@ impl Freshness {
             }
         }
         let watermark = warehouse.watermark().await.unwrap_or_else(|e| {
-            tracing::warn!(error = %e, "cannot read the warehouse watermark");
+            tracing::warn!(error = %crate::error_chain(&e), "cannot read the warehouse watermark");
             None
         });
         let view = WarehouseView {

@@ -194,7 +194,7 @@ pub async fn run_hours(
                     Ok(_) => {}
                     Err(e) => {
                         if let Some(e) = e {
-                            tracing::warn!(%hour, error = %e, "alerts not published; kept owed");
+                            tracing::warn!(%hour, error = %crate::error_chain(&e), "alerts not published; kept owed");
                         }
                         summary.alert_publish_errors += 1;
                     }
@@ -239,7 +239,7 @@ async fn publish_owed(
 ) -> Result<u64, crate::bus::BusError> {
     let n = publish_alerts(to.publisher.as_ref(), &to.topic, alerts).await?;
     if let Err(e) = lake.clear_alerts_pending(hour).await {
-        tracing::warn!(%hour, error = %e, "alerts published but still marked pending");
+        tracing::warn!(%hour, error = %crate::error_chain(&e), "alerts published but still marked pending");
     }
     Ok(n as u64)
 }
@@ -300,7 +300,7 @@ pub async fn publish_pending_alerts(
                 done.alerts += n;
             }
             Err(e) => {
-                tracing::warn!(%hour, error = %e, "owed alerts not published; will retry");
+                tracing::warn!(%hour, error = %crate::error_chain(&e), "owed alerts not published; will retry");
                 done.still_pending += (pending.len() - i) as u64;
                 break;
             }

@@ -72,7 +72,7 @@ pub async fn generate_hours(
         republished = publish_pending_alerts(target.lake, &target.world, alerts)
             .await
             .unwrap_or_else(|e| {
-                tracing::warn!(error = %e, "cannot publish owed alerts");
+                tracing::warn!(error = %crate::error_chain(&e), "cannot publish owed alerts");
                 Republished::default()
             });
     }

@@ -44,7 +44,7 @@ fn write_ledger(app: &App, ledger: &Ledger) {
     let tmp = path.with_extension("json.tmp");
     let json = serde_json::to_vec_pretty(ledger).unwrap_or_default();
     if let Err(e) = std::fs::write(&tmp, json).and_then(|()| std::fs::rename(&tmp, &path)) {
-        tracing::warn!(error = %e, path = %path.display(), "cannot record the schedule");
+        tracing::warn!(error = %crate::error_chain(&e), path = %path.display(), "cannot record the schedule");
     }
 }
 
@@ -69,8 +69,8 @@ fn tick(app: &Arc<App>) {
     let mut ledger = read_ledger(app);
     if ledger.generate.as_deref() != Some(hour.as_str()) {
         let started = rolling_window(now.naive_utc(), 3)
-            .map_err(|e| e.to_string())
-            .and_then(|w| super::start_generate(app, w, false).map_err(|e| e.to_string()));
+            .map_err(|e| crate::error_chain(&e))
+            .and_then(|w| super::start_generate(app, w, false).map_err(|e| crate::error_chain(&e)));
         match started {
             Ok((job, _)) => {
                 tracing::info!(job = %job.id, %hour, "scheduled generate");
@@ -90,7 +90,9 @@ fn tick(app: &Arc<App>) {
                 write_ledger(app, &ledger);
             }
             Ok(None) => {}
-            Err(e) => tracing::warn!(error = %e, "scheduled refresh not started"),
+            Err(e) => {
+                tracing::warn!(error = %crate::error_chain(&e), "scheduled refresh not started")
+            }
         }
     }
 }

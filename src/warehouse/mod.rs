@@ -54,7 +54,7 @@ pub const WAREHOUSE_FILE: &str = "warehouse.duckdb";
 pub enum WarehouseError {
     #[error("the warehouse file {path} is locked by another process ({detail}); stop the other retail-pipeline (serve or refresh) or use another --data-dir")]
     Locked { path: PathBuf, detail: String },
-    #[error("cannot open the warehouse file {path}: {source}")]
+    #[error("cannot open the warehouse file {path}")]
     Open {
         path: PathBuf,
         #[source]
@@ -62,7 +62,7 @@ pub enum WarehouseError {
     },
     /// A statement failed, or its answer was not what the query declares; the source is the
     /// engine's or service's own error, or says what was wrong with the answer.
-    #[error("warehouse query {query} failed: {source}")]
+    #[error("warehouse query {query} failed")]
     Query {
         query: String,
         #[source]

@@ -56,8 +56,8 @@ pub enum PartitionReason {
     Warehouse(#[source] Arc<WarehouseError>),
     /// The warehouse engine or service refused the load: its own error (DuckDB's, with the
     /// lake's file named where DuckDB named the staged copy; BigQuery's load job's).
-    #[error("{0}")]
-    Load(#[source] Arc<dyn std::error::Error + Send + Sync>),
+    #[error(transparent)]
+    Load(Arc<dyn std::error::Error + Send + Sync>),
 }
 
 impl PartitionReason {

@@ -81,7 +81,8 @@ impl Charts {
                 category_change,
             })
         };
-        run.await.map_err(|e| crate::api::AppError::internal(&e))
+        run.await
+            .map_err(|e| crate::api::AppError::internal(&crate::error_chain(&e)))
     }
 
     pub fn totals(&self) -> Totals {

@@ -52,7 +52,7 @@ impl StreamPanels {
             analytics::run::<LandingLatency, _>(w, &all, &window),
             analytics::run::<EventsByStore, _>(w, &all, &window),
         )
-        .map_err(|e| AppError::internal(&e))?;
+        .map_err(|e| AppError::internal(&crate::error_chain(&e)))?;
         let world_stores = app.world.stores.iter().map(|s| s.id.as_str());
         Ok(Self {
             warehouse: true,

@@ -124,13 +124,13 @@ pub async fn publish_events(
         events
     })
     .await
-    .map_err(|e| AppError::internal(&e))?;
+    .map_err(|e| AppError::internal(&crate::error_chain(&e)))?;
     let messages = events.iter().map(Message::event).collect();
     app.bus
         .publish(&app.topics.events, messages)
         .await
         .map_err(|e| {
-            tracing::warn!(error = %e, "seed 003 publish failed");
+            tracing::warn!(error = %crate::error_chain(&e), "seed 003 publish failed");
             AppError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "publish_failed",

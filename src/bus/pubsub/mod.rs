@@ -284,7 +284,7 @@ impl PubSubBus {
                 })
             }
             Err(e) if e.status() == Some(403) => {
-                tracing::warn!(topic = %name, error = %e, "pubsub topic check not permitted; skipped");
+                tracing::warn!(topic = %name, error = %crate::error_chain(&e), "pubsub topic check not permitted; skipped");
             }
             Err(e) => return Err(service(topic, e)),
         }
@@ -419,7 +419,7 @@ impl Publisher for PubSubBus {
             drop(flight);
             drop(permits);
             if let Err(e) = sent {
-                tracing::warn!(topic, accepted, total, error = %e, "pubsub publish failed");
+                tracing::warn!(topic, accepted, total, error = %crate::error_chain(&e), "pubsub publish failed");
                 return Err(BusError::Partial {
                     topic: topic.to_string(),
                     accepted,

@@ -293,7 +293,7 @@ pub fn run_key(seed: u64) -> String {
 pub fn fresh_seed() -> u64 {
     use rand::TryRng;
     rand::rngs::SysRng.try_next_u64().unwrap_or_else(|e| {
-        tracing::warn!(error = %e, "the OS random source failed; seeding the run from the clock");
+        tracing::warn!(error = %crate::error_chain(&e), "the OS random source failed; seeding the run from the clock");
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as u64);

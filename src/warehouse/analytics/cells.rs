@@ -173,7 +173,7 @@ mod tests {
         assert!(c.text(5).is_err(), "NULL is no string");
         assert!(c.int(0).is_err(), "a date is no integer");
         assert!(c.text(1).is_err(), "an integer is no string");
-        let err = c.hour(6).expect_err("24 is no hour").to_string();
+        let err = crate::error_chain(&c.hour(6).expect_err("24 is no hour"));
         assert!(
             err.contains("analytics/x.sql") && err.contains("column 6"),
             "{err}"

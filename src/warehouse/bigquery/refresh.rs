@@ -126,7 +126,7 @@ impl BigQueryWarehouse {
                 .delete_table("dropping a staging table", &self.names.dataset, stage)
                 .await
             {
-                tracing::warn!(table = %stage, error = %e, "staging table not dropped");
+                tracing::warn!(table = %stage, error = %crate::error_chain(&e), "staging table not dropped");
             }
         }
     }

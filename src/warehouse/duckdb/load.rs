@@ -198,7 +198,7 @@ pub fn load_batch(
     let outcomes = load_each(conn, staging, hours, ingested_at);
     if unordered.is_ok() {
         if let Err(e) = conn.execute_batch("RESET preserve_insertion_order") {
-            tracing::warn!(error = %e, "insertion order not restored");
+            tracing::warn!(error = %crate::error_chain(&e), "insertion order not restored");
         }
     }
     outcomes
