@@ -81,14 +81,92 @@ fn job_row(job: &JobView) -> Markup {
                 @if let Some(e) = &job.error { div class="err" { (e) } }
             }
             td { span class={ "state " (state) } { (state) } }
-            td {
-                progress max="100" value=(format!("{percent:.1}")) aria-label={ (job.id) " progress" } {
-                    (format!("{percent:.0}%"))
+            @if let Some(nothing) = nothing_to_do(job) {
+                td { (nothing) }
+                td { "—" }
+            } @else {
+                td {
+                    progress max="100" value=(format!("{percent:.1}")) aria-label={ (job.id) " progress" } {
+                        (format!("{percent:.0}%"))
+                    }
+                    " " (thousands(job.done as i64)) " / " (thousands(job.target as i64)) " " (job.unit)
                 }
-                " " (thousands(job.done as i64)) " / " (thousands(job.target as i64)) " " (job.unit)
+                td { (format!("{per_sec:.1}")) " " (job.unit) "/s" }
             }
-            td { (format!("{per_sec:.1}")) " " (job.unit) "/s" }
             td { (eta) }
         }
+    }
+}
+
+/// What a job that ended with nothing to count did, in words: a generation whose hours were
+/// all complete already reads "nothing to write: 72 hours already complete", not "0 / 0 hours"
+/// at "0.0 hours/s". `None` while the job runs or when it counted work.
+fn nothing_to_do(job: &JobView) -> Option<String> {
+    if job.state == JobState::Running || job.target > 0 {
+        return None;
+    }
+    let complete = job
+        .result
+        .as_ref()
+        .and_then(|r| r.get("hours_already_complete"))
+        .and_then(serde_json::Value::as_u64);
+    Some(match complete {
+        Some(1) => "nothing to write: 1 hour already complete".to_string(),
+        Some(n) if n > 0 => format!(
+            "nothing to write: {} hours already complete",
+            thousands(n as i64)
+        ),
+        _ => format!("no {} to do", job.unit),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jobs::JobKind;
+
+    fn job(state: JobState, done: u64, target: u64, result: Option<serde_json::Value>) -> JobView {
+        JobView {
+            id: "generate-7".into(),
+            kind: JobKind::Generate,
+            name: "2026-11-20T00..2026-11-22T23".into(),
+            state,
+            unit: "hours".into(),
+            done,
+            target,
+            percent: (target > 0).then(|| done as f64 * 100.0 / target as f64),
+            rate_per_sec: 0.0,
+            elapsed_secs: 0.2,
+            eta_secs: None,
+            created_at: chrono::DateTime::UNIX_EPOCH,
+            finished_at: None,
+            error: None,
+            result,
+            detail: None,
+        }
+    }
+
+    #[test]
+    fn a_job_that_found_every_hour_complete_says_so() {
+        let result = serde_json::json!({"hours_written": 0, "hours_already_complete": 72});
+        let row = job_row(&job(JobState::Completed, 0, 0, Some(result))).into_string();
+        assert!(
+            row.contains("nothing to write: 72 hours already complete"),
+            "{row}"
+        );
+        assert!(!row.contains("0 / 0") && !row.contains("hours/s"), "{row}");
+    }
+
+    #[test]
+    fn a_job_with_work_shows_its_progress_and_rate() {
+        let row = job_row(&job(JobState::Running, 3, 72, None)).into_string();
+        assert!(
+            row.contains("3 / 72 hours") && row.contains("hours/s"),
+            "{row}"
+        );
+        let finished = job_row(&job(JobState::Completed, 72, 72, None)).into_string();
+        assert!(finished.contains("72 / 72 hours"), "{finished}");
+        let empty = job_row(&job(JobState::Completed, 0, 0, None)).into_string();
+        assert!(empty.contains("no hours to do"), "{empty}");
     }
 }
