@@ -101,6 +101,9 @@ async fn a_load_of_many_batches_is_exact_and_kept_by_the_file() {
         lake_rows(&f, Table::NegativeInventoryAlerts, &all),
     ];
     assert_eq!(counts(&w).await, want);
+    // The verified copies DuckDB read are gone with their transactions.
+    let staging = f.db_path().with_file_name("warehouse.duckdb.staging");
+    assert!(!staging.exists(), "{} left behind", staging.display());
 
     // No double counting through the catalog join: category totals are the lake's totals.
     let by_category = w

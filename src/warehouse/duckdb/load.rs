@@ -14,6 +14,7 @@ use crate::warehouse::{PartitionFailure, PartitionReason, VerifiedPartition, War
 use duckdb::Connection;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Verified bytes copied to files DuckDB reads, removed when dropped. DuckDB reads these
 /// copies rather than the lake, so what it loads is exactly what was checked, whatever the
@@ -26,9 +27,13 @@ struct Staged {
 }
 
 impl Staged {
-    fn new(root: &Path) -> Self {
+    /// A directory of its own under `staging`: refreshes of one warehouse run one at a time,
+    /// but nothing here needs to rely on it.
+    fn new(staging: &Path) -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
         Staged {
-            root: root.to_path_buf(),
+            root: staging.join(format!("load-{n}")),
             files: Vec::new(),
         }
     }
@@ -73,16 +78,13 @@ impl Staged {
 }
 
 impl Drop for Staged {
+    /// Removes its directory whole (nothing staged outlives its transaction), then the
+    /// staging directory if no other load is using it.
     fn drop(&mut self) {
-        for (path, _) in &self.files {
-            let _ = std::fs::remove_file(path);
-            // The hour, date and table directories, then the root: leaves nothing empty
-            // behind, and fails harmlessly while other files remain.
-            for dir in path.ancestors().skip(1).take(3) {
-                let _ = std::fs::remove_dir(dir);
-            }
+        let _ = std::fs::remove_dir_all(&self.root);
+        if let Some(staging) = self.root.parent() {
+            let _ = std::fs::remove_dir(staging);
         }
-        let _ = std::fs::remove_dir(&self.root);
     }
 }
 
