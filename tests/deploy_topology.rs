@@ -232,7 +232,7 @@ fn the_stream_tables_terraform_creates_are_the_services() {
 }
 
 #[test]
-fn the_five_external_tables_read_the_lake_with_hive_partitioning() {
+fn every_lake_table_has_an_external_table_reading_the_lake_with_hive_partitioning() {
     let tf = terraform();
     let lake = object(local(&tf, "lake_tables"));
     assert_eq!(
