@@ -32,6 +32,19 @@ impl Table {
     /// loaded hour by hour like the facts.
     pub const DIMENSIONS: [Table; 2] = [Table::ProductCatalog, Table::Stores];
 
+    pub fn is_dimension(self) -> bool {
+        Table::DIMENSIONS.contains(&self)
+    }
+
+    /// A dimension's id, by which the warehouse keeps its current state: the first of its
+    /// columns. `None` for the facts and the alerts, which are loaded hour by hour.
+    pub fn key(self) -> Option<&'static str> {
+        match self.is_dimension() {
+            true => self.columns().first().copied(),
+            false => None,
+        }
+    }
+
     /// The directory name in the lake, and the table name in the warehouse's `_ext` views.
     pub fn name(self) -> &'static str {
         match self {
@@ -211,6 +224,20 @@ mod tests {
         for (i, t) in Table::ALL.into_iter().enumerate() {
             assert_eq!(t.index(), i, "{t}");
             assert_eq!(Table::from_name(t.name()), Some(t));
+        }
+    }
+
+    #[test]
+    fn a_dimension_is_keyed_by_its_first_column_an_id() {
+        for t in Table::ALL {
+            match t.key() {
+                Some(key) => {
+                    assert!(t.is_dimension(), "{t}");
+                    assert_eq!(Some(&key), t.columns().first(), "{t}");
+                    assert!(key.ends_with("_id"), "{t}: {key}");
+                }
+                None => assert!(!t.is_dimension(), "{t}"),
+            }
         }
     }
 

@@ -261,7 +261,7 @@ fn single_thread(
     let mut total_secs = simulate;
     let mut sales_rows_per_sec = 0.0;
     for f in figures.iter_mut() {
-        let needs_simulation = !Table::DIMENSIONS.contains(&f.table);
+        let needs_simulation = !f.table.is_dimension();
         let secs = f.encode_secs + if needs_simulation { simulate } else { 0.0 };
         f.rows_per_sec = f.rows as f64 / secs.max(1e-9);
         total_rows += f.rows;

@@ -172,16 +172,16 @@ impl BigQueryWarehouse {
         })
     }
 
-    /// Stages one dimension partition and merges it by id (`refresh/<table>.sql`).
+    /// Stages one dimension partition and merges it by id (`refresh/dimension.sql`).
     async fn merge_dimension_partition(
         &self,
         part: &VerifiedPartition,
     ) -> Result<(), PartitionFailure> {
-        let Some((name, template)) = sql::merge_dimension(part.table) else {
+        let Some(table_vars) = sql::merge_dimension_vars(part.table) else {
             return Err(failure(part, PartitionReason::NotDimension));
         };
         let stage = self.stage(part).await?;
-        let vars = [
+        let mut vars = vec![
             ("date", sql::date(part.hour.date())),
             ("hour", part.hour.hour().to_string()),
             ("ingested_at", sql::timestamp(chrono::Utc::now())),
@@ -189,8 +189,9 @@ impl BigQueryWarehouse {
             ("rows", part.manifest.rows.to_string()),
             ("crc32c", sql::string(&part.crc32c())),
         ];
-        let script = sql::render(template, &vars);
-        let result = self.run(name, &script, &[]).await;
+        vars.extend(table_vars);
+        let script = sql::render(sql::MERGE_DIMENSION, &vars);
+        let result = self.run("refresh/dimension.sql", &script, &[]).await;
         self.drop_staging(std::slice::from_ref(&stage)).await;
         result.map(|_| ()).map_err(|e| failure(part, e.into()))
     }

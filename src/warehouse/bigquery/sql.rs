@@ -59,19 +59,30 @@ pub const TABLE_ROWS: &str = include_str!("../../../sql/bigquery/state/table_row
 pub const COLUMNS: &str = include_str!("../../../sql/bigquery/state/columns.sql");
 pub const STREAM_ROWS: &str = include_str!("../../../sql/bigquery/state/stream_rows.sql");
 
-/// Merges one dimension partition (catalog or stores) from its staging table.
-pub fn merge_dimension(table: Table) -> Option<(&'static str, &'static str)> {
-    match table {
-        Table::ProductCatalog => Some((
-            "refresh/product_catalog.sql",
-            include_str!("../../../sql/bigquery/refresh/product_catalog.sql"),
-        )),
-        Table::Stores => Some((
-            "refresh/stores.sql",
-            include_str!("../../../sql/bigquery/refresh/stores.sql"),
-        )),
-        _ => None,
-    }
+/// Merges one dimension partition from its staging table, keyed by its id. Filled with
+/// `merge_dimension_vars` and the caller's values.
+pub const MERGE_DIMENSION: &str = include_str!("../../../sql/bigquery/refresh/dimension.sql");
+
+/// The table's names and column lists for `MERGE_DIMENSION`, from the data contract, so a
+/// new dimension or column needs no SQL written for it. `None` for a table that is not a
+/// dimension.
+pub fn merge_dimension_vars(table: Table) -> Option<Vec<(&'static str, String)>> {
+    let key = table.key()?;
+    let columns = table.columns();
+    let set: Vec<String> = columns
+        .iter()
+        .filter(|c| **c != key)
+        .map(|c| format!("{c} = s.{c}"))
+        .collect();
+    let values: Vec<String> = columns.iter().map(|c| format!("s.{c}")).collect();
+    Some(vec![
+        ("table", table.name().to_string()),
+        ("managed", table.managed().to_string()),
+        ("key", key.to_string()),
+        ("set", set.join(", ")),
+        ("columns", columns.join(", ")),
+        ("values", values.join(", ")),
+    ])
 }
 
 /// Where the warehouse lives; each part checked to be a plain BigQuery name, so it can stand
@@ -241,13 +252,42 @@ mod tests {
             }
         }
         render(&names.fill(LOAD_HOUR), &vars);
-        for table in [Table::ProductCatalog, Table::Stores] {
-            let (_, text) = merge_dimension(table).expect("dimension");
-            render(&names.fill(text), &vars);
+        for table in Table::DIMENSIONS {
+            let mut vars = vars.clone();
+            vars.extend(merge_dimension_vars(table).expect("a dimension"));
+            render(&names.fill(MERGE_DIMENSION), &vars);
         }
         for (_, text) in SETUP_TABLES.iter().chain(&SETUP_VIEWS) {
             assert!(!names.fill(text).contains("${"));
         }
+    }
+
+    /// The dimension merges as BigQuery runs them, filled from the data contract: a
+    /// reviewed snapshot, so a change of a dimension's columns shows in the SQL it merges by.
+    #[test]
+    fn dimension_merges_are_derived_from_the_columns() {
+        let names = Names::new("p".into(), "d".into(), "US".into()).expect("names");
+        for table in Table::DIMENSIONS {
+            let mut vars: Vec<(&str, String)> = [
+                ("date", "DATE '2026-11-20'"),
+                ("hour", "5"),
+                ("ingested_at", "TIMESTAMP '2026-11-20 05:00:00'"),
+                ("stage", "_staging_x"),
+                ("rows", "3"),
+                ("crc32c", "'AAAAAA=='"),
+            ]
+            .map(|(k, v)| (k, v.to_string()))
+            .into();
+            vars.extend(merge_dimension_vars(table).expect("a dimension"));
+            let sql = render(&names.fill(MERGE_DIMENSION), &vars);
+            let body: String = sql
+                .lines()
+                .filter(|l| !l.starts_with("--"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            insta::assert_snapshot!(table.name(), body);
+        }
+        assert!(merge_dimension_vars(Table::SalesData).is_none());
     }
 
     #[test]

@@ -115,6 +115,7 @@ fn load_table(
         ("files", sql::files(&files)),
         ("reader", readers::reader_name(first.format(), first.table)),
         ("ingested_at", ingested_at.to_string()),
+        ("managed", first.table.managed().to_string()),
     ];
     run(tx, sql::merge(first.table), &vars).map_err(|e| failure(first)(staged.explain(e)))
 }

@@ -27,31 +27,19 @@ pub const SETUP: [(&str, &str); 3] = [
 /// tables is rebuilt (`stream::drop_stream_keys`).
 pub const EVENT_TABLES: &str = include_str!("../../../sql/duckdb/03_event_tables.sql");
 
-/// The file of `table` among `sql/duckdb/<dir>/<table><suffix>.sql`, embedded.
-macro_rules! per_table {
-    ($table:expr, $dir:literal, $suffix:literal) => {
-        match $table {
-            Table::ProductCatalog => per_table!(@file $dir, "product_catalog", $suffix),
-            Table::Stores => per_table!(@file $dir, "stores", $suffix),
-            Table::SalesData => per_table!(@file $dir, "sales_data", $suffix),
-            Table::InventoryData => per_table!(@file $dir, "inventory_data", $suffix),
-            Table::NegativeInventoryAlerts => {
-                per_table!(@file $dir, "negative_inventory_alerts", $suffix)
-            }
-        }
-    };
-    (@file $dir:literal, $name:literal, $suffix:literal) => {
-        include_str!(concat!("../../../sql/duckdb/", $dir, "/", $name, $suffix, ".sql"))
-    };
-}
-
 /// The stand-in for an `_ext` view while its lake table has no files.
 pub const EXT_EMPTY: &str = include_str!("../../../sql/duckdb/ext/empty.sql");
 
-/// Loads partitions of `table` into its managed table: a batch of fact hours, or a
-/// dimension's partition.
+/// Loads partitions of `table` into its managed table (`{{managed}}`): a batch of fact hours,
+/// or a dimension's partition. The alerts have their own, which checks each row's partition.
 pub fn merge(table: Table) -> &'static str {
-    per_table!(table, "merge", "")
+    match table {
+        Table::NegativeInventoryAlerts => {
+            include_str!("../../../sql/duckdb/merge/negative_inventory_alerts.sql")
+        }
+        t if t.is_dimension() => include_str!("../../../sql/duckdb/merge/dimension.sql"),
+        _ => include_str!("../../../sql/duckdb/merge/fact.sql"),
+    }
 }
 
 pub const RECORD_PARTITION: &str = include_str!("../../../sql/duckdb/state/record_partition.sql");
@@ -127,6 +115,7 @@ mod tests {
             ("reader", "sales_data_csv"),
             ("ingested_at", "TIMESTAMP '2026-11-20 05:00:00'"),
             ("table", "'sales_data'"),
+            ("managed", "sales_data_managed"),
             ("partitions", "date = DATE '2026-11-20' AND hour = 5"),
             (
                 "loaded",
