@@ -32,6 +32,7 @@ impl Table {
     /// loaded hour by hour like the facts.
     pub const DIMENSIONS: [Table; 2] = [Table::ProductCatalog, Table::Stores];
 
+    /// Whether the table is among `DIMENSIONS`.
     pub fn is_dimension(self) -> bool {
         Table::DIMENSIONS.contains(&self)
     }
